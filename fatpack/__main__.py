@@ -1,0 +1,3 @@
+from fatpack.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,170 @@
+"""Assemble one py3-none-any wheel: pure files once, payloads per target, stubs, the vendored loader.
+
+Layout inside the wheel, for an extension `hello._core`:
+
+    hello/__init__.py ...                    the project's pure-Python files
+    hello/_core.py                           stub: hands the import over to the loader
+    hello/_fatpack/__init__.py               the vendored runtime loader (runtime_loader/loader.py)
+    hello/_fatpack/manifest.tsv              module, target, ABI, Python floor, file, sha256
+    hello/_fatpack/linux_x86_64/hello._core.abi3.so
+    hello/_fatpack/win_amd64/hello._core.abi3.pyd
+    hello-1.0.dist-info/METADATA, WHEEL, RECORD (written by the `wheel` library), entry_points.txt
+
+An extension at the top level (`_speedups`) gets its loader package `_fatpack_<project>` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+from wheel.wheelfile import WheelFile
+
+from fatpack import __version__
+from fatpack.config import ProjectConfig
+from fatpack.errors import ArtifactError, ConfigError
+from fatpack.metadata import core_metadata, entry_points_txt
+from fatpack.packages import SourceFile
+from fatpack.payloads import Payload
+from runtime_loader.loader import MANIFEST_HEADER, MANIFEST_NAME
+
+WHEEL_TAG = "py3-none-any"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of the artifact: its /-separated name and its content (bytes, or a file to copy)."""
+
+    name: str
+    content: Union[bytes, Path]
+
+    def read(self) -> bytes:
+        return self.content if isinstance(self.content, bytes) else self.content.read_bytes()
+
+
+def loader_package(module: str, project_name: str) -> str:
+    """The package that carries the loader for `module`: '<top>._fatpack' or '_fatpack_<project>'."""
+    top, dot, _ = module.partition(".")
+    return f"{top}._fatpack" if dot else "_fatpack_" + canonicalize_name(project_name).replace("-", "_")
+
+
+def stub_source(module: str, loader: str) -> str:
+    return (
+        f'"""{module}: native extension; fatpack loads the binary built for this interpreter."""\n'
+        f"from {loader} import load_extension as _load_extension\n\n"
+        "_load_extension(__name__)\n"
+    )
+
+
+def manifest_text(payloads: Iterable[Payload]) -> str:
+    rows = [MANIFEST_HEADER]
+    for p in sorted(payloads, key=lambda p: p.relative_path):
+        python = "3.%d" % p.abi.minor
+        rows.append("\t".join((p.module, p.target.name, p.abi.label, python, p.relative_path, p.sha256())))
+    return "\n".join(rows) + "\n"
+
+
+def loader_source() -> bytes:
+    if sys.version_info >= (3, 10):
+        from importlib.resources import files
+    else:  # pragma: no cover
+        from importlib_resources import files
+    return files("runtime_loader").joinpath("loader.py").read_bytes()
+
+
+def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[Member]:
+    """Stubs, loader, manifest and payload files for every loader package."""
+    by_loader: dict[str, list[Payload]] = {}
+    for payload in payloads:
+        by_loader.setdefault(loader_package(payload.module, config.name), []).append(payload)
+    members = [
+        Member(ext.name.replace(".", "/") + ".py", stub_source(ext.name, loader_package(ext.name, config.name)).encode())
+        for ext in config.extensions
+    ]
+    for loader, group in sorted(by_loader.items()):
+        base = loader.replace(".", "/")
+        members.append(Member(f"{base}/__init__.py", loader_source()))
+        members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(group).encode()))
+        members += [Member(f"{base}/{p.relative_path}", p.path) for p in group]
+    return members
+
+
+def wheel_name(config: ProjectConfig) -> tuple[str, str]:
+    """(distribution, version) as they appear in wheel file names."""
+    try:
+        version = str(Version(config.version))
+    except InvalidVersion:
+        raise ConfigError(f"project.version {config.version!r} is not a valid version (PEP 440)") from None
+    return canonicalize_name(config.name).replace("-", "_"), version
+
+
+def dist_info_members(config: ProjectConfig, dist_info: str) -> list[Member]:
+    wheel = f"Wheel-Version: 1.0\nGenerator: fatpack {__version__}\nRoot-Is-Purelib: true\nTag: {WHEEL_TAG}\n"
+    members = [
+        Member(f"{dist_info}/METADATA", core_metadata(config)),
+        Member(f"{dist_info}/WHEEL", wheel.encode()),
+    ]
+    entry_points = entry_points_txt(config)
+    if entry_points:
+        members.append(Member(f"{dist_info}/entry_points.txt", entry_points.encode()))
+    return members
+
+
+def assemble_wheel(
+    config: ProjectConfig, pure_files: Sequence[SourceFile], payloads: Sequence[Payload], out_dir: Path
+) -> Path:
+    """Write NAME-VERSION-py3-none-any.whl into out_dir (atomically) and return its path."""
+    dist, version = wheel_name(config)
+    generated = native_members(config, payloads)
+    _reject_collisions(pure_files, generated)
+    members = [Member(f.archive_name, f.path) for f in pure_files] + generated
+    members.sort(key=lambda m: m.name)
+    members += dist_info_members(config, f"{dist}-{version}.dist-info")
+    return write_atomically(out_dir, f"{dist}-{version}-{WHEEL_TAG}.whl", members)
+
+
+def _reject_collisions(pure_files: Sequence[SourceFile], generated: Sequence[Member]) -> None:
+    ours = {m.name for m in generated}
+    for f in pure_files:
+        if f.archive_name in ours:
+            raise ConfigError(f"{f.path} collides with the file fatpack generates at {f.archive_name}")
+
+
+def write_atomically(out_dir: Path, filename: str, members: Sequence[Member]) -> Path:
+    """Write the wheel under a temporary name in out_dir, then rename: never a partial artifact."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".fatpack-", dir=out_dir))
+    except OSError as exc:
+        raise ArtifactError(f"cannot write to output directory {out_dir}: {exc.strerror or exc}") from None
+    try:
+        staged = staging / filename
+        with WheelFile(staged, "w") as wheel:
+            for member in members:
+                wheel.writestr(_zip_info(member.name), member.read())
+        final = out_dir / filename
+        os.replace(staged, final)
+        return final
+    except OSError as exc:
+        raise ArtifactError(f"writing {filename} in {out_dir} failed: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    """Reproducible entries: SOURCE_DATE_EPOCH if set, else 1980-01-01; mode 0644."""
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))
+    info = zipfile.ZipInfo(name, date_time=time.gmtime(max(epoch, 315532800))[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info

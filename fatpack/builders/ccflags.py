@@ -1,0 +1,34 @@
+"""Command-line arguments shared by GCC-style compiler drivers (zig cc, gcc, clang)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from fatpack.builders import BuildJob
+
+RELEASE_FLAGS = ("-O2",)
+
+
+def define_flag(name: str, value: Optional[str]) -> str:
+    return f"-D{name}" if value is None else f"-D{name}={value}"
+
+
+def compile_and_link_args(job: BuildJob) -> list[str]:
+    """Everything after the compiler name except the target selection and `-o`."""
+    ext, sdk = job.extension, job.sdk
+    args = ["-shared", *RELEASE_FLAGS]
+    if not job.target.is_windows:
+        args.append("-fPIC")
+    if job.strip:
+        args.append("-s")
+    args += [f"-I{d}" for d in ext.include_dirs]
+    args += [f"-I{d}" for d in sdk.include_dirs]
+    args += [define_flag(n, v) for n, v in sdk.defines + ext.define_macros]
+    args += [f"-U{n}" for n in ext.undef_macros]
+    args += ext.extra_compile_args
+    args += [str(s) for s in ext.sources]
+    args += [str(lib) for lib in sdk.link_inputs]
+    args += [f"-L{d}" for d in ext.library_dirs]
+    args += [f"-l{lib}" for lib in ext.libraries]
+    args += ext.extra_link_args
+    return args

@@ -1,0 +1,39 @@
+"""The default builder: zig cc from PyPI (`ziglang`), one cross compiler for every target."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+from fatpack.builders import BuildJob
+from fatpack.builders.ccflags import compile_and_link_args
+from fatpack.errors import ToolchainError
+from fatpack.runner import Runner, zig_command
+from fatpack.targets import Target
+
+
+class ZigBuilder:
+    name = "zig"
+
+    def __init__(self, runner: Runner):
+        self.runner = runner
+
+    def check(self, target: Target) -> None:
+        if importlib.util.find_spec("ziglang") is None:
+            raise ToolchainError("zig is not installed: pip install ziglang")
+
+    def build(self, job: BuildJob) -> None:
+        driver = "c++" if job.extension.language == "c++" else "cc"
+        # zig writes NAME.pdb and NAME.lib beside a Windows DLL: link inside the job's scratch directory.
+        scratch_output = job.work_dir / job.output.name
+        command = [
+            *zig_command(driver),
+            "-target",
+            job.target.zig_triple,
+            *compile_and_link_args(job),
+            "-o",
+            str(scratch_output),
+        ]
+        self.runner(command, cwd=job.work_dir)
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(scratch_output, job.output)

@@ -1,0 +1,57 @@
+"""`fatpack` command line: one module per subcommand, errors turned into one line here."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Optional
+
+from fatpack import __version__
+from fatpack.cli import assemble, build, targets
+from fatpack.errors import BuildError, FatpackError
+
+SUBCOMMANDS = {"assemble": assemble, "build": build, "targets": targets}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fatpack",
+        description="Build one wheel holding native extension binaries for every target platform.",
+    )
+    parser.add_argument("--version", action="version", version=f"fatpack {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in SUBCOMMANDS.items():
+        module.configure_parser(sub.add_parser(name, help=module.HELP, description=module.HELP))
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = make_parser().parse_args(argv)
+    _configure_logging(verbose=getattr(args, "verbose", False))
+    try:
+        return int(SUBCOMMANDS[args.command].execute(args) or 0)
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.command:
+            print(f"command: {' '.join(exc.command)}", file=sys.stderr)
+        if exc.output:
+            print(exc.output.rstrip(), file=sys.stderr)
+        return 1
+    except FatpackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _configure_logging(verbose: bool) -> None:
+    """fatpack's own messages only (not those of libraries it uses), to stderr."""
+    logger = logging.getLogger("fatpack")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)

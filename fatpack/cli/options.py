@@ -1,0 +1,54 @@
+"""Arguments shared by `fatpack build` and `fatpack assemble`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fatpack.errors import ConfigError
+from fatpack.payloads import TargetReport
+from fatpack.pipeline import Options
+from fatpack.targets import PythonAbi, parse_target
+
+
+def add_build_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
+    parser.add_argument("project_dir", nargs="?", default=".", type=Path, help="project directory (default: .)")
+    parser.add_argument("-o", "--out-dir", type=Path, default=None, help=f"output directory (default: {default_out})")
+    parser.add_argument("--target", action="append", default=[], metavar="T", help="build only this target (repeatable)")
+    parser.add_argument("--python", action="append", default=[], metavar="P", help="'cpXY-abi3' or 'cpXY' (repeatable)")
+    parser.add_argument(
+        "--builder", action="append", default=[], metavar="[TARGET=]NAME",
+        help="builder for all targets, or TARGET=NAME for one (repeatable)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
+    parser.set_defaults(default_out=default_out)
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    out_dir = args.out_dir if args.out_dir is not None else args.project_dir / args.default_out
+    return Options(
+        project_dir=args.project_dir,
+        out_dir=out_dir,
+        targets=tuple(parse_target(t, "--target") for t in args.target),
+        abis=tuple(PythonAbi.parse(p, "--python") for p in args.python),
+        builders=dict(_parse_builder(b) for b in args.builder),
+    )
+
+
+def _parse_builder(text: str) -> tuple[str, str]:
+    target, sep, name = text.rpartition("=")
+    if not sep:
+        return ("*", name)
+    if not name:
+        raise ConfigError(f"--builder {text!r}: expected NAME or TARGET=NAME")
+    return (parse_target(target, "--builder").name, name)
+
+
+def print_progress(report: TargetReport) -> None:
+    status = "failed" if report.error else "done"
+    detail = f"{report.payloads} payload(s)" if not report.error else type(report.error).__name__
+    print(
+        f"{report.target.name:<16} {status:<6} {report.seconds:6.1f}s  [{report.builder}] {detail}",
+        file=sys.stderr,
+    )

@@ -1,0 +1,236 @@
+"""Read `[project]` and `[tool.fatpack]` from a project's pyproject.toml into typed settings."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from fatpack.errors import ConfigError
+from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, PythonAbi, Target, parse_target
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_BUILDER = "zig"
+
+
+@dataclass(frozen=True)
+class ExtensionConfig:
+    """One `[[tool.fatpack.extension]]`: keys mean what they mean in setuptools.Extension."""
+
+    name: str
+    sources: tuple[Path, ...]
+    include_dirs: tuple[Path, ...] = ()
+    define_macros: tuple[tuple[str, Optional[str]], ...] = ()
+    undef_macros: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = ()
+    library_dirs: tuple[Path, ...] = ()
+    extra_compile_args: tuple[str, ...] = ()
+    extra_link_args: tuple[str, ...] = ()
+    language: str = "c"
+
+    @property
+    def basename(self) -> str:
+        return self.name.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Everything fatpack needs to know about one project, paths absolute."""
+
+    root: Path
+    name: str
+    version: str
+    pyproject: dict[str, Any] = field(repr=False)
+    targets: tuple[Target, ...]
+    abis: tuple[PythonAbi, ...]
+    extensions: tuple[ExtensionConfig, ...]
+    builder: str = DEFAULT_BUILDER
+    builders: dict[str, str] = field(default_factory=dict)
+    packages: Optional[tuple[str, ...]] = None
+    package_dir: Optional[Path] = None
+    strip: bool = True
+    sdk_paths: dict[str, Path] = field(default_factory=dict)
+
+    def builder_for(self, target: Target) -> str:
+        return self.builders.get(target.name, self.builder)
+
+
+_TOOL_KEYS = {"targets", "python", "extension", "builder", "builders", "packages", "package-dir", "strip", "sdk"}
+_EXTENSION_KEYS = {
+    "name",
+    "sources",
+    "include-dirs",
+    "define-macros",
+    "undef-macros",
+    "libraries",
+    "library-dirs",
+    "extra-compile-args",
+    "extra-link-args",
+    "language",
+}
+
+
+def load_project(root: Path) -> ProjectConfig:
+    """Read `root/pyproject.toml`; raise ConfigError naming the key or value at fault."""
+    root = root.resolve()
+    pyproject_path = root / "pyproject.toml"
+    if not root.is_dir():
+        raise ConfigError(f"project directory {root} does not exist")
+    if not pyproject_path.is_file():
+        raise ConfigError(f"{pyproject_path} not found: a fatpack project needs a pyproject.toml")
+    try:
+        data = tomllib.loads(pyproject_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{pyproject_path} is not valid TOML: {exc}") from None
+    return parse_project(data, root)
+
+
+def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
+    project = _table(data, "project", required=True)
+    name = _str(project.get("name"), "project.name")
+    if "version" in project.get("dynamic", []) or "version" not in project:
+        raise ConfigError("project.version must be set statically in pyproject.toml (dynamic versions unsupported)")
+    version = _str(project["version"], "project.version")
+    tool = _table(_table(data, "tool"), "fatpack", where="tool.fatpack")
+    _reject_unknown(tool, _TOOL_KEYS, "tool.fatpack")
+    extensions = tuple(
+        _parse_extension(raw, root, f"tool.fatpack.extension[{i}]")
+        for i, raw in enumerate(_list(tool.get("extension", []), "tool.fatpack.extension", item_type=dict))
+    )
+    _reject_duplicates([e.name for e in extensions], "tool.fatpack.extension")
+    targets = tuple(
+        parse_target(t, "tool.fatpack.targets")
+        for t in _str_list(tool.get("targets", list(DEFAULT_TARGETS)), "tool.fatpack.targets")
+    )
+    abis = tuple(
+        PythonAbi.parse(p, "tool.fatpack.python")
+        for p in _str_list(tool.get("python", list(DEFAULT_ABIS)), "tool.fatpack.python")
+    )
+    if not targets:
+        raise ConfigError("tool.fatpack.targets is empty: name at least one target")
+    if not abis:
+        raise ConfigError("tool.fatpack.python is empty: name at least one ABI, e.g. 'cp38-abi3'")
+    builders = _str_table(tool.get("builders", {}), "tool.fatpack.builders")
+    for target_name in builders:
+        parse_target(target_name, "tool.fatpack.builders")
+    sdk_paths = {
+        parse_target(t, "tool.fatpack.sdk").name: (root / p).resolve()
+        for t, p in _str_table(tool.get("sdk", {}), "tool.fatpack.sdk").items()
+    }
+    packages = tool.get("packages")
+    package_dir = tool.get("package-dir")
+    strip = tool.get("strip", True)
+    if not isinstance(strip, bool):
+        raise ConfigError(f"tool.fatpack.strip must be true or false, not {strip!r}")
+    return ProjectConfig(
+        root=root,
+        name=name,
+        version=version,
+        pyproject=data,
+        targets=targets,
+        abis=abis,
+        extensions=extensions,
+        builder=_str(tool.get("builder", DEFAULT_BUILDER), "tool.fatpack.builder"),
+        builders=builders,
+        packages=None if packages is None else tuple(_str_list(packages, "tool.fatpack.packages")),
+        package_dir=None if package_dir is None else root / _str(package_dir, "tool.fatpack.package-dir"),
+        strip=strip,
+        sdk_paths=sdk_paths,
+    )
+
+
+def _parse_extension(raw: dict[str, Any], root: Path, where: str) -> ExtensionConfig:
+    _reject_unknown(raw, _EXTENSION_KEYS, where)
+    if "name" not in raw:
+        raise ConfigError(f"{where} has no 'name'")
+    name = _str(raw["name"], f"{where}.name")
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ConfigError(f"{where}.name {name!r} is not a dotted Python module name")
+    where = f"extension {name!r}"
+    sources = tuple(root / s for s in _str_list(raw.get("sources", []), f"{where}: sources"))
+    if not sources:
+        raise ConfigError(f"{where} has no sources")
+    for source in sources:
+        if not source.is_file():
+            raise ConfigError(f"{where}: source {source.relative_to(root)} does not exist")
+    language = raw.get("language", "c")
+    if language not in ("c", "c++"):
+        raise ConfigError(f"{where}: language must be 'c' or 'c++', not {language!r}")
+    return ExtensionConfig(
+        name=name,
+        sources=sources,
+        include_dirs=tuple(root / d for d in _str_list(raw.get("include-dirs", []), f"{where}: include-dirs")),
+        define_macros=tuple(_parse_macro(m, f"{where}: define-macros") for m in _list(raw.get("define-macros", []), f"{where}: define-macros")),
+        undef_macros=tuple(_str_list(raw.get("undef-macros", []), f"{where}: undef-macros")),
+        libraries=tuple(_str_list(raw.get("libraries", []), f"{where}: libraries")),
+        library_dirs=tuple(root / d for d in _str_list(raw.get("library-dirs", []), f"{where}: library-dirs")),
+        extra_compile_args=tuple(_str_list(raw.get("extra-compile-args", []), f"{where}: extra-compile-args")),
+        extra_link_args=tuple(_str_list(raw.get("extra-link-args", []), f"{where}: extra-link-args")),
+        language=language,
+    )
+
+
+def _parse_macro(value: object, where: str) -> tuple[str, Optional[str]]:
+    """Accept "NAME", "NAME=VALUE" or ["NAME", "VALUE"] (setuptools' tuple form)."""
+    if isinstance(value, str):
+        name, sep, val = value.partition("=")
+        return (name, val if sep else None)
+    if isinstance(value, list) and len(value) in (1, 2) and all(isinstance(v, str) for v in value):
+        return (value[0], value[1] if len(value) == 2 else None)
+    raise ConfigError(f"{where}: {value!r} is not \"NAME\", \"NAME=VALUE\" or [\"NAME\", \"VALUE\"]")
+
+
+def _table(data: dict[str, Any], key: str, *, required: bool = False, where: str = "") -> dict[str, Any]:
+    where = where or key
+    if key not in data:
+        if required:
+            raise ConfigError(f"pyproject.toml has no [{where}] table")
+        return {}
+    value = data[key]
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table, not {type(value).__name__}")
+    return value
+
+
+def _str(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _list(value: object, where: str, item_type: type = object) -> list[Any]:
+    if not isinstance(value, list) or not all(isinstance(v, item_type) for v in value):
+        kind = "tables" if item_type is dict else "values"
+        raise ConfigError(f"{where} must be a list of {kind}, not {value!r}")
+    return value
+
+
+def _str_list(value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings, not {value!r}")
+    return value
+
+
+def _str_table(value: object, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{where} must be a table of strings, not {value!r}")
+    return value
+
+
+def _reject_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"unknown key {where}.{unknown[0]} (known keys: {', '.join(sorted(known))})")
+
+
+def _reject_duplicates(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ConfigError(f"{where}: {name!r} is declared twice")
+        seen.add(name)

@@ -1,0 +1,61 @@
+"""Find a project's pure-Python files the way setuptools does: src-layout or flat, overridable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fatpack.config import ProjectConfig
+from fatpack.errors import ConfigError
+
+# Top-level directories that are never packages of the distribution (setuptools' flat-layout exclusions).
+NOT_PACKAGES = frozenset(
+    {"tests", "test", "docs", "doc", "examples", "example", "bench", "benchmarks", "tools", "scripts",
+     "build", "dist", "venv", "site-packages", "tasks", "fabfile", "conftest"}
+)
+# Files that are build products or caches, never shipped as package data.
+SKIPPED_SUFFIXES = frozenset({".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll", ".o", ".obj", ".a", ".lib"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to ship as it is, at `archive_name` (a /-separated path inside the artifact)."""
+
+    archive_name: str
+    path: Path
+
+
+def package_root(config: ProjectConfig) -> Path:
+    if config.package_dir is not None:
+        if not config.package_dir.is_dir():
+            raise ConfigError(f"tool.fatpack.package-dir {config.package_dir} is not a directory")
+        return config.package_dir
+    src = config.root / "src"
+    return src if src.is_dir() and _top_level_packages(src) else config.root
+
+
+def _top_level_packages(root: Path) -> list[str]:
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and p.name.isidentifier() and p.name not in NOT_PACKAGES and (p / "__init__.py").is_file()
+    )
+
+
+def find_package_files(config: ProjectConfig) -> list[SourceFile]:
+    """Every file of the project's packages, minus caches, build products and extension sources."""
+    root = package_root(config)
+    names = list(config.packages) if config.packages is not None else _top_level_packages(root)
+    extension_sources = {s.resolve() for ext in config.extensions for s in ext.sources}
+    files: list[SourceFile] = []
+    for name in names:
+        package_dir = root.joinpath(*name.split("."))
+        if not package_dir.is_dir():
+            raise ConfigError(f"tool.fatpack.packages: package {name!r} not found at {package_dir}")
+        for path in sorted(package_dir.rglob("*")):
+            if not path.is_file() or "__pycache__" in path.parts or path.suffix in SKIPPED_SUFFIXES:
+                continue
+            if path.resolve() in extension_sources:
+                continue
+            files.append(SourceFile(path.relative_to(root).as_posix(), path))
+    return files

@@ -1,0 +1,59 @@
+"""Running external commands. Builders receive a Runner, so tests can see commands without compiling."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Optional, Protocol
+
+from fatpack.errors import BuildError, ToolchainError
+
+log = logging.getLogger("fatpack.commands")
+
+
+class Runner(Protocol):
+    def __call__(
+        self, command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
+    ) -> None:
+        """Run `command`; raise BuildError if it fails, ToolchainError if it cannot start."""
+
+
+def run_command(
+    command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
+) -> None:
+    """The default Runner: a subprocess whose combined output is shown only when it fails."""
+    log.info("%s", shlex.join(command))
+    try:
+        proc = subprocess.run(
+            list(command),
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ToolchainError(f"{command[0]} not found: is the compiler installed and on PATH?") from None
+    except PermissionError:
+        raise ToolchainError(f"{command[0]} is not executable") from None
+    if proc.returncode != 0:
+        raise BuildError(
+            f"{Path(command[0]).name} exited with code {proc.returncode}",
+            command=command,
+            returncode=proc.returncode,
+            output=proc.stdout,
+        )
+    if proc.stdout.strip():
+        log.debug("%s", proc.stdout.rstrip())
+
+
+def zig_command(tool: str) -> list[str]:
+    """`python -m ziglang TOOL`: zig from PyPI, one compiler for every target."""
+    return [sys.executable, "-m", "ziglang", tool]

@@ -1,0 +1,84 @@
+"""The SDK for a target Python: headers, defines and link inputs an extension is compiled against."""
+
+from __future__ import annotations
+
+import re
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from fatpack.errors import ConfigError, ToolchainError
+from fatpack.runner import Runner
+from fatpack.targets import PythonAbi, Target
+
+
+@dataclass(frozen=True)
+class PythonSdk:
+    """What a builder adds to its compile and link commands for one (target, ABI)."""
+
+    include_dirs: tuple[Path, ...]
+    defines: tuple[tuple[str, Optional[str]], ...]
+    link_inputs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Headers:
+    """A directory holding Python.h and the Python version those headers belong to."""
+
+    include_dir: Path
+    version: tuple[int, int]
+
+
+def host_headers() -> Headers:
+    include_dir = Path(sysconfig.get_paths()["include"])
+    if not (include_dir / "Python.h").is_file():
+        raise ToolchainError(
+            f"Python headers not found in {include_dir}: install them (Debian: apt-get install python3-dev)"
+        )
+    return Headers(include_dir, (sys.version_info[0], sys.version_info[1]))
+
+
+def headers_version(include_dir: Path) -> tuple[int, int]:
+    """Read PY_MAJOR_VERSION / PY_MINOR_VERSION from a header tree's patchlevel.h."""
+    try:
+        text = (include_dir / "patchlevel.h").read_text(encoding="latin-1")
+    except OSError:
+        raise ConfigError(f"{include_dir} has no patchlevel.h: not a Python include directory") from None
+    found = dict(re.findall(r"#define\s+PY_(MAJOR|MINOR)_VERSION\s+(\d+)", text))
+    return (int(found["MAJOR"]), int(found["MINOR"]))
+
+
+def check_headers_fit(abi: PythonAbi, headers: Headers, target: Target) -> None:
+    """abi3 needs headers at least as new as its floor; cpXY needs exactly X.Y headers."""
+    have = "%d.%d" % headers.version
+    if abi.abi3 and headers.version < abi.version:
+        raise ConfigError(
+            f"{abi.tag} for {target.name} needs Python headers >= 3.{abi.minor}, but {headers.include_dir} "
+            f"holds {have}: run fatpack with a newer Python or lower the floor"
+        )
+    if not abi.abi3 and headers.version != abi.version:
+        raise ConfigError(
+            f"{abi.tag} for {target.name} needs Python 3.{abi.minor} headers, but {headers.include_dir} holds "
+            f"{have}: run fatpack with Python 3.{abi.minor}, or use an abi3 ABI"
+        )
+
+
+def abi_defines(abi: PythonAbi) -> tuple[tuple[str, Optional[str]], ...]:
+    return (("Py_LIMITED_API", abi.limited_api_hex),) if abi.abi3 else ()
+
+
+def prepare_sdk(
+    target: Target, abi: PythonAbi, work_dir: Path, runner: Runner, sdk_path: Optional[Path] = None
+) -> PythonSdk:
+    """Headers and link inputs for `abi` on `target`, made under `work_dir` where files are needed."""
+    if target.is_windows:
+        from fatpack.sdk import windows
+
+        return windows.prepare(target, abi, work_dir, runner, sdk_path)
+    if sdk_path is not None:
+        raise ConfigError(f"tool.fatpack.sdk.{target.name}: a Python layout by path is only for Windows targets")
+    headers = host_headers()
+    check_headers_fit(abi, headers, target)
+    return PythonSdk(include_dirs=(headers.include_dir,), defines=abi_defines(abi))

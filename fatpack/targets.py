@@ -1,0 +1,129 @@
+"""Targets (OS + architecture + libc) and Python ABIs a payload can be built for."""
+
+from __future__ import annotations
+
+import difflib
+import platform
+import re
+import sys
+import sysconfig
+from dataclasses import dataclass
+from typing import Optional
+
+from fatpack.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Target:
+    """One platform a payload runs on, named as in wheel platform tags."""
+
+    name: str
+    os: str  # "linux" | "windows"
+    arch: str  # "x86_64", ...
+    zig_triple: str
+    description: str
+    how_verified: str
+
+    @property
+    def is_windows(self) -> bool:
+        return self.os == "windows"
+
+    @property
+    def extension_suffix(self) -> str:
+        return ".pyd" if self.is_windows else ".so"
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target(
+            name="linux_x86_64",
+            os="linux",
+            arch="x86_64",
+            zig_triple="x86_64-linux-gnu.2.17",
+            description="Linux x86_64, glibc >= 2.17 (manylinux2014-compatible)",
+            how_verified="imported and called on this machine's CPython",
+        ),
+        Target(
+            name="win_amd64",
+            os="windows",
+            arch="x86_64",
+            zig_triple="x86_64-windows-gnu",
+            description="Windows x64, UCRT (python.org CPython)",
+            how_verified="imported and called on python.org CPython under Wine",
+        ),
+    )
+}
+
+DEFAULT_TARGETS = ("linux_x86_64", "win_amd64")
+
+
+def parse_target(name: str, where: str = "target") -> Target:
+    """Return the Target called `name`, or raise ConfigError naming it and the close matches."""
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown target {name!r} in {where}{_did_you_mean(name, TARGETS)}") from None
+
+
+def host_target() -> Optional[Target]:
+    """The target this interpreter runs on, if fatpack knows it."""
+    machine = platform.machine().lower()
+    if sys.platform.startswith("linux") and machine in ("x86_64", "amd64") and platform.libc_ver()[0] == "glibc":
+        return TARGETS["linux_x86_64"]
+    if sys.platform == "win32" and sysconfig.get_platform() == "win-amd64":
+        return TARGETS["win_amd64"]
+    return None
+
+
+_ABI_RE = re.compile(r"^cp3(\d{1,2})(-abi3)?$")
+
+
+@dataclass(frozen=True, order=True)
+class PythonAbi:
+    """`cpXY-abi3` (one limited-API binary for CPython >= X.Y) or `cpXY` (CPython X.Y only)."""
+
+    minor: int
+    abi3: bool
+
+    @classmethod
+    def parse(cls, text: str, where: str = "python") -> PythonAbi:
+        match = _ABI_RE.match(text)
+        if not match:
+            raise ConfigError(
+                f"unknown Python ABI {text!r} in {where}: expected 'cpXY-abi3' or 'cpXY', e.g. 'cp38-abi3'"
+            )
+        minor, abi3 = int(match.group(1)), bool(match.group(2))
+        if minor < 8:
+            raise ConfigError(f"Python ABI {text!r} in {where}: fatpack supports CPython 3.8 and newer")
+        return cls(minor=minor, abi3=abi3)
+
+    @property
+    def version(self) -> tuple[int, int]:
+        return (3, self.minor)
+
+    @property
+    def tag(self) -> str:
+        """As written in config: 'cp38-abi3' or 'cp311'."""
+        return f"cp3{self.minor}-abi3" if self.abi3 else f"cp3{self.minor}"
+
+    @property
+    def label(self) -> str:
+        """As used in payload file names and the manifest: 'abi3' or 'cp311'."""
+        return "abi3" if self.abi3 else f"cp3{self.minor}"
+
+    @property
+    def limited_api_hex(self) -> str:
+        return f"0x03{self.minor:02X}0000"
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+DEFAULT_ABIS = ("cp38-abi3",)
+
+
+def _did_you_mean(name: str, known: dict[str, Target]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f" (known targets: {', '.join(known)}){hint}"
