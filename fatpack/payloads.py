@@ -11,7 +11,7 @@ from typing import Callable, Optional
 
 from fatpack.builders import Builder, BuildJob, load_builder
 from fatpack.config import ProjectConfig
-from fatpack.errors import FatpackError
+from fatpack.errors import ArtifactError, BuildError, FatpackError
 from fatpack.runner import Runner
 from fatpack.sdk import prepare_sdk
 from fatpack.targets import PythonAbi, Target
@@ -31,7 +31,10 @@ class Payload:
         return payload_relative_path(self.module, self.target, self.abi)
 
     def sha256(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        try:
+            return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ArtifactError(f"payload {self.relative_path} cannot be read: {exc.strerror or exc}") from None
 
 
 def payload_relative_path(module: str, target: Target, abi: PythonAbi) -> str:
@@ -137,6 +140,11 @@ def _build_target(
             payload = Payload(extension.name, target, abi, output)
             job_dir = work_dir / "jobs" / f"{target.name}-{abi.label}-{extension.name}"
             job_dir.mkdir(parents=True, exist_ok=True)
-            builder.build(BuildJob(extension, target, abi, sdk, payload.path, job_dir, strip=config.strip))
+            job = BuildJob(extension, target, abi, sdk, payload.path, job_dir, strip=config.strip)
+            try:
+                builder.build(job)
+            except BuildError as exc:
+                what = f"compiling {extension.name} for {target.name} ({abi.tag}) failed"
+                raise BuildError(f"{what}: {exc}", exc.command, exc.returncode, exc.output) from None
             payloads.append(payload)
     return payloads

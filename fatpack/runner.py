@@ -45,13 +45,20 @@ def run_command(
         raise ToolchainError(f"{command[0]} is not executable") from None
     if proc.returncode != 0:
         raise BuildError(
-            f"{Path(command[0]).name} exited with code {proc.returncode}",
+            f"{program_name(command)} exited with code {proc.returncode}",
             command=command,
             returncode=proc.returncode,
             output=proc.stdout,
         )
     if proc.stdout.strip():
         log.debug("%s", proc.stdout.rstrip())
+
+
+def program_name(command: Sequence[str]) -> str:
+    """How a user would name the program: 'zig cc' for `python -m ziglang cc`, else the file name."""
+    if len(command) > 3 and list(command[1:3]) == ["-m", "ziglang"]:
+        return f"zig {command[3]}"
+    return Path(command[0]).name
 
 
 def zig_command(tool: str) -> list[str]:

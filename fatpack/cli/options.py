@@ -47,7 +47,7 @@ def _parse_builder(text: str) -> tuple[str, str]:
 
 def print_progress(report: TargetReport) -> None:
     status = "failed" if report.error else "done"
-    detail = f"{report.payloads} payload(s)" if not report.error else type(report.error).__name__
+    detail = f"{report.payloads} payload(s)" if not report.error else str(report.error).split(": ")[0]
     print(
         f"{report.target.name:<16} {status:<6} {report.seconds:6.1f}s  [{report.builder}] {detail}",
         file=sys.stderr,

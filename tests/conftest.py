@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Callable, Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "hello"
+
+MINIMAL_C = """\
+#include <Python.h>
+static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "%(base)s", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_%(base)s(void) { return PyModule_Create(&m); }
+"""
+
+
+class RecordingRunner:
+    """A Runner that records commands and writes a fake binary wherever `-o`/`-l` points."""
+
+    def __init__(self) -> None:
+        self.commands: list[list[str]] = []
+
+    def __call__(self, command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None) -> None:
+        self.commands.append(list(command))
+        for flag in ("-o", "-l"):
+            if flag in command:
+                out = Path(command[command.index(flag) + 1])
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(b"fake binary for " + out.name.encode())
+
+
+@pytest.fixture
+def runner() -> RecordingRunner:
+    return RecordingRunner()
+
+
+ProjectFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> ProjectFactory:
+    """Write a project: `tool` is the body of [tool.fatpack] (plus extension tables), files by path."""
+
+    def make(tool: str = "", files: Optional[dict[str, str]] = None, project: Optional[str] = None, name: str = "proj") -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        project = project if project is not None else '[project]\nname = "demo"\nversion = "1.0"\n'
+        (root / "pyproject.toml").write_text(project + "\n[tool.fatpack]\n" + textwrap.dedent(tool))
+        for rel, text in (files or {}).items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        return root
+
+    return make
+
+
+@pytest.fixture
+def demo_project(make_project: ProjectFactory) -> Path:
+    """src-layout package `demo` with one C extension `demo._speed`."""
+    return make_project(
+        tool="""
+        [[tool.fatpack.extension]]
+        name = "demo._speed"
+        sources = ["src/demo/_speed.c"]
+        """,
+        files={
+            "src/demo/__init__.py": "VALUE = 1\n",
+            "src/demo/data.txt": "package data\n",
+            "src/demo/_speed.c": MINIMAL_C % {"base": "_speed"},
+            "tests/test_demo.py": "def test(): pass\n",
+        },
+    )
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    """A private copy of examples/hello (tests never write into the repository)."""
+    dest = tmp_path / "hello"
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("dist", "build", "__pycache__"))
+    return dest
+
+
+HOST_ABI = "cp3%d" % __import__("sys").version_info[1]
+
+
+def _assemble_example(tmp_path_factory, name: str, **options) -> Path:
+    from fatpack.pipeline import Options, assemble
+    from fatpack.targets import PythonAbi, parse_target
+
+    work = tmp_path_factory.mktemp(name)
+    project = work / "hello"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("dist", "build", "__pycache__"))
+    return assemble(
+        Options(
+            project_dir=project,
+            out_dir=work / "dist",
+            targets=tuple(parse_target(t) for t in options.get("targets", ())),
+            abis=tuple(PythonAbi.parse(a) for a in options.get("abis", ())),
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def hello_wheel(tmp_path_factory) -> Path:
+    """examples/hello assembled as configured: linux_x86_64 + win_amd64, cp38-abi3."""
+    return _assemble_example(tmp_path_factory, "hello-default")
+
+
+@pytest.fixture(scope="session")
+def hello_mixed_wheel(tmp_path_factory) -> Path:
+    """examples/hello with an abi3 payload and a version-specific one for the host's Python."""
+    return _assemble_example(tmp_path_factory, "hello-mixed", abis=("cp38-abi3", HOST_ABI))
+
+
+@pytest.fixture(scope="session")
+def hello_windows_only_wheel(tmp_path_factory) -> Path:
+    return _assemble_example(tmp_path_factory, "hello-win", targets=("win_amd64",))

@@ -1,0 +1,96 @@
+"""The command line as a user meets it: exit codes, one-line errors, nothing half-written."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def fatpack(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "fatpack", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def assert_one_line_error(proc, pattern):
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in proc.stderr
+    assert __import__("re").search(pattern, lines[0]), lines[0]
+
+
+def test_targets_lists_triples():
+    proc = fatpack("targets")
+    assert proc.returncode == 0
+    assert "linux_x86_64" in proc.stdout and "x86_64-linux-gnu.2.17" in proc.stdout
+    assert "win_amd64" in proc.stdout and "x86_64-windows-gnu" in proc.stdout and "Wine" in proc.stdout
+
+
+def test_broken_toml(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    proc = fatpack("assemble", tmp_path, "-o", tmp_path / "dist")
+    assert_one_line_error(proc, r"pyproject.toml is not valid TOML")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_unknown_target_on_command_line(demo_project, tmp_path):
+    proc = fatpack("assemble", demo_project, "--target", "win_amd46", "-o", tmp_path / "dist")
+    assert_one_line_error(proc, r"unknown target 'win_amd46' in --target .*did you mean 'win_amd64'")
+
+
+def test_unknown_key(make_project, tmp_path):
+    root = make_project(tool="colour = 1\n")
+    assert_one_line_error(fatpack("assemble", root), r"unknown key tool.fatpack.colour")
+
+
+def test_native_builder_for_windows_is_refused(demo_project, tmp_path):
+    proc = fatpack("assemble", demo_project, "--builder", "win_amd64=native", "-o", tmp_path / "dist")
+    assert_one_line_error(proc, r"native builder only builds for this host .* not win_amd64")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_missing_project_dir(tmp_path):
+    assert_one_line_error(fatpack("assemble", tmp_path / "nope"), r"does not exist")
+
+
+@pytest.mark.slow
+def test_compile_error_shows_compiler_output_and_writes_nothing(make_project, tmp_path):
+    root = make_project(
+        tool='targets = ["linux_x86_64"]\n[[tool.fatpack.extension]]\nname = "demo._bad"\nsources = ["bad.c"]\n',
+        files={"bad.c": "int f(void) { return undeclared_thing; }\n"},
+    )
+    proc = fatpack("assemble", root, "-o", tmp_path / "dist")
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()
+    assert any(line.startswith("linux_x86_64") and "failed" in line for line in first)
+    assert "error: compiling demo._bad for linux_x86_64 (cp38-abi3) failed: zig cc exited with code 1" in proc.stderr
+    assert "undeclared_thing" in proc.stderr  # the compiler's own message
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "dist").exists() or list((tmp_path / "dist").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_output_dir_is_a_file(demo_project, tmp_path):
+    (tmp_path / "dist").write_text("")
+    proc = fatpack("assemble", demo_project, "--target", "linux_x86_64", "-o", tmp_path / "dist")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: cannot write to output directory")
+    assert (tmp_path / "dist").read_text() == ""
+
+
+@pytest.mark.slow
+def test_build_writes_payloads_per_target(demo_project, tmp_path):
+    proc = fatpack("build", demo_project, "--target", "linux_x86_64", "-o", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    built = Path(proc.stdout.strip())
+    assert built == tmp_path / "out" / "linux_x86_64" / "demo._speed.abi3.so"
+    assert built.read_bytes()[:4] == b"\x7fELF"
+    assert "linux_x86_64" in proc.stderr and "done" in proc.stderr
+
+
+@pytest.mark.slow
+def test_verbose_shows_compiler_commands(demo_project, tmp_path):
+    proc = fatpack("assemble", demo_project, "--target", "linux_x86_64", "-v", "-o", tmp_path / "dist")
+    assert proc.returncode == 0, proc.stderr
+    assert "ziglang cc -target x86_64-linux-gnu.2.17" in proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == str(tmp_path / "dist" / "demo-1.0-py3-none-any.whl")

@@ -1,0 +1,61 @@
+"""The fat wheel, pip-installed into a fresh virtual environment on this Linux host, imported and called."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import HOST_ABI
+
+pytestmark = pytest.mark.slow
+
+
+def venv_with(wheel: Path, tmp_path: Path) -> Path:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", str(wheel)], check=True)
+    return python
+
+
+def run(python: Path, code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd="/", env={**env, "PATH": "/usr/bin:/bin"})
+
+
+def test_wheel_holds_elf_and_pe_payloads(hello_wheel):
+    with zipfile.ZipFile(hello_wheel) as zf:
+        linux = zf.read("hello/_fatpack/linux_x86_64/hello._core.abi3.so")
+        windows = zf.read("hello/_fatpack/win_amd64/hello._core.abi3.pyd")
+    assert linux[:4] == b"\x7fELF"
+    assert windows[:2] == b"MZ"
+
+
+def test_pip_install_import_and_call(hello_wheel, tmp_path):
+    python = venv_with(hello_wheel, tmp_path)
+    proc = run(python, "import hello, hello._core as c; print(hello.add(40, 2), hello.greet('Linux'), hello.sizeof_long(), hello.built_for()); print(c.__file__)")
+    assert proc.returncode == 0, proc.stderr
+    values, file = proc.stdout.splitlines()
+    assert values == "42 Hello, Linux! 8 linux"
+    assert file.endswith("site-packages/hello/_fatpack/linux_x86_64/hello._core.abi3.so")
+
+
+def test_version_specific_payload_preferred(hello_mixed_wheel, tmp_path):
+    python = venv_with(hello_mixed_wheel, tmp_path)
+    proc = run(python, "import hello._core as c; print(c.add(1, 2), c.__file__)", FATPACK_DEBUG="1")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "3"
+    assert proc.stdout.strip().endswith(f"linux_x86_64/hello._core.{HOST_ABI}.so")
+    assert f"chose {HOST_ABI}-linux_x86_64" in proc.stderr  # FATPACK_DEBUG explains the choice
+    assert "candidate cp38-abi3-linux_x86_64" in proc.stderr
+
+
+def test_no_payload_for_host_is_a_clear_import_error(hello_windows_only_wheel, tmp_path):
+    python = venv_with(hello_windows_only_wheel, tmp_path)
+    proc = run(python, "import hello")
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"ImportError: hello._core: no native payload for this interpreter ({HOST_ABI}-linux_x86_64); "
+        "the package carries: cp38-abi3-win_amd64"
+    )
