@@ -69,7 +69,7 @@ def stub_source(module: str, loader: str) -> str:
 def manifest_text(payloads: Iterable[Payload]) -> str:
     rows = [MANIFEST_HEADER]
     for p in sorted(payloads, key=lambda p: p.relative_path):
-        python = "3.%d" % p.abi.minor
+        python = f"3.{p.abi.minor}"
         rows.append("\t".join((p.module, p.target.name, p.abi.label, python, p.relative_path, p.sha256())))
     return "\n".join(rows) + "\n"
 
@@ -88,7 +88,10 @@ def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[M
     for payload in payloads:
         by_loader.setdefault(loader_package(payload.module, config.name), []).append(payload)
     members = [
-        Member(ext.name.replace(".", "/") + ".py", stub_source(ext.name, loader_package(ext.name, config.name)).encode())
+        Member(
+            ext.name.replace(".", "/") + ".py",
+            stub_source(ext.name, loader_package(ext.name, config.name)).encode(),
+        )
         for ext in config.extensions
     ]
     for loader, group in sorted(by_loader.items()):

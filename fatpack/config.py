@@ -60,7 +60,17 @@ class ProjectConfig:
         return self.builders.get(target.name, self.builder)
 
 
-_TOOL_KEYS = {"targets", "python", "extension", "builder", "builders", "packages", "package-dir", "strip", "sdk"}
+_TOOL_KEYS = {
+    "targets",
+    "python",
+    "extension",
+    "builder",
+    "builders",
+    "packages",
+    "package-dir",
+    "strip",
+    "sdk",
+}
 _EXTENSION_KEYS = {
     "name",
     "sources",
@@ -94,7 +104,9 @@ def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
     project = _table(data, "project", required=True)
     name = _str(project.get("name"), "project.name")
     if "version" in project.get("dynamic", []) or "version" not in project:
-        raise ConfigError("project.version must be set statically in pyproject.toml (dynamic versions unsupported)")
+        raise ConfigError(
+            "project.version must be set statically in pyproject.toml (dynamic versions unsupported)"
+        )
     version = _str(project["version"], "project.version")
     tool = _table(_table(data, "tool"), "fatpack", where="tool.fatpack")
     _reject_unknown(tool, _TOOL_KEYS, "tool.fatpack")
@@ -164,12 +176,21 @@ def _parse_extension(raw: dict[str, Any], root: Path, where: str) -> ExtensionCo
     return ExtensionConfig(
         name=name,
         sources=sources,
-        include_dirs=tuple(root / d for d in _str_list(raw.get("include-dirs", []), f"{where}: include-dirs")),
-        define_macros=tuple(_parse_macro(m, f"{where}: define-macros") for m in _list(raw.get("define-macros", []), f"{where}: define-macros")),
+        include_dirs=tuple(
+            root / d for d in _str_list(raw.get("include-dirs", []), f"{where}: include-dirs")
+        ),
+        define_macros=tuple(
+            _parse_macro(m, f"{where}: define-macros")
+            for m in _list(raw.get("define-macros", []), f"{where}: define-macros")
+        ),
         undef_macros=tuple(_str_list(raw.get("undef-macros", []), f"{where}: undef-macros")),
         libraries=tuple(_str_list(raw.get("libraries", []), f"{where}: libraries")),
-        library_dirs=tuple(root / d for d in _str_list(raw.get("library-dirs", []), f"{where}: library-dirs")),
-        extra_compile_args=tuple(_str_list(raw.get("extra-compile-args", []), f"{where}: extra-compile-args")),
+        library_dirs=tuple(
+            root / d for d in _str_list(raw.get("library-dirs", []), f"{where}: library-dirs")
+        ),
+        extra_compile_args=tuple(
+            _str_list(raw.get("extra-compile-args", []), f"{where}: extra-compile-args")
+        ),
         extra_link_args=tuple(_str_list(raw.get("extra-link-args", []), f"{where}: extra-link-args")),
         language=language,
     )
@@ -182,7 +203,7 @@ def _parse_macro(value: object, where: str) -> tuple[str, Optional[str]]:
         return (name, val if sep else None)
     if isinstance(value, list) and len(value) in (1, 2) and all(isinstance(v, str) for v in value):
         return (value[0], value[1] if len(value) == 2 else None)
-    raise ConfigError(f"{where}: {value!r} is not \"NAME\", \"NAME=VALUE\" or [\"NAME\", \"VALUE\"]")
+    raise ConfigError(f'{where}: {value!r} is not "NAME", "NAME=VALUE" or ["NAME", "VALUE"]')
 
 
 def _table(data: dict[str, Any], key: str, *, required: bool = False, where: str = "") -> dict[str, Any]:

@@ -10,8 +10,25 @@ from fatpack.errors import ConfigError
 
 # Top-level directories that are never packages of the distribution (setuptools' flat-layout exclusions).
 NOT_PACKAGES = frozenset(
-    {"tests", "test", "docs", "doc", "examples", "example", "bench", "benchmarks", "tools", "scripts",
-     "build", "dist", "venv", "site-packages", "tasks", "fabfile", "conftest"}
+    {
+        "tests",
+        "test",
+        "docs",
+        "doc",
+        "examples",
+        "example",
+        "bench",
+        "benchmarks",
+        "tools",
+        "scripts",
+        "build",
+        "dist",
+        "venv",
+        "site-packages",
+        "tasks",
+        "fabfile",
+        "conftest",
+    }
 )
 # Files that are build products or caches, never shipped as package data.
 SKIPPED_SUFFIXES = frozenset({".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll", ".o", ".obj", ".a", ".lib"})
@@ -38,7 +55,10 @@ def _top_level_packages(root: Path) -> list[str]:
     return sorted(
         p.name
         for p in root.iterdir()
-        if p.is_dir() and p.name.isidentifier() and p.name not in NOT_PACKAGES and (p / "__init__.py").is_file()
+        if p.is_dir()
+        and p.name.isidentifier()
+        and p.name not in NOT_PACKAGES
+        and (p / "__init__.py").is_file()
     )
 
 

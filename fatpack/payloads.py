@@ -34,7 +34,9 @@ class Payload:
         try:
             return hashlib.sha256(self.path.read_bytes()).hexdigest()
         except OSError as exc:
-            raise ArtifactError(f"payload {self.relative_path} cannot be read: {exc.strerror or exc}") from None
+            raise ArtifactError(
+                f"payload {self.relative_path} cannot be read: {exc.strerror or exc}"
+            ) from None
 
 
 def payload_relative_path(module: str, target: Target, abi: PythonAbi) -> str:
@@ -82,7 +84,11 @@ def make_plan(
 
 
 def build_payloads(
-    plan: BuildPlan, runner: Runner, work_dir: Path, out_dir: Path, progress: Optional[ProgressCallback] = None
+    plan: BuildPlan,
+    runner: Runner,
+    work_dir: Path,
+    out_dir: Path,
+    progress: Optional[ProgressCallback] = None,
 ) -> list[Payload]:
     """Build every extension for every target and ABI into out_dir/<target>/...
 

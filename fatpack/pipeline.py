@@ -35,7 +35,9 @@ def plan_for(options: Options) -> BuildPlan:
     return make_plan(config, options.targets, options.abis, options.builders)
 
 
-def assemble(options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None) -> Path:
+def assemble(
+    options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None
+) -> Path:
     """Build every payload and write exactly one wheel into options.out_dir; return its path."""
     plan = plan_for(options)
     pure_files = find_package_files(plan.config)

@@ -69,7 +69,11 @@ def parse_target(name: str, where: str = "target") -> Target:
 def host_target() -> Optional[Target]:
     """The target this interpreter runs on, if fatpack knows it."""
     machine = platform.machine().lower()
-    if sys.platform.startswith("linux") and machine in ("x86_64", "amd64") and platform.libc_ver()[0] == "glibc":
+    if (
+        sys.platform.startswith("linux")
+        and machine in ("x86_64", "amd64")
+        and platform.libc_ver()[0] == "glibc"
+    ):
         return TARGETS["linux_x86_64"]
     if sys.platform == "win32" and sysconfig.get_platform() == "win-amd64":
         return TARGETS["win_amd64"]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,7 +25,9 @@ class RecordingRunner:
     def __init__(self) -> None:
         self.commands: list[list[str]] = []
 
-    def __call__(self, command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None) -> None:
+    def __call__(
+        self, command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
+    ) -> None:
         self.commands.append(list(command))
         for flag in ("-o", "-l"):
             if flag in command:
@@ -45,7 +48,12 @@ ProjectFactory = Callable[..., Path]
 def make_project(tmp_path: Path) -> ProjectFactory:
     """Write a project: `tool` is the body of [tool.fatpack] (plus extension tables), files by path."""
 
-    def make(tool: str = "", files: Optional[dict[str, str]] = None, project: Optional[str] = None, name: str = "proj") -> Path:
+    def make(
+        tool: str = "",
+        files: Optional[dict[str, str]] = None,
+        project: Optional[str] = None,
+        name: str = "proj",
+    ) -> Path:
         root = tmp_path / name
         root.mkdir()
         project = project if project is not None else '[project]\nname = "demo"\nversion = "1.0"\n'
@@ -85,7 +93,7 @@ def example_copy(tmp_path: Path) -> Path:
     return dest
 
 
-HOST_ABI = "cp3%d" % __import__("sys").version_info[1]
+HOST_ABI = f"cp3{sys.version_info[1]}"
 
 
 def _assemble_example(tmp_path_factory, name: str, **options) -> Path:

@@ -54,7 +54,10 @@ def test_wheel_layout(demo_project, tmp_path):
         metadata = zf.read("demo-1.0.dist-info/METADATA").decode()
         assert "Name: demo" in metadata and "Version: 1.0" in metadata
         assert zf.read("demo/_speed.py").decode() == stub_source("demo._speed", "demo._fatpack")
-        assert zf.read("demo/_fatpack/__init__.py") == (Path(__file__).parent.parent / "runtime_loader/loader.py").read_bytes()
+        assert (
+            zf.read("demo/_fatpack/__init__.py")
+            == (Path(__file__).parent.parent / "runtime_loader/loader.py").read_bytes()
+        )
         entries = parse_manifest(zf.read("demo/_fatpack/manifest.tsv").decode())
         assert [(e.module, e.target, e.abi, e.python, e.file) for e in entries] == [
             ("demo._speed", "linux_x86_64", "abi3", (3, 8), "linux_x86_64/demo._speed.abi3.so"),
@@ -88,7 +91,9 @@ def test_top_level_extension_gets_its_own_loader_package():
 
 def test_pure_file_colliding_with_stub_is_refused(demo_project, tmp_path):
     (demo_project / "src/demo/_speed.py").write_text("")
-    with pytest.raises(ConfigError, match=r"_speed.py collides with the file fatpack generates at demo/_speed.py"):
+    with pytest.raises(
+        ConfigError, match=r"_speed.py collides with the file fatpack generates at demo/_speed.py"
+    ):
         assemble(demo_project, tmp_path)
     assert not (tmp_path / "dist").exists() or list((tmp_path / "dist").iterdir()) == []
 

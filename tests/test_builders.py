@@ -74,25 +74,41 @@ def test_extension_options_reach_the_compiler(make_project, runner, tmp_path):
     build(root, runner, tmp_path)
     (command,) = runner.commands
     assert command[3] == "c++"
-    for arg in (f"-I{root / 'inc'}", "-DA=1", "-DB", "-UC", "-lz", f"-L{root / 'lib'}", "-Wall", "-Wl,--as-needed"):
+    for arg in (
+        f"-I{root / 'inc'}",
+        "-DA=1",
+        "-DB",
+        "-UC",
+        "-lz",
+        f"-L{root / 'lib'}",
+        "-Wall",
+        "-Wl,--as-needed",
+    ):
         assert arg in command
 
 
 def test_strip_false_keeps_symbols(make_project, runner, tmp_path):
-    root = make_project(tool='targets = ["linux_x86_64"]\nstrip = false\n[[tool.fatpack.extension]]\nname = "p._m"\nsources = ["m.c"]\n', files={"m.c": ""})
+    root = make_project(
+        tool='targets = ["linux_x86_64"]\nstrip = false\n[[tool.fatpack.extension]]\nname = "p._m"\nsources = ["m.c"]\n',
+        files={"m.c": ""},
+    )
     build(root, runner, tmp_path)
     assert "-s" not in runner.commands[0]
 
 
 def test_native_builder_uses_host_compiler(demo_project, runner, tmp_path):
-    build(demo_project, runner, tmp_path, targets=[TARGETS["linux_x86_64"]], builder_overrides={"*": "native"})
+    build(
+        demo_project, runner, tmp_path, targets=[TARGETS["linux_x86_64"]], builder_overrides={"*": "native"}
+    )
     (command,) = runner.commands
     assert "ziglang" not in command and "-target" not in command
     assert "-DPy_LIMITED_API=0x03080000" in command
 
 
 def test_native_builder_refuses_foreign_target(demo_project, runner, tmp_path):
-    with pytest.raises(ConfigError, match=r"native builder only builds for this host \(linux_x86_64\), not win_amd64"):
+    with pytest.raises(
+        ConfigError, match=r"native builder only builds for this host \(linux_x86_64\), not win_amd64"
+    ):
         build(demo_project, runner, tmp_path, builder_overrides={"win_amd64": "native"})
     assert runner.commands == []  # checked before anything ran
 

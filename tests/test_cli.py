@@ -8,7 +8,9 @@ import pytest
 
 
 def fatpack(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "fatpack", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "fatpack", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def assert_one_line_error(proc, pattern):
@@ -63,7 +65,10 @@ def test_compile_error_shows_compiler_output_and_writes_nothing(make_project, tm
     assert proc.returncode == 1
     first = proc.stderr.splitlines()
     assert any(line.startswith("linux_x86_64") and "failed" in line for line in first)
-    assert "error: compiling demo._bad for linux_x86_64 (cp38-abi3) failed: zig cc exited with code 1" in proc.stderr
+    assert (
+        "error: compiling demo._bad for linux_x86_64 (cp38-abi3) failed: zig cc exited with code 1"
+        in proc.stderr
+    )
     assert "undeclared_thing" in proc.stderr  # the compiler's own message
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "dist").exists() or list((tmp_path / "dist").iterdir()) == []

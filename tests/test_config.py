@@ -57,13 +57,31 @@ def test_all_extension_keys(make_project):
         ('python = ["cp38-abi4"]\n', r"unknown Python ABI 'cp38-abi4' in tool.fatpack.python"),
         ("strip = 1\n", r"tool.fatpack.strip must be true or false"),
         ('builders = { win_amd46 = "zig" }\n', r"unknown target 'win_amd46' in tool.fatpack.builders"),
-        ('[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\nsourcez = []\n', r"unknown key tool.fatpack.extension\[0\].sourcez"),
-        ('[[tool.fatpack.extension]]\nname = "a.b-c"\nsources = ["x.c"]\n', r"'a.b-c' is not a dotted Python module name"),
-        ('[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["missing.c"]\n', r"extension 'a.b': source missing.c does not exist"),
+        (
+            '[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\nsourcez = []\n',
+            r"unknown key tool.fatpack.extension\[0\].sourcez",
+        ),
+        (
+            '[[tool.fatpack.extension]]\nname = "a.b-c"\nsources = ["x.c"]\n',
+            r"'a.b-c' is not a dotted Python module name",
+        ),
+        (
+            '[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["missing.c"]\n',
+            r"extension 'a.b': source missing.c does not exist",
+        ),
         ('[[tool.fatpack.extension]]\nname = "a.b"\nsources = []\n', r"extension 'a.b' has no sources"),
-        ('[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\nlanguage = "rust"\n', r"language must be 'c' or 'c\+\+'"),
-        ('[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\ndefine-macros = [1]\n', r"define-macros: 1 is not"),
-        ('[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\n[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\n', r"'a.b' is declared twice"),
+        (
+            '[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\nlanguage = "rust"\n',
+            r"language must be 'c' or 'c\+\+'",
+        ),
+        (
+            '[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\ndefine-macros = [1]\n',
+            r"define-macros: 1 is not",
+        ),
+        (
+            '[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\n[[tool.fatpack.extension]]\nname = "a.b"\nsources = ["x.c"]\n',
+            r"'a.b' is declared twice",
+        ),
         ('[[tool.fatpack.extension]]\nsources = ["x.c"]\n', r"tool.fatpack.extension\[0\] has no 'name'"),
     ],
 )

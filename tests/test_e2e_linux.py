@@ -20,7 +20,13 @@ def venv_with(wheel: Path, tmp_path: Path) -> Path:
 
 
 def run(python: Path, code: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd="/", env={**env, "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [str(python), "-c", code],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env={**env, "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_wheel_holds_elf_and_pe_payloads(hello_wheel):
@@ -33,7 +39,10 @@ def test_wheel_holds_elf_and_pe_payloads(hello_wheel):
 
 def test_pip_install_import_and_call(hello_wheel, tmp_path):
     python = venv_with(hello_wheel, tmp_path)
-    proc = run(python, "import hello, hello._core as c; print(hello.add(40, 2), hello.greet('Linux'), hello.sizeof_long(), hello.built_for()); print(c.__file__)")
+    proc = run(
+        python,
+        "import hello, hello._core as c; print(hello.add(40, 2), hello.greet('Linux'), hello.sizeof_long(), hello.built_for()); print(c.__file__)",
+    )
     assert proc.returncode == 0, proc.stderr
     values, file = proc.stdout.splitlines()
     assert values == "42 Hello, Linux! 8 linux"

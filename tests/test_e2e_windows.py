@@ -36,7 +36,7 @@ def test_abi3_payload_on_official_windows_python(hello_wheel, version, tmp_path)
 
 
 def test_version_specific_payload_on_matching_windows_python(hello_mixed_wheel, tmp_path):
-    version = "3.%d" % sys.version_info[1]
+    version = f"3.{sys.version_info[1]}"
     values, file, _ = install_and_probe(hello_mixed_wheel, version, tmp_path)
     assert values.split(" ", 1)[1] == "42 Hello, Windows! 4 windows"
     assert file.endswith(rf"\hello\_fatpack\win_amd64\hello._core.{HOST_ABI}.pyd")

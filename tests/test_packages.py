@@ -17,7 +17,9 @@ def test_src_layout_ships_package_and_data_not_sources_or_tests(demo_project):
 
 
 def test_flat_layout(make_project):
-    root = make_project(files={"flat/__init__.py": "", "flat/sub/__init__.py": "", "tests/__init__.py": "", "setup.py": ""})
+    root = make_project(
+        files={"flat/__init__.py": "", "flat/sub/__init__.py": "", "tests/__init__.py": "", "setup.py": ""}
+    )
     assert names(root) == ["flat/__init__.py", "flat/sub/__init__.py"]
 
 

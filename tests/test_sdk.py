@@ -14,9 +14,16 @@ LINUX = TARGETS["linux_x86_64"]
 
 def test_windows_pyconfig_is_llp64_and_win64():
     text = render_pyconfig(WIN)
-    for line in ("#define SIZEOF_LONG 4", "#define SIZEOF_VOID_P 8", "#define SIZEOF_SIZE_T 8",
-                 "#define SIZEOF_WCHAR_T 2", "#define MS_WIN64", "#define MS_WINDOWS", "#define HAVE_DECLSPEC_DLL",
-                 "#define Py_ENABLE_SHARED 1"):
+    for line in (
+        "#define SIZEOF_LONG 4",
+        "#define SIZEOF_VOID_P 8",
+        "#define SIZEOF_SIZE_T 8",
+        "#define SIZEOF_WCHAR_T 2",
+        "#define MS_WIN64",
+        "#define MS_WINDOWS",
+        "#define HAVE_DECLSPEC_DLL",
+        "#define Py_ENABLE_SHARED 1",
+    ):
         assert line in text
 
 
@@ -51,9 +58,11 @@ def test_windows_sdk_copies_headers_with_its_own_pyconfig(tmp_path, runner):
 def test_headers_must_fit_abi():
     headers = host_headers()
     newer = PythonAbi(sys.version_info[1] + 1, abi3=False)
-    with pytest.raises(ConfigError, match=rf"cp3{newer.minor} for linux_x86_64 needs Python 3.{newer.minor} headers"):
+    with pytest.raises(
+        ConfigError, match=rf"cp3{newer.minor} for linux_x86_64 needs Python 3.{newer.minor} headers"
+    ):
         check_headers_fit(newer, headers, LINUX)
-    with pytest.raises(ConfigError, match=r"needs Python headers >= 3.%d" % (sys.version_info[1] + 1)):
+    with pytest.raises(ConfigError, match=rf"needs Python headers >= 3.{sys.version_info[1] + 1}"):
         check_headers_fit(PythonAbi(sys.version_info[1] + 1, abi3=True), headers, LINUX)
     check_headers_fit(PythonAbi(8, True), headers, LINUX)
 
@@ -63,7 +72,9 @@ def test_windows_layout_by_path(tmp_path, runner):
     layout = tmp_path / "Python311"
     (layout / "include").mkdir(parents=True)
     (layout / "include" / "Python.h").write_text("")
-    (layout / "include" / "patchlevel.h").write_text("#define PY_MAJOR_VERSION 3\n#define PY_MINOR_VERSION 11\n")
+    (layout / "include" / "patchlevel.h").write_text(
+        "#define PY_MAJOR_VERSION 3\n#define PY_MINOR_VERSION 11\n"
+    )
     (layout / "libs").mkdir()
     (layout / "libs" / "python311.lib").write_bytes(b"")
     sdk = prepare_sdk(WIN, PythonAbi(11, False), tmp_path / "w", runner, sdk_path=layout)

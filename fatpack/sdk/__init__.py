@@ -52,7 +52,7 @@ def headers_version(include_dir: Path) -> tuple[int, int]:
 
 def check_headers_fit(abi: PythonAbi, headers: Headers, target: Target) -> None:
     """abi3 needs headers at least as new as its floor; cpXY needs exactly X.Y headers."""
-    have = "%d.%d" % headers.version
+    have = "{}.{}".format(*headers.version)
     if abi.abi3 and headers.version < abi.version:
         raise ConfigError(
             f"{abi.tag} for {target.name} needs Python headers >= 3.{abi.minor}, but {headers.include_dir} "
@@ -60,8 +60,8 @@ def check_headers_fit(abi: PythonAbi, headers: Headers, target: Target) -> None:
         )
     if not abi.abi3 and headers.version != abi.version:
         raise ConfigError(
-            f"{abi.tag} for {target.name} needs Python 3.{abi.minor} headers, but {headers.include_dir} holds "
-            f"{have}: run fatpack with Python 3.{abi.minor}, or use an abi3 ABI"
+            f"{abi.tag} for {target.name} needs Python 3.{abi.minor} headers, "
+            f"but {headers.include_dir} holds {have}: run fatpack with Python 3.{abi.minor} or use abi3"
         )
 
 
@@ -78,7 +78,9 @@ def prepare_sdk(
 
         return windows.prepare(target, abi, work_dir, runner, sdk_path)
     if sdk_path is not None:
-        raise ConfigError(f"tool.fatpack.sdk.{target.name}: a Python layout by path is only for Windows targets")
+        raise ConfigError(
+            f"tool.fatpack.sdk.{target.name}: a Python layout by path is only for Windows targets"
+        )
     headers = host_headers()
     check_headers_fit(abi, headers, target)
     return PythonSdk(include_dirs=(headers.include_dir,), defines=abi_defines(abi))
