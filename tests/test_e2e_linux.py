@@ -68,3 +68,59 @@ def test_no_payload_for_host_is_a_clear_import_error(hello_windows_only_wheel, t
         f"ImportError: hello._core: no native payload for this interpreter ({HOST_ABI}-linux_x86_64); "
         "the package carries: cp38-abi3-win_amd64"
     )
+
+
+def max_glibc_needed(elf_bytes: bytes) -> tuple:
+    import io
+
+    from elftools.elf.elffile import ELFFile
+
+    elf = ELFFile(io.BytesIO(elf_bytes))
+    versions = [(0,)]
+    section = elf.get_section_by_name(".gnu.version_r")
+    if section is not None:
+        for _, auxiliaries in section.iter_versions():
+            for aux in auxiliaries:
+                if aux.name.startswith("GLIBC_"):
+                    versions.append(tuple(int(p) for p in aux.name[6:].split(".")))
+    return max(versions)
+
+
+def test_payload_structure(hello_wheel):
+    """The Linux payload stays within manylinux2014's glibc; the Windows one is x64 and links only
+    python3.dll, the UCRT and system DLLs (no msvcrt.dll)."""
+    import pefile
+
+    with zipfile.ZipFile(hello_wheel) as zf:
+        linux = zf.read("hello/_fatpack/linux_x86_64/hello._core.abi3.so")
+        windows = zf.read("hello/_fatpack/win_amd64/hello._core.abi3.pyd")
+    assert max_glibc_needed(linux) <= (2, 17)
+    pe = pefile.PE(data=windows)
+    assert pe.FILE_HEADER.Machine == pefile.MACHINE_TYPE["IMAGE_FILE_MACHINE_AMD64"]
+    assert [s.name for s in pe.DIRECTORY_ENTRY_EXPORT.symbols] == [b"PyInit__core"]
+    imported = {entry.dll.decode().lower() for entry in pe.DIRECTORY_ENTRY_IMPORT}
+    assert "python3.dll" in imported and "msvcrt.dll" not in imported
+    assert all(d == "python3.dll" or d == "kernel32.dll" or d.startswith("api-ms-win-crt-") for d in imported), imported
+
+
+def test_top_level_extension_without_package(make_project, tmp_path):
+    """An extension with no package around it gets its own loader package, `_fatpack_<project>`."""
+    from conftest import MINIMAL_C
+
+    from fatpack.pipeline import Options, assemble
+    from fatpack.targets import parse_target
+
+    root = make_project(
+        project='[project]\nname = "Top-Level"\nversion = "0.1"\n',
+        tool='[[tool.fatpack.extension]]\nname = "_toplevel"\nsources = ["t.c"]\n',
+        files={"t.c": MINIMAL_C % {"base": "_toplevel"}},
+    )
+    wheel = assemble(Options(root, tmp_path / "dist", targets=(parse_target("linux_x86_64"),)))
+    with zipfile.ZipFile(wheel) as zf:
+        assert "_toplevel.py" in zf.namelist()
+        assert "_fatpack_top_level/linux_x86_64/_toplevel.abi3.so" in zf.namelist()
+    python = venv_with(wheel, tmp_path)
+    proc = run(python, "import _toplevel; print(_toplevel.__name__, _toplevel.__file__)")
+    assert proc.returncode == 0, proc.stderr
+    name, file = proc.stdout.split()
+    assert name == "_toplevel" and file.endswith("_fatpack_top_level/linux_x86_64/_toplevel.abi3.so")
