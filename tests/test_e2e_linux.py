@@ -100,7 +100,9 @@ def test_payload_structure(hello_wheel):
     assert [s.name for s in pe.DIRECTORY_ENTRY_EXPORT.symbols] == [b"PyInit__core"]
     imported = {entry.dll.decode().lower() for entry in pe.DIRECTORY_ENTRY_IMPORT}
     assert "python3.dll" in imported and "msvcrt.dll" not in imported
-    assert all(d == "python3.dll" or d == "kernel32.dll" or d.startswith("api-ms-win-crt-") for d in imported), imported
+    assert all(
+        d == "python3.dll" or d == "kernel32.dll" or d.startswith("api-ms-win-crt-") for d in imported
+    ), imported
 
 
 def test_top_level_extension_without_package(make_project, tmp_path):
