@@ -5,7 +5,7 @@ Layout inside the wheel, for an extension `hello._core`:
     hello/__init__.py ...                    the project's pure-Python files
     hello/_core.py                           stub: hands the import over to the loader
     hello/_fatpack/__init__.py               the vendored runtime loader (runtime_loader/loader.py)
-    hello/_fatpack/manifest.tsv              module, target, ABI, Python floor, file, sha256
+    hello/_fatpack/manifest.tsv              module, target, ABI, Python floor, libc/OS floor, file, sha256
     hello/_fatpack/linux_x86_64/hello._core.abi3.so
     hello/_fatpack/win_amd64/hello._core.abi3.pyd
     hello-1.0.dist-info/METADATA, WHEEL, RECORD (written by the `wheel` library), entry_points.txt
@@ -31,11 +31,13 @@ from packaging.version import InvalidVersion, Version
 from wheel.wheelfile import WheelFile
 
 from fatpack import __version__
+from fatpack.binaries import BinaryInfo, inspect_binary
 from fatpack.config import ProjectConfig
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.metadata import core_metadata, entry_points_txt
 from fatpack.packages import SourceFile
 from fatpack.payloads import Payload
+from fatpack.targets import TARGETS
 from runtime_loader.loader import MANIFEST_HEADER, MANIFEST_NAME
 
 WHEEL_TAG = "py3-none-any"
@@ -69,9 +71,27 @@ def stub_source(module: str, loader: str) -> str:
 def manifest_text(payloads: Iterable[Payload]) -> str:
     rows = [MANIFEST_HEADER]
     for p in sorted(payloads, key=lambda p: p.relative_path):
+        sha256 = p.sha256()  # first: a missing payload is reported as such
+        requires = checked_binary(p).requires
         python = f"3.{p.abi.minor}"
-        rows.append("\t".join((p.module, p.target.name, p.abi.label, python, p.relative_path, p.sha256())))
+        rows.append(
+            "\t".join((p.module, p.target.name, p.abi.label, python, requires, p.relative_path, sha256))
+        )
     return "\n".join(rows) + "\n"
+
+
+def checked_binary(payload: Payload) -> BinaryInfo:
+    """Read the payload's binary; refuse one whose format or architecture is not its target's."""
+    info = inspect_binary(payload.path)
+    target = payload.target
+    expected_format = "PE" if target.is_windows else "Mach-O" if target.is_macos else "ELF"
+    expected_archs = sorted(TARGETS[s].arch for s in target.slices) if target.slices else [target.arch]
+    if info.format != expected_format or sorted(info.archs) != expected_archs:
+        raise ArtifactError(
+            f"payload {payload.relative_path} is {info.format} {'+'.join(info.archs)}, "
+            f"but target {target.name} needs {expected_format} {'+'.join(expected_archs)}"
+        )
+    return info
 
 
 def loader_source() -> bytes:

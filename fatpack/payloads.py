@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from fatpack.builders import Builder, BuildJob, load_builder
-from fatpack.config import ProjectConfig
+from fatpack.config import ExtensionConfig, ProjectConfig
 from fatpack.errors import ArtifactError, BuildError, FatpackError
+from fatpack.lipo import find_lipo, merge_universal
 from fatpack.runner import Runner
 from fatpack.sdk import prepare_sdk
-from fatpack.targets import PythonAbi, Target
+from fatpack.targets import TARGETS, PythonAbi, Target
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,10 @@ def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
     for target in plan.targets:
         try:
             builder = load_builder(plan.builder_names[target.name], runner)
-            builder.check(target)
+            for name in target.slices or (target.name,):
+                builder.check(TARGETS[name])
+            if target.slices:
+                find_lipo()
             builders[target.name] = builder
         except FatpackError as exc:
             problems.append(exc)
@@ -140,17 +144,51 @@ def _build_target(
     config = plan.config
     payloads = []
     for abi in plan.abis:
-        sdk = prepare_sdk(target, abi, work_dir, runner, config.sdk_paths.get(target.name))
+        sdk = (
+            None
+            if target.slices
+            else prepare_sdk(target, abi, work_dir, runner, config.sdk_paths.get(target.name))
+        )
         for extension in config.extensions:
             output = out_dir / payload_relative_path(extension.name, target, abi)
-            payload = Payload(extension.name, target, abi, output)
             job_dir = work_dir / "jobs" / f"{target.name}-{abi.label}-{extension.name}"
             job_dir.mkdir(parents=True, exist_ok=True)
-            job = BuildJob(extension, target, abi, sdk, payload.path, job_dir, strip=config.strip)
-            try:
-                builder.build(job)
-            except BuildError as exc:
-                what = f"compiling {extension.name} for {target.name} ({abi.tag}) failed"
-                raise BuildError(f"{what}: {exc}", exc.command, exc.returncode, exc.output) from None
-            payloads.append(payload)
+            if target.slices:
+                slices = [
+                    _build_slice(
+                        plan, TARGETS[name], abi, extension, builder, runner, work_dir, job_dir / name
+                    )
+                    for name in target.slices
+                ]
+                merge_universal(slices, output, runner)
+            else:
+                assert sdk is not None
+                _compile(builder, BuildJob(extension, target, abi, sdk, output, job_dir, strip=config.strip))
+            payloads.append(Payload(extension.name, target, abi, output))
     return payloads
+
+
+def _build_slice(
+    plan: BuildPlan,
+    target: Target,
+    abi: PythonAbi,
+    extension: ExtensionConfig,
+    builder: Builder,
+    runner: Runner,
+    work_dir: Path,
+    job_dir: Path,
+) -> Path:
+    """One thin slice of a merged target (macosx_universal2), built in its own scratch directory."""
+    job_dir.mkdir(parents=True, exist_ok=True)
+    sdk = prepare_sdk(target, abi, work_dir, runner)
+    output = job_dir / "slice" / f"{extension.name}{target.extension_suffix}"
+    _compile(builder, BuildJob(extension, target, abi, sdk, output, job_dir, strip=plan.config.strip))
+    return output
+
+
+def _compile(builder: Builder, job: BuildJob) -> None:
+    try:
+        builder.build(job)
+    except BuildError as exc:
+        what = f"compiling {job.extension.name} for {job.target.name} ({job.abi.tag}) failed"
+        raise BuildError(f"{what}: {exc}", exc.command, exc.returncode, exc.output) from None

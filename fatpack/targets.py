@@ -18,39 +18,123 @@ class Target:
     """One platform a payload runs on, named as in wheel platform tags."""
 
     name: str
-    os: str  # "linux" | "windows"
-    arch: str  # "x86_64", ...
-    zig_triple: str
+    os: str  # "linux" | "windows" | "macos"
+    arch: str  # "x86_64" | "aarch64" | "x86" | "universal2"
+    zig_triple: str  # "" for a target merged from slices
     description: str
     how_verified: str
+    libc: str = ""  # "glibc" | "musl" on Linux
+    slices: tuple[str, ...] = ()  # macosx_universal2: the targets lipo merges into it
 
     @property
     def is_windows(self) -> bool:
         return self.os == "windows"
 
     @property
+    def is_macos(self) -> bool:
+        return self.os == "macos"
+
+    @property
+    def pointer_size(self) -> int:
+        return 4 if self.arch == "x86" else 8
+
+    @property
     def extension_suffix(self) -> str:
         return ".pyd" if self.is_windows else ".so"
 
+
+_RUN_HERE = "imported and called on this machine's CPython"
+_WINE = "imported and called on python.org CPython under Wine"
+_QEMU = "imported and called on Debian's arm64 CPython under qemu-user"
+_NOT_RUN = "structure checked only (no {} CPython here): not run"
 
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
         Target(
-            name="linux_x86_64",
-            os="linux",
-            arch="x86_64",
-            zig_triple="x86_64-linux-gnu.2.17",
-            description="Linux x86_64, glibc >= 2.17 (manylinux2014-compatible)",
-            how_verified="imported and called on this machine's CPython",
+            "linux_x86_64",
+            "linux",
+            "x86_64",
+            "x86_64-linux-gnu.2.17",
+            "Linux x86_64, glibc >= 2.17 (manylinux2014)",
+            _RUN_HERE,
+            libc="glibc",
         ),
         Target(
-            name="win_amd64",
-            os="windows",
-            arch="x86_64",
-            zig_triple="x86_64-windows-gnu",
-            description="Windows x64, UCRT (python.org CPython)",
-            how_verified="imported and called on python.org CPython under Wine",
+            "linux_aarch64",
+            "linux",
+            "aarch64",
+            "aarch64-linux-gnu.2.17",
+            "Linux aarch64, glibc >= 2.17 (manylinux2014)",
+            _QEMU,
+            libc="glibc",
+        ),
+        Target(
+            "musllinux_x86_64",
+            "linux",
+            "x86_64",
+            "x86_64-linux-musl",
+            "Linux x86_64, musl (Alpine)",
+            _NOT_RUN.format("musl"),
+            libc="musl",
+        ),
+        Target(
+            "musllinux_aarch64",
+            "linux",
+            "aarch64",
+            "aarch64-linux-musl",
+            "Linux aarch64, musl (Alpine)",
+            _NOT_RUN.format("musl"),
+            libc="musl",
+        ),
+        Target(
+            "win_amd64",
+            "windows",
+            "x86_64",
+            "x86_64-windows-gnu",
+            "Windows x64, UCRT (python.org CPython)",
+            _WINE,
+        ),
+        Target(
+            "win_arm64",
+            "windows",
+            "aarch64",
+            "aarch64-windows-gnu",
+            "Windows ARM64, UCRT (python.org CPython)",
+            _NOT_RUN.format("ARM64 Windows"),
+        ),
+        Target(
+            "win32",
+            "windows",
+            "x86",
+            "x86-windows-gnu",
+            "Windows x86 (32-bit), UCRT (python.org CPython)",
+            _NOT_RUN.format("32-bit Windows"),
+        ),
+        Target(
+            "macosx_x86_64",
+            "macos",
+            "x86_64",
+            "x86_64-macos.10.9",
+            "macOS x86_64, 10.9 and newer",
+            _NOT_RUN.format("macOS"),
+        ),
+        Target(
+            "macosx_arm64",
+            "macos",
+            "aarch64",
+            "aarch64-macos.11.0",
+            "macOS arm64 (Apple silicon), 11.0 and newer",
+            _NOT_RUN.format("macOS"),
+        ),
+        Target(
+            "macosx_universal2",
+            "macos",
+            "universal2",
+            "",
+            "macOS x86_64 + arm64 in one file (llvm-lipo)",
+            _NOT_RUN.format("macOS"),
+            slices=("macosx_x86_64", "macosx_arm64"),
         ),
     )
 }

@@ -2,9 +2,12 @@
 
 fatpack copies this file into every package it assembles, as `<package>/_fatpack/__init__.py`, beside
 `manifest.tsv` and one directory of payloads per target. The stub module fatpack writes at each
-extension's import path calls `load_extension(__name__)`, which picks the best payload for this host
-(OS, the interpreter's own architecture, Python version; a version-specific payload before abi3), loads it
-under its full module name and puts it in sys.modules in place of the stub.
+extension's import path calls `load_extension(__name__)`, which picks the best payload for this host and
+loads it under its full module name in place of the stub.
+
+The choice: the interpreter's own platform (OS, the *interpreter's* architecture, glibc or musl), read
+from its extension suffix; the payload's floor (glibc or macOS version) not above the host's; then a
+version-specific payload for exactly this Python before an abi3 one, and the newest abi3 floor that fits.
 
 Standard library only; CPython 3.8+. Import cost: one small manifest read, one dlopen.
 Set FATPACK_DEBUG=1 to see the selection reasoning on stderr.
@@ -13,10 +16,6 @@ Set FATPACK_DEBUG=1 to see the selection reasoning on stderr.
 import os
 import sys
 from types import ModuleType
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # never true at run time, so typing costs nothing to import
-    from typing import Callable
 
 try:  # the frozen bootstrap modules are always loaded; importlib.util may not be yet
     from _frozen_importlib import module_from_spec
@@ -31,23 +30,39 @@ except ImportError:  # pragma: no cover - non-CPython
 
 
 MANIFEST_NAME = "manifest.tsv"
-MANIFEST_HEADER = "module\ttarget\tabi\tpython\tfile\tsha256"
+# Columns are matched by name; a newer fatpack may append columns, which older loaders ignore.
+MANIFEST_COLUMNS = ("module", "target", "abi", "python", "requires", "file", "sha256")
+MANIFEST_HEADER = "\t".join(MANIFEST_COLUMNS)
+_FLOOR_NAMES = {"glibc": "glibc", "macos": "macOS"}
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _entries: "list[Entry] | None" = None  # parsed manifest, read once per process
 _dll_directories: "dict[str, object]" = {}  # path -> handle from os.add_dll_directory, kept alive
 
 
+def _version(text: str) -> "tuple[int, ...]":
+    return tuple(int(part) for part in text.split("."))
+
+
+def _dotted(version: "tuple[int, ...]") -> str:
+    return ".".join(map(str, version))
+
+
 class Entry:
-    """One payload: `module` built for `target` with `abi` ('abi3' or 'cpXY'), needing Python >= `python`."""
+    """One payload: `module` for `target` with `abi` ('abi3' or 'cpXY'), needing Python >= `python`
+    and, in `requires`, a libc or OS floor such as ('glibc', (2, 17)) or ('macos', (11, 0))."""
 
-    __slots__ = ("abi", "file", "module", "python", "sha256", "target")
+    __slots__ = ("abi", "file", "module", "python", "requires", "sha256", "target")
 
-    def __init__(self, module: str, target: str, abi: str, python: str, file: str, sha256: str) -> None:
+    def __init__(
+        self, module: str, target: str, abi: str, python: str, requires: str, file: str, sha256: str
+    ):
         self.module = module
         self.target = target
         self.abi = abi
-        self.python = tuple(int(p) for p in python.split("."))
+        self.python = _version(python)
+        kind, _, floor = requires.partition(" ")
+        self.requires = (kind, _version(floor)) if floor else None
         self.file = file
         self.sha256 = sha256
 
@@ -59,9 +74,9 @@ class Entry:
 
 
 class Host:
-    """What this interpreter can load: its platform targets (best first) and Python version."""
+    """What this interpreter can load: its platform targets (best first), Python version and floors."""
 
-    __slots__ = ("abiflags", "implementation", "targets", "version")
+    __slots__ = ("abiflags", "floors", "implementation", "targets", "version")
 
     def __init__(
         self,
@@ -69,11 +84,13 @@ class Host:
         version: "tuple[int, ...]",
         abiflags: str = "",
         implementation: str = "cpython",
-    ) -> None:
+        floors: "dict[str, tuple[int, ...]] | None" = None,
+    ):
         self.targets = tuple(targets)
         self.version = tuple(version)
         self.abiflags = abiflags
         self.implementation = implementation
+        self.floors = floors or {}  # {"glibc": (2, 36)} or {"macos": (14, 1)}
 
     @property
     def key(self) -> str:
@@ -84,9 +101,10 @@ class Host:
 
 def parse_manifest(text: str) -> "list[Entry]":
     lines = text.splitlines()
-    if not lines or lines[0] != MANIFEST_HEADER:
-        raise ImportError(f"fatpack: {MANIFEST_NAME} is not a fatpack manifest")
-    return [Entry(*line.split("\t")) for line in lines[1:] if line]
+    width = len(MANIFEST_COLUMNS)
+    if not lines or tuple(lines[0].split("\t")[:width]) != MANIFEST_COLUMNS:
+        raise ImportError(f"fatpack: {MANIFEST_NAME} is not a fatpack manifest this loader can read")
+    return [Entry(*line.split("\t")[:width]) for line in lines[1:] if line]
 
 
 def _platform_from_suffix(suffix: str) -> "tuple[tuple[str, ...], str]":
@@ -100,11 +118,10 @@ def _platform_from_suffix(suffix: str) -> "tuple[tuple[str, ...], str]":
         flags = fields[1].lstrip("0123456789")
         if len(fields) >= 5 and fields[3] == "linux":
             arch, libc = fields[2], fields[4]
-            if libc.startswith("musl"):
-                return ("musllinux_" + arch,), flags
-            return ("linux_" + arch,), flags
+            return ((("musllinux_" if libc.startswith("musl") else "linux_") + arch,), flags)
         if fields[-1] == "darwin":
-            return ("macosx_" + os.uname().machine,), flags
+            arch = os.uname().machine  # the interpreter's: x86_64 under Rosetta
+            return (f"macosx_{arch}", "macosx_universal2"), flags
     elif tag.startswith("cp") and "-" in tag:  # Windows: cp311-win_amd64, cp313t-..., _d.cp311-... (debug)
         version, _, platform = tag.partition("-")
         flags = version[2:].lstrip("0123456789") + ("d" if parts[0] == "_d" else "")
@@ -112,33 +129,49 @@ def _platform_from_suffix(suffix: str) -> "tuple[tuple[str, ...], str]":
     return (), ""
 
 
+def _host_floors(targets: "tuple[str, ...]") -> "dict[str, tuple[int, ...]]":
+    """glibc's version on glibc Linux; the macOS version (from the Darwin kernel's) on macOS."""
+    if targets and targets[0].startswith("linux_"):
+        try:
+            name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
+        except (ValueError, OSError):
+            return {}
+        return {"glibc": _version(version)} if name == "glibc" else {}
+    if targets and targets[0].startswith("macosx_"):
+        darwin = int(os.uname().release.split(".")[0])
+        return {"macos": (darwin - 9, 0) if darwin >= 20 else (10, darwin - 4)}
+    return {}
+
+
 def detect_host() -> Host:
     suffixes = extension_suffixes()
     targets, flags = _platform_from_suffix(suffixes[0]) if suffixes else ((), "")
-    return Host(targets, sys.version_info[:2], flags, sys.implementation.name)
+    return Host(targets, sys.version_info[:2], flags, sys.implementation.name, _host_floors(targets))
 
 
 def select_payload(
-    entries: "list[Entry]", module: str, host: Host, explain: "Callable[[str], None] | None" = None
-) -> "Entry | None":
-    """The best entry for `module` on `host`, or None. `explain(line)` receives the reasoning."""
+    entries: "list[Entry]", module: str, host: Host
+) -> "tuple[Entry | None, list[tuple[Entry, str]]]":
+    """The best entry for `module` on `host` (or None), and every other entry with why it was passed over."""
     best: Entry | None = None
     best_rank: tuple[int, bool, tuple[int, ...]] | None = None
+    rejected = []
     for entry in entries:
         if entry.module != module:
             continue
         reason = _reject_reason(entry, host)
         if reason:
-            if explain:
-                explain(f"  skip {entry.label}: {reason}")
+            rejected.append((entry, reason))
             continue
         # rank: target preference, then version-specific before abi3, then the newest abi3 floor
         rank = (host.targets.index(entry.target), entry.abi == "abi3", tuple(-v for v in entry.python))
-        if explain:
-            explain(f"  candidate {entry.label}")
-        if best_rank is None or rank < best_rank:
-            best, best_rank = entry, rank
-    return best
+        if best is not None and best_rank is not None and rank >= best_rank:
+            rejected.append((entry, f"a better payload fits ({best.label})"))
+            continue
+        if best is not None:
+            rejected.append((best, f"a better payload fits ({entry.label})"))
+        best, best_rank = entry, rank
+    return best, rejected
 
 
 def _reject_reason(entry: Entry, host: Host) -> "str | None":
@@ -146,15 +179,33 @@ def _reject_reason(entry: Entry, host: Host) -> "str | None":
         return f"this is {host.implementation}, payloads are for CPython"
     if entry.target not in host.targets:
         return f"built for {entry.target}"
+    if entry.requires:
+        kind, need = entry.requires
+        have = host.floors.get(kind)
+        if have is None or have < need:
+            name = _FLOOR_NAMES.get(kind, kind)
+            return f"needs {name} {_dotted(need)}, this host has {_dotted(have) if have else 'none'}"
     if entry.abi == "abi3":
         if host.abiflags:
             return f"abi3 cannot load on a '{host.abiflags}' build of CPython"
         if host.version < entry.python:
-            return "needs Python >= {}.{}".format(*entry.python)
+            return f"needs Python >= {_dotted(entry.python)}"
         return None
     if entry.python != host.version or host.abiflags:
-        return "built for CPython {}.{} only".format(*entry.python)
+        return f"built for CPython {_dotted(entry.python)} only"
     return None
+
+
+def no_payload_message(fullname: str, host: Host, rejected: "list[tuple[Entry, str]]") -> str:
+    """Why nothing fits: the reasons for this platform's own payloads, else what the package carries."""
+    near = [f"{entry.label} {reason}" for entry, reason in rejected if entry.target in host.targets]
+    if near:
+        return f"{fullname}: no usable native payload for this interpreter ({host.key}): " + "; ".join(near)
+    carried = sorted(entry.label for entry, _ in rejected)
+    return (
+        f"{fullname}: no native payload for this interpreter ({host.key}); "
+        f"the package carries: {', '.join(carried) or 'none'}"
+    )
 
 
 def _debug(line: str) -> None:
@@ -172,19 +223,15 @@ def _manifest() -> "list[Entry]":
 def load_extension(fullname: str) -> ModuleType:
     """Import the payload for `fullname` and put it in sys.modules in place of the calling stub."""
     debug = os.environ.get("FATPACK_DEBUG") == "1"
-    explain = _debug if debug else None
-    entries = _manifest()
     host = detect_host()
+    entry, rejected = select_payload(_manifest(), fullname, host)
     if debug:
-        _debug(f"{fullname} on host {host.key} (targets: {', '.join(host.targets) or 'none'})")
-    entry = select_payload(entries, fullname, host, explain)
+        floors = ", ".join(f"{k} {_dotted(v)}" for k, v in host.floors.items()) or "no floor"
+        _debug(f"{fullname} on host {host.key} (targets: {', '.join(host.targets) or 'none'}; {floors})")
+        for other, reason in rejected:
+            _debug(f"  skip {other.label}: {reason}")
     if entry is None:
-        carried = sorted(e.label for e in entries if e.module == fullname)
-        raise ImportError(
-            f"{fullname}: no native payload for this interpreter ({host.key}); "
-            f"the package carries: {', '.join(carried) or 'none'}",
-            name=fullname,
-        )
+        raise ImportError(no_payload_message(fullname, host, rejected), name=fullname)
     path = os.path.join(_HERE, *entry.file.split("/"))
     if debug:
         _debug(f"chose {entry.label} -> {path}")

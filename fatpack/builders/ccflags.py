@@ -19,6 +19,9 @@ def compile_and_link_args(job: BuildJob) -> list[str]:
     args = ["-shared", *RELEASE_FLAGS]
     if not job.target.is_windows:
         args.append("-fPIC")
+    if job.target.is_macos:
+        # CPython resolves the Python API at load time; macOS linkers refuse undefined symbols otherwise.
+        args += ["-Wl,-undefined,dynamic_lookup", f"-Wl,-install_name,@rpath/{job.output.name}"]
     if job.strip:
         args.append("-s")
     args += [f"-I{d}" for d in ext.include_dirs]

@@ -21,7 +21,6 @@ from fatpack.targets import PythonAbi, Target
 EXPORTS_DIR = Path(__file__).parent / "windows_exports"
 
 _DLLTOOL_MACHINE = {"x86_64": "i386:x86-64", "aarch64": "arm64", "x86": "i386"}
-_POINTER_SIZE = {"x86_64": 8, "aarch64": 8, "x86": 4}
 
 
 def python_dll(abi: PythonAbi) -> str:
@@ -31,7 +30,7 @@ def python_dll(abi: PythonAbi) -> str:
 
 def render_pyconfig(target: Target) -> str:
     """pyconfig.h for a GCC/clang build of an extension for official (MSVC-built) Windows CPython."""
-    pointer = _POINTER_SIZE[target.arch]
+    pointer = target.pointer_size
     win64 = "#define MS_WIN64\n" if pointer == 8 else ""
     return f"""\
 /* pyconfig.h rendered by fatpack for {target.name}: an extension built by GCC/clang for python.org CPython.
@@ -150,5 +149,5 @@ def _from_windows_layout(target: Target, abi: PythonAbi, root: Path) -> PythonSd
     if not library.is_file():
         raise ConfigError(f"tool.fatpack.sdk.{target.name}: {library} not found")
     # The official pyconfig.h defines MS_WIN64 only for MSVC before 3.12: a clang build must say it.
-    defines = abi_defines(abi) + ((("MS_WIN64", None),) if _POINTER_SIZE[target.arch] == 8 else ())
+    defines = abi_defines(abi) + ((("MS_WIN64", None),) if target.pointer_size == 8 else ())
     return PythonSdk(include_dirs=(include_dir,), defines=defines, link_inputs=(library,))
