@@ -128,3 +128,23 @@ def hello_mixed_wheel(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def hello_windows_only_wheel(tmp_path_factory) -> Path:
     return _assemble_example(tmp_path_factory, "hello-win", targets=("win_amd64",))
+
+
+ALL_TARGETS = (
+    "linux_x86_64",
+    "linux_aarch64",
+    "musllinux_x86_64",
+    "musllinux_aarch64",
+    "win_amd64",
+    "win_arm64",
+    "win32",
+    "macosx_x86_64",
+    "macosx_arm64",
+    "macosx_universal2",
+)
+
+
+@pytest.fixture(scope="session")
+def hello_all_targets_wheel(tmp_path_factory) -> Path:
+    """examples/hello for every target fatpack supports, in one wheel."""
+    return _assemble_example(tmp_path_factory, "hello-all", targets=ALL_TARGETS)

@@ -7,10 +7,21 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v wine >/dev/null 2>&1; then
-  echo "== installing Wine (Debian package 'wine')"
+# Debian packages: Wine (python.org CPython for Windows), qemu-user and arm64 packages (Debian's arm64
+# CPython), llvm (llvm-lipo for macosx_universal2).
+missing=()
+command -v wine >/dev/null 2>&1 || missing+=(wine)
+command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+compgen -c llvm-lipo >/dev/null 2>&1 || missing+=(llvm)
+need_arm64=0
+dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1
+if [ "${#missing[@]}" -gt 0 ] || [ "$need_arm64" -eq 1 ]; then
+  echo "== installing Debian packages: ${missing[*]:-} ${need_arm64/1/(arm64 architecture)}"
+  [ "$need_arm64" -eq 1 ] && as_root dpkg --add-architecture arm64
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wine >/dev/null
+  if [ "${#missing[@]}" -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
 fi
 
 echo "== installing fatpack with its test requirements"
@@ -21,12 +32,11 @@ ruff check .
 ruff format --check .
 mypy
 
-echo "== warming zig's Windows C runtime (slow only the first time on a machine; the tests reuse the cache)"
+echo "== warming zig's C runtimes for every target (slow only the first time on a machine; tests reuse the cache)"
 warm_dir=$(mktemp -d)
 trap 'rm -rf "$warm_dir"' EXIT
-start=$SECONDS
-python3 -m fatpack build examples/hello --target win_amd64 -o "$warm_dir" >/dev/null
-echo "   done in $((SECONDS - start))s"
+targets=(linux_x86_64 linux_aarch64 musllinux_x86_64 musllinux_aarch64 win_amd64 win_arm64 win32 macosx_x86_64 macosx_arm64)
+python3 -m fatpack build examples/hello "${targets[@]/#/--target=}" -o "$warm_dir" >/dev/null
 
 echo "== tests"
 python3 -m pytest "$@"

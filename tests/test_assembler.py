@@ -6,6 +6,7 @@ import pytest
 from wheel.wheelfile import WheelFile
 
 from fatpack.assembler import assemble_wheel, loader_package, stub_source
+from fatpack.binaries import BinaryInfo
 from fatpack.config import load_project
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.packages import find_package_files
@@ -14,11 +15,27 @@ from fatpack.targets import TARGETS, PythonAbi
 from runtime_loader.loader import parse_manifest
 
 ABI3 = PythonAbi(8, True)
+FORMATS = {"windows": "PE", "macos": "Mach-O", "linux": "ELF"}
+
+
+@pytest.fixture(autouse=True)
+def fake_inspector(monkeypatch):
+    """Unit tests use fake payload bytes: report each as a binary of the target it claims to be.
+    (The end-to-end tests inspect real binaries.)"""
+    from fatpack import assembler
+
+    def inspect(path):
+        target = TARGETS[path.read_text().split()[1]]
+        return BinaryInfo(
+            FORMATS[target.os], (target.arch,), glibc=(2, 17) if target.libc == "glibc" else None
+        )
+
+    monkeypatch.setattr(assembler, "inspect_binary", inspect)
 
 
 def fake_payloads(tmp_path: Path, module: str, abis=(ABI3,)) -> list:
     payloads = []
-    for target in TARGETS.values():
+    for target in (TARGETS["linux_x86_64"], TARGETS["win_amd64"]):
         for abi in abis:
             path = tmp_path / "payloads" / f"{target.name}-{abi.label}"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,9 +76,16 @@ def test_wheel_layout(demo_project, tmp_path):
             == (Path(__file__).parent.parent / "runtime_loader/loader.py").read_bytes()
         )
         entries = parse_manifest(zf.read("demo/_fatpack/manifest.tsv").decode())
-        assert [(e.module, e.target, e.abi, e.python, e.file) for e in entries] == [
-            ("demo._speed", "linux_x86_64", "abi3", (3, 8), "linux_x86_64/demo._speed.abi3.so"),
-            ("demo._speed", "win_amd64", "abi3", (3, 8), "win_amd64/demo._speed.abi3.pyd"),
+        assert [(e.module, e.target, e.abi, e.python, e.requires, e.file) for e in entries] == [
+            (
+                "demo._speed",
+                "linux_x86_64",
+                "abi3",
+                (3, 8),
+                ("glibc", (2, 17)),
+                "linux_x86_64/demo._speed.abi3.so",
+            ),
+            ("demo._speed", "win_amd64", "abi3", (3, 8), None, "win_amd64/demo._speed.abi3.pyd"),
         ]
         for entry in entries:
             data = zf.read(f"demo/_fatpack/{entry.file}")
@@ -146,3 +170,15 @@ def test_bad_project_metadata_is_config_error(make_project, tmp_path):
     )
     with pytest.raises(ConfigError, match=r"bogus"):
         assemble(root, tmp_path)
+
+
+def test_payload_of_wrong_architecture_is_refused(demo_project, tmp_path):
+    config = load_project(demo_project)
+    payloads = fake_payloads(tmp_path, "demo._speed")
+    payloads[0].path.write_text("binary linux_aarch64 abi3")  # an aarch64 ELF in the x86_64 directory
+    with pytest.raises(
+        ArtifactError,
+        match=r"linux_x86_64/demo._speed.abi3.so is ELF aarch64, but target linux_x86_64 needs ELF x86_64",
+    ):
+        assemble_wheel(config, [], payloads, tmp_path / "dist")
+    assert not (tmp_path / "dist").exists()
