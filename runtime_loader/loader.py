@@ -9,6 +9,11 @@ The choice: the interpreter's own platform (OS, the *interpreter's* architecture
 from its extension suffix; the payload's floor (glibc or macOS version) not above the host's; then a
 version-specific payload for exactly this Python before an abi3 one, and the newest abi3 floor that fits.
 
+Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded in place: the chosen
+payload is extracted to a private per-user cache (FATPACK_CACHE_DIR overrides where), keyed by its
+sha256, written under a temporary name, fsynced and renamed; a cached copy is used again only if its
+hash still matches. A cache directory owned by someone else or writable by others is refused.
+
 Standard library only; CPython 3.8+. Import cost: one small manifest read, one dlopen.
 Set FATPACK_DEBUG=1 to see the selection reasoning on stderr.
 """
@@ -36,6 +41,7 @@ MANIFEST_HEADER = "\t".join(MANIFEST_COLUMNS)
 _FLOOR_NAMES = {"glibc": "glibc", "macos": "macOS"}
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_IN_ZIP = not os.path.isdir(_HERE)  # imported from an egg, a zipapp or another zip on sys.path
 _entries: "list[Entry] | None" = None  # parsed manifest, read once per process
 _dll_directories: "dict[str, object]" = {}  # path -> handle from os.add_dll_directory, kept alive
 
@@ -212,11 +218,19 @@ def _debug(line: str) -> None:
     sys.stderr.write(f"fatpack: {line}\n")
 
 
+def _read_packaged(relative: str) -> bytes:
+    """A file of this package, from disk or from the zip it was imported from."""
+    path = os.path.join(_HERE, *relative.split("/"))
+    if not _IN_ZIP:
+        with open(path, "rb") as f:
+            return f.read()
+    return __loader__.get_data(path)  # type: ignore[name-defined,no-any-return]  # zipimporter
+
+
 def _manifest() -> "list[Entry]":
     global _entries
     if _entries is None:
-        with open(os.path.join(_HERE, MANIFEST_NAME), encoding="utf-8") as f:
-            _entries = parse_manifest(f.read())
+        _entries = parse_manifest(_read_packaged(MANIFEST_NAME).decode("utf-8"))
     return _entries
 
 
@@ -232,7 +246,7 @@ def load_extension(fullname: str) -> ModuleType:
             _debug(f"  skip {other.label}: {reason}")
     if entry is None:
         raise ImportError(no_payload_message(fullname, host, rejected), name=fullname)
-    path = os.path.join(_HERE, *entry.file.split("/"))
+    path = _extract(entry, debug) if _IN_ZIP else os.path.join(_HERE, *entry.file.split("/"))
     if debug:
         _debug(f"chose {entry.label} -> {path}")
     if sys.platform == "win32":
@@ -255,3 +269,93 @@ def _add_dll_directory(directory: str) -> None:
     """Let Windows find DLLs the payload depends on in its own payload directory, and nowhere else new."""
     if sys.platform == "win32" and directory not in _dll_directories:
         _dll_directories[directory] = os.add_dll_directory(directory)
+
+
+# --- loading from inside a zip -------------------------------------------------------------------
+
+
+def cache_root() -> str:
+    """FATPACK_CACHE_DIR, else the platform's per-user cache directory + 'fatpack'."""
+    override = os.environ.get("FATPACK_CACHE_DIR")
+    if override:
+        return os.path.abspath(override)
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+        return os.path.join(base, "fatpack", "Cache")
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/fatpack")
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "fatpack")
+
+
+def private_directory(path: str) -> str:
+    """Create `path` (mode 0700) if missing; refuse one that others own or can write (POSIX)."""
+    try:
+        os.makedirs(path, mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ImportError(f"fatpack: cannot create cache directory {path}: {exc.strerror}") from None
+    if os.name == "posix":
+        st = os.stat(path)
+        if st.st_uid != os.getuid():
+            raise ImportError(
+                f"fatpack: refusing cache directory {path}: owned by uid {st.st_uid}, not by you "
+                f"(uid {os.getuid()}); set FATPACK_CACHE_DIR to a directory of your own"
+            )
+        if st.st_mode & 0o022:
+            raise ImportError(
+                f"fatpack: refusing cache directory {path}: writable by others "
+                f"(mode {st.st_mode & 0o777:o}); "
+                "chmod go-w it or set FATPACK_CACHE_DIR"
+            )
+    return path
+
+
+def _sha256(data: bytes) -> str:
+    """sha256 from CPython's builtin module: hashlib would load OpenSSL (several ms) for the same result."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # CPython 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.8-3.11
+        except ImportError:  # pragma: no cover - builds without the builtin module
+            from hashlib import sha256
+    return sha256(data).hexdigest()  # type: ignore[no-any-return]
+
+
+def _file_sha256(path: str) -> "str | None":
+    try:
+        with open(path, "rb") as f:
+            return _sha256(f.read())
+    except OSError:
+        return None
+
+
+def _extract(entry: Entry, debug: bool) -> str:
+    """The payload as a real file: the cached copy if its hash matches, else extracted afresh."""
+    root = private_directory(cache_root())
+    directory = private_directory(os.path.join(root, entry.sha256))
+    final = os.path.join(directory, entry.file.rsplit("/", 1)[-1])
+    if _file_sha256(final) == entry.sha256:
+        if debug:
+            _debug(f"using cached {final}")
+        return final
+    data = _read_packaged(entry.file)
+    if _sha256(data) != entry.sha256:
+        raise ImportError(f"fatpack: {entry.file} in the archive does not match its sha256 in the manifest")
+    temporary = f"{final}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    with open(temporary, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.replace(temporary, final)  # atomic: a reader sees no file or the whole file
+    except OSError:  # Windows: another process has `final` loaded; it is complete if its hash matches
+        os.unlink(temporary)
+        if _file_sha256(final) != entry.sha256:
+            raise
+    if _file_sha256(final) != entry.sha256:
+        raise ImportError(f"fatpack: extracted {final} does not match its sha256; the cache is unreliable")
+    if debug:
+        _debug(f"extracted {entry.file} to {final}")
+    return final
