@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Callable, Literal, Union
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -143,17 +143,24 @@ def dist_info_members(config: ProjectConfig, dist_info: str) -> list[Member]:
     return members
 
 
+def package_members(
+    config: ProjectConfig, pure_files: Sequence[SourceFile], payloads: Sequence[Payload]
+) -> list[Member]:
+    """What any artifact carries besides its metadata: pure files, stubs, loader, manifest, payloads."""
+    generated = native_members(config, payloads)
+    _reject_collisions(pure_files, generated)
+    members = [Member(f.archive_name, f.path) for f in pure_files] + generated
+    return sorted(members, key=lambda m: m.name)
+
+
 def assemble_wheel(
     config: ProjectConfig, pure_files: Sequence[SourceFile], payloads: Sequence[Payload], out_dir: Path
 ) -> Path:
     """Write NAME-VERSION-py3-none-any.whl into out_dir (atomically) and return its path."""
     dist, version = wheel_name(config)
-    generated = native_members(config, payloads)
-    _reject_collisions(pure_files, generated)
-    members = [Member(f.archive_name, f.path) for f in pure_files] + generated
-    members.sort(key=lambda m: m.name)
+    members = package_members(config, pure_files, payloads)
     members += dist_info_members(config, f"{dist}-{version}.dist-info")
-    return write_atomically(out_dir, f"{dist}-{version}-{WHEEL_TAG}.whl", members)
+    return write_atomically(out_dir, f"{dist}-{version}-{WHEEL_TAG}.whl", members, WheelFile)
 
 
 def _reject_collisions(pure_files: Sequence[SourceFile], generated: Sequence[Member]) -> None:
@@ -163,8 +170,12 @@ def _reject_collisions(pure_files: Sequence[SourceFile], generated: Sequence[Mem
             raise ConfigError(f"{f.path} collides with the file fatpack generates at {f.archive_name}")
 
 
-def write_atomically(out_dir: Path, filename: str, members: Sequence[Member]) -> Path:
-    """Write the wheel under a temporary name in out_dir, then rename: never a partial artifact."""
+ZipWriter = Callable[[Path, Literal["w"]], zipfile.ZipFile]
+
+
+def write_atomically(out_dir: Path, filename: str, members: Sequence[Member], writer: ZipWriter) -> Path:
+    """Write the archive under a temporary name in out_dir, then rename: never a partial artifact.
+    `writer` opens the archive: the `wheel` library's WheelFile (adds RECORD) or a plain ZipFile."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".fatpack-", dir=out_dir))
@@ -172,9 +183,9 @@ def write_atomically(out_dir: Path, filename: str, members: Sequence[Member]) ->
         raise ArtifactError(f"cannot write to output directory {out_dir}: {exc.strerror or exc}") from None
     try:
         staged = staging / filename
-        with WheelFile(staged, "w") as wheel:
+        with writer(staged, "w") as archive:
             for member in members:
-                wheel.writestr(_zip_info(member.name), member.read())
+                archive.writestr(_zip_info(member.name), member.read())
         final = out_dir / filename
         os.replace(staged, final)
         return final

@@ -12,6 +12,7 @@ from typing import Optional
 
 from fatpack.assembler import assemble_wheel
 from fatpack.config import load_project
+from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError
 from fatpack.packages import find_package_files
 from fatpack.payloads import BuildPlan, Payload, ProgressCallback, build_payloads, make_plan
@@ -28,6 +29,7 @@ class Options:
     targets: Sequence[Target] = ()
     abis: Sequence[PythonAbi] = ()
     builders: dict[str, str] = field(default_factory=dict)  # target name or "*" -> builder name
+    artifact_format: str = "wheel"  # "wheel" | "egg"
 
 
 def plan_for(options: Options) -> BuildPlan:
@@ -38,13 +40,14 @@ def plan_for(options: Options) -> BuildPlan:
 def assemble(
     options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None
 ) -> Path:
-    """Build every payload and write exactly one wheel into options.out_dir; return its path."""
+    """Build every payload and write exactly one artifact (wheel or egg) into options.out_dir."""
     plan = plan_for(options)
     pure_files = find_package_files(plan.config)
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
         payloads = build_payloads(plan, runner, work / "work", work / "payloads", progress)
-        return assemble_wheel(plan.config, pure_files, payloads, options.out_dir)
+        write = assemble_egg if options.artifact_format == "egg" else assemble_wheel
+        return write(plan.config, pure_files, payloads, options.out_dir)
 
 
 def build(

@@ -148,3 +148,14 @@ ALL_TARGETS = (
 def hello_all_targets_wheel(tmp_path_factory) -> Path:
     """examples/hello for every target fatpack supports, in one wheel."""
     return _assemble_example(tmp_path_factory, "hello-all", targets=ALL_TARGETS)
+
+
+@pytest.fixture(scope="session")
+def hello_egg(tmp_path_factory) -> Path:
+    """examples/hello as an egg (linux_x86_64 + win_amd64)."""
+    from fatpack.pipeline import Options, assemble
+
+    work = tmp_path_factory.mktemp("hello-egg")
+    project = work / "hello"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("dist", "build", "__pycache__"))
+    return assemble(Options(project_dir=project, out_dir=work / "dist", artifact_format="egg"))

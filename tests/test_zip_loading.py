@@ -1,0 +1,149 @@
+"""The package imported from inside a zip: an egg or a zipapp on this Linux host, an egg under Wine.
+Payloads are extracted to a private per-user cache keyed by their sha256."""
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import zipapp
+import zipfile
+from pathlib import Path
+
+import pytest
+from winepython import WindowsPython, windows_path
+
+pytestmark = pytest.mark.slow
+
+PROBE = "import hello, hello._core as c; print(hello.add(40, 2), hello.median([5, 1, 4]), hello.built_for()); print(c.__file__)"
+
+
+def run_from(path_entry: Path, cache: Path, code: str = PROBE, **env) -> subprocess.CompletedProcess:
+    prelude = f"import sys; sys.path.insert(0, {str(path_entry)!r}); "
+    environment = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(cache), **env}
+    return subprocess.run(
+        [sys.executable, "-I", "-c", prelude + code], capture_output=True, text=True, env=environment
+    )
+
+
+def cached_files(cache: Path) -> list:
+    return sorted(p for p in cache.rglob("*") if p.is_file())
+
+
+def test_egg_metadata(hello_egg):
+    assert hello_egg.name == "hello-1.0-py3.egg"
+    with zipfile.ZipFile(hello_egg) as zf:
+        assert "Name: hello" in zf.read("EGG-INFO/PKG-INFO").decode()
+        assert zf.read("EGG-INFO/top_level.txt").decode() == "hello\n"
+        assert zf.read("EGG-INFO/native_libs.txt").decode().splitlines() == [
+            "hello/_fatpack/linux_x86_64/hello._core.abi3.so",
+            "hello/_fatpack/win_amd64/hello._core.abi3.pyd",
+        ]
+        assert not any(name.endswith("RECORD") for name in zf.namelist())
+
+
+def test_egg_on_sys_path_extracts_once_then_reuses(hello_egg, tmp_path):
+    cache = tmp_path / "cache"
+    first = run_from(hello_egg, cache, FATPACK_DEBUG="1")
+    assert first.returncode == 0, first.stderr
+    values, file = first.stdout.splitlines()
+    assert values == "42 4 linux"
+    (extracted,) = cached_files(cache)
+    assert file == str(extracted) and extracted.parent.parent == cache
+    assert extracted.parent.name == hashlib.sha256(extracted.read_bytes()).hexdigest()  # keyed by content
+    assert (cache.stat().st_mode & 0o777, extracted.parent.stat().st_mode & 0o777) == (0o700, 0o700)
+    assert "extracted linux_x86_64/hello._core.abi3.so" in first.stderr
+    second = run_from(hello_egg, cache, FATPACK_DEBUG="1")
+    assert second.returncode == 0 and second.stdout == first.stdout
+    assert "using cached" in second.stderr and "extracted" not in second.stderr
+
+
+def test_zipapp_built_from_the_wheel_runs(hello_wheel, tmp_path):
+    source = tmp_path / "app"
+    with zipfile.ZipFile(hello_wheel) as zf:
+        zf.extractall(source)
+    (source / "__main__.py").write_text(
+        "import hello\nprint(hello.greet('zipapp'), hello.median([9, 7, 8]))\n"
+    )
+    app = tmp_path / "hello.pyz"
+    zipapp.create_archive(source, app)
+    proc = subprocess.run(
+        [sys.executable, "-I", str(app)],
+        capture_output=True,
+        text=True,
+        env={"FATPACK_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello, zipapp! 8\n"
+    assert len(cached_files(tmp_path / "cache")) == 1
+
+
+def test_eight_processes_importing_at_once_into_an_empty_cache(hello_egg, tmp_path):
+    cache = tmp_path / "cache"
+    start_at = time.time() + 1.0  # every process waits for the same instant, then imports
+    code = f"import time; time.sleep(max(0, {start_at} - time.time())); " + PROBE
+    prelude = f"import sys; sys.path.insert(0, {str(hello_egg)!r}); "
+    env = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(cache)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-I", "-c", prelude + code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(8)
+    ]
+    results = [(*p.communicate(timeout=120), p.returncode) for p in procs]
+    assert all(code == 0 for _, _, code in results), [err for _, err, _ in results]
+    assert {out.splitlines()[0] for out, _, _ in results} == {"42 4 linux"}
+    assert len(cached_files(cache)) == 1  # exactly one copy, no temporary files left
+
+
+def test_corrupted_cached_payload_is_replaced(hello_egg, tmp_path):
+    cache = tmp_path / "cache"
+    assert run_from(hello_egg, cache).returncode == 0
+    (extracted,) = cached_files(cache)
+    good = extracted.read_bytes()
+    extracted.write_bytes(b"\x7fELF corrupted")
+    proc = run_from(hello_egg, cache, FATPACK_DEBUG="1")
+    assert proc.returncode == 0, proc.stderr
+    assert "extracted" in proc.stderr
+    assert extracted.read_bytes() == good
+
+
+def test_world_writable_cache_is_refused(hello_egg, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    cache.chmod(0o777)
+    proc = run_from(hello_egg, cache)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"ImportError: fatpack: refusing cache directory {cache}: writable by others (mode 777); chmod go-w it or set FATPACK_CACHE_DIR"
+    )
+    assert cached_files(cache) == []
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0, reason="needs root to make a directory owned by another user"
+)
+def test_cache_owned_by_someone_else_is_refused(hello_egg, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    os.chown(cache, 65534, 65534)
+    proc = run_from(hello_egg, cache)
+    assert proc.returncode == 1
+    assert f"refusing cache directory {cache}: owned by uid 65534, not by you (uid 0)" in proc.stderr
+    assert cached_files(cache) == []
+
+
+@pytest.mark.wine
+def test_egg_on_sys_path_under_wine(hello_egg, tmp_path):
+    """python.org CPython 3.13 for Windows, the egg on sys.path, the default cache under %LOCALAPPDATA%."""
+    python = WindowsPython("3.13", tmp_path / "py")
+    code = f"import sys; sys.path.insert(0, {windows_path(hello_egg)!r}); {PROBE}; import hello._fatpack as f; print('|'.join(f._dll_directories))"
+    first = python.check("-c", code).splitlines()
+    assert first[0] == "42 4 windows"
+    assert "\\fatpack\\Cache\\" in first[1] and first[1].endswith("\\hello._core.abi3.pyd")
+    assert first[2] == first[1].rpartition("\\")[0]  # the extracted directory was added for DLL lookups
+    assert python.check("-c", code).splitlines() == first  # the cached copy serves the second run
