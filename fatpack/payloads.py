@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
 from fatpack.builders import Builder, BuildJob, load_builder
+from fatpack.cache import PayloadCache, cache_key
 from fatpack.config import ExtensionConfig, ProjectConfig
 from fatpack.errors import ArtifactError, BuildError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
 from fatpack.runner import Runner
-from fatpack.sdk import prepare_sdk
+from fatpack.sdk import prepare_sdk, sdk_fingerprint
 from fatpack.targets import TARGETS, PythonAbi, Target
 
 
@@ -54,19 +56,25 @@ class TargetReport:
     payloads: int
     seconds: float
     error: Optional[FatpackError] = None
+    cached: int = 0  # how many payloads came from the build cache
 
 
 ProgressCallback = Callable[[TargetReport], None]
 
 
+NO_CACHE = PayloadCache(None)
+
+
 @dataclass(frozen=True)
 class BuildPlan:
-    """What to build: the project, and the targets/ABIs/builders chosen for this run."""
+    """What to build: the project, and the targets/ABIs/builders chosen for this run, and how."""
 
     config: ProjectConfig
     targets: Sequence[Target]
     abis: Sequence[PythonAbi]
     builder_names: dict[str, str]  # target name -> builder name
+    jobs: int = 1  # targets built at the same time
+    cache: PayloadCache = NO_CACHE
 
 
 def make_plan(
@@ -74,6 +82,8 @@ def make_plan(
     targets: Sequence[Target] = (),
     abis: Sequence[PythonAbi] = (),
     builder_overrides: Optional[dict[str, str]] = None,
+    jobs: int = 1,
+    cache: PayloadCache = NO_CACHE,
 ) -> BuildPlan:
     """Command-line choices over the config: targets, ABIs and per-target builders."""
     chosen_targets = tuple(targets) or config.targets
@@ -81,7 +91,7 @@ def make_plan(
     builder_names = {
         t.name: overrides.get(t.name, overrides.get("*", config.builder_for(t))) for t in chosen_targets
     }
-    return BuildPlan(config, chosen_targets, tuple(abis) or config.abis, builder_names)
+    return BuildPlan(config, chosen_targets, tuple(abis) or config.abis, builder_names, max(1, jobs), cache)
 
 
 def build_payloads(
@@ -93,27 +103,46 @@ def build_payloads(
 ) -> list[Payload]:
     """Build every extension for every target and ABI into out_dir/<target>/...
 
-    All builders are checked before anything is compiled. Every target is attempted; if any failed,
-    the first failure is raised after the others have reported.
+    All builders are checked before anything is compiled. Targets are built `plan.jobs` at a time;
+    each reports as it finishes. Every target is attempted; if any failed, the first failure (in target
+    order) is raised after all have reported.
     """
     builders = _checked_builders(plan, runner)
-    payloads: list[Payload] = []
-    failures: list[FatpackError] = []
-    for target in plan.targets:
-        started = time.monotonic()
-        try:
-            built = _build_target(plan, target, builders[target.name], runner, work_dir, out_dir)
-        except FatpackError as exc:
-            failures.append(exc)
-            report = TargetReport(target, builders[target.name].name, 0, time.monotonic() - started, exc)
-        else:
-            payloads += built
-            report = TargetReport(target, builders[target.name].name, len(built), time.monotonic() - started)
-        if progress:
-            progress(report)
+    with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
+        futures = [
+            pool.submit(
+                _build_target_reporting, plan, t, builders[t.name], runner, work_dir, out_dir, progress
+            )
+            for t in plan.targets
+        ]
+        results = [future.result() for future in futures]
+    failures = [report.error for report, _ in results if report.error is not None]
     if failures:
         raise failures[0]
-    return payloads
+    return [payload for _, built in results for payload in built]
+
+
+def _build_target_reporting(
+    plan: BuildPlan,
+    target: Target,
+    builder: Builder,
+    runner: Runner,
+    work_dir: Path,
+    out_dir: Path,
+    progress: Optional[ProgressCallback],
+) -> tuple[TargetReport, list[Payload]]:
+    started = time.monotonic()
+    built: list[tuple[Payload, bool]] = []
+    error: Optional[FatpackError] = None
+    try:
+        built = _build_target(plan, target, builder, runner, work_dir, out_dir)
+    except FatpackError as exc:
+        error = exc
+    cached = sum(from_cache for _, from_cache in built)
+    report = TargetReport(target, builder.name, len(built), time.monotonic() - started, error, cached)
+    if progress:
+        progress(report)
+    return report, [payload for payload, _ in built]
 
 
 def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
@@ -140,35 +169,29 @@ def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
 
 def _build_target(
     plan: BuildPlan, target: Target, builder: Builder, runner: Runner, work_dir: Path, out_dir: Path
-) -> list[Payload]:
-    config = plan.config
-    payloads = []
+) -> list[tuple[Payload, bool]]:
+    """Every extension and ABI for one target; each payload with whether it came from the cache."""
+    built = []
     for abi in plan.abis:
-        sdk = (
-            None
-            if target.slices
-            else prepare_sdk(target, abi, work_dir, runner, config.sdk_paths.get(target.name))
-        )
-        for extension in config.extensions:
+        for extension in plan.config.extensions:
             output = out_dir / payload_relative_path(extension.name, target, abi)
             job_dir = work_dir / "jobs" / f"{target.name}-{abi.label}-{extension.name}"
-            job_dir.mkdir(parents=True, exist_ok=True)
             if target.slices:
                 slices = [
-                    _build_slice(
-                        plan, TARGETS[name], abi, extension, builder, runner, work_dir, job_dir / name
-                    )
+                    _build_one(plan, TARGETS[name], abi, extension, builder, runner, work_dir, job_dir / name)
                     for name in target.slices
                 ]
-                merge_universal(slices, output, runner)
+                merge_universal([path for path, _ in slices], output, runner)
+                from_cache = all(hit for _, hit in slices)
             else:
-                assert sdk is not None
-                _compile(builder, BuildJob(extension, target, abi, sdk, output, job_dir, strip=config.strip))
-            payloads.append(Payload(extension.name, target, abi, output))
-    return payloads
+                _, from_cache = _build_one(
+                    plan, target, abi, extension, builder, runner, work_dir, job_dir, output
+                )
+            built.append((Payload(extension.name, target, abi, output), from_cache))
+    return built
 
 
-def _build_slice(
+def _build_one(
     plan: BuildPlan,
     target: Target,
     abi: PythonAbi,
@@ -177,13 +200,25 @@ def _build_slice(
     runner: Runner,
     work_dir: Path,
     job_dir: Path,
-) -> Path:
-    """One thin slice of a merged target (macosx_universal2), built in its own scratch directory."""
+    output: Optional[Path] = None,
+) -> tuple[Path, bool]:
+    """Compile one extension for one (target, ABI), or take it from the cache when nothing changed.
+    Returns the binary (by default in job_dir/out) and whether it came from the cache."""
+    output = output or job_dir / "out" / f"{extension.name}{target.extension_suffix}"
+    sdk_path = plan.config.sdk_paths.get(target.name)
+    identity = getattr(builder, "identity", None)  # builders without one are never cached
+    key = None
+    if identity is not None and plan.cache.root is not None:
+        fingerprint = sdk_fingerprint(target, abi, sdk_path)
+        key = cache_key(extension, target, abi, plan.config.strip, builder.name, identity(), fingerprint)
+        if plan.cache.fetch(key, output):
+            return output, True
+    sdk = prepare_sdk(target, abi, work_dir, runner, sdk_path)
     job_dir.mkdir(parents=True, exist_ok=True)
-    sdk = prepare_sdk(target, abi, work_dir, runner)
-    output = job_dir / "slice" / f"{extension.name}{target.extension_suffix}"
     _compile(builder, BuildJob(extension, target, abi, sdk, output, job_dir, strip=plan.config.strip))
-    return output
+    if key is not None:
+        plan.cache.store(key, output)
+    return output, False
 
 
 def _compile(builder: Builder, job: BuildJob) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from fatpack.assembler import assemble_wheel
+from fatpack.cache import PayloadCache, default_cache_dir
 from fatpack.config import load_project
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError
@@ -30,11 +31,14 @@ class Options:
     abis: Sequence[PythonAbi] = ()
     builders: dict[str, str] = field(default_factory=dict)  # target name or "*" -> builder name
     artifact_format: str = "wheel"  # "wheel" | "egg"
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # targets built at the same time
+    cache_dir: Optional[Path] = field(default_factory=default_cache_dir)  # None: compile everything
 
 
 def plan_for(options: Options) -> BuildPlan:
     config = load_project(options.project_dir)
-    return make_plan(config, options.targets, options.abis, options.builders)
+    cache = PayloadCache(options.cache_dir)
+    return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)
 
 
 def assemble(

@@ -38,6 +38,9 @@ class BuildJob:
 
 
 class Builder(Protocol):
+    """A builder may also define `identity() -> str` (its compiler and version): only builders that
+    do are served from the payload cache, since the key must change when the compiler does."""
+
     name: str
 
     def check(self, target: Target) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import shlex
 import shutil
+import subprocess
 import sysconfig
 
 from fatpack.builders import BuildJob
@@ -26,6 +28,10 @@ class NativeBuilder:
             raise ToolchainError(f"the native builder's compiler {command[0]!r} is not installed")
         return command
 
+    def identity(self) -> str:
+        """The compiler's path and `--version` banner, for the payload cache key."""
+        return _compiler_identity(tuple(self.compiler("c")))
+
     def check(self, target: Target) -> None:
         host = host_target()
         if host is None or host.name != target.name:
@@ -36,3 +42,12 @@ class NativeBuilder:
         job.output.parent.mkdir(parents=True, exist_ok=True)
         command = [*self.compiler(job.extension.language), *compile_and_link_args(job), "-o", str(job.output)]
         self.runner(command, cwd=job.work_dir)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiler_identity(command: tuple[str, ...]) -> str:
+    try:
+        banner = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        banner = ""
+    return f"{shutil.which(command[0])} {banner.splitlines()[0] if banner else 'unknown'}"

@@ -18,6 +18,12 @@ class ZigBuilder:
     def __init__(self, runner: Runner):
         self.runner = runner
 
+    def identity(self) -> str:
+        """The compiler version, for the payload cache key."""
+        from importlib.metadata import version
+
+        return f"zig {version('ziglang')}"
+
     def check(self, target: Target) -> None:
         if importlib.util.find_spec("ziglang") is None:
             raise ToolchainError("zig is not installed: pip install ziglang")

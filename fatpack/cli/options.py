@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -32,19 +33,32 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str) -> No
         metavar="[TARGET=]NAME",
         help="builder for all targets, or TARGET=NAME for one (repeatable)",
     )
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=None, metavar="N", help="targets built at once (default: CPUs)"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="compile everything; ignore the payload cache"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
     parser.set_defaults(default_out=default_out)
 
 
 def options_from(args: argparse.Namespace) -> Options:
     out_dir = args.out_dir if args.out_dir is not None else args.project_dir / args.default_out
-    return Options(
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, not {args.jobs}")
+    options = Options(
         project_dir=args.project_dir,
         out_dir=out_dir,
         targets=tuple(parse_target(t, "--target") for t in args.target),
         abis=tuple(PythonAbi.parse(p, "--python") for p in args.python),
         builders=dict(_parse_builder(b) for b in args.builder),
     )
+    if args.jobs is not None:
+        options = dataclasses.replace(options, jobs=args.jobs)
+    if args.no_cache:
+        options = dataclasses.replace(options, cache_dir=None)
+    return options
 
 
 def _parse_builder(text: str) -> tuple[str, str]:
@@ -58,7 +72,10 @@ def _parse_builder(text: str) -> tuple[str, str]:
 
 def print_progress(report: TargetReport) -> None:
     status = "failed" if report.error else "done"
-    detail = f"{report.payloads} payload(s)" if not report.error else str(report.error).split(": ")[0]
+    if report.error:
+        detail = str(report.error).split(": ")[0]
+    else:
+        detail = f"{report.payloads} payload(s)" + (f", {report.cached} from cache" if report.cached else "")
     print(
         f"{report.target.name:<16} {status:<6} {report.seconds:6.1f}s  [{report.builder}] {detail}",
         file=sys.stderr,

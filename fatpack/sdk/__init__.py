@@ -84,3 +84,33 @@ def prepare_sdk(
     headers = host_headers()
     check_headers_fit(abi, headers, target)
     return PythonSdk(include_dirs=(headers.include_dir,), defines=abi_defines(abi))
+
+
+def sdk_fingerprint(target: Target, abi: PythonAbi, sdk_path: Optional[Path] = None) -> str:
+    """What identifies the SDK prepare_sdk would make, without making it (for the payload cache).
+    Checks, as prepare_sdk does, that the headers fit the ABI."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    if sdk_path is not None:
+        include_dir = sdk_path / "include"
+        headers = Headers(include_dir, headers_version(include_dir))
+        check_headers_fit(abi, headers, target)
+        digest.update(str(sdk_path).encode())
+        files = [include_dir / "patchlevel.h", include_dir / "pyconfig.h"]
+    else:
+        headers = host_headers()
+        check_headers_fit(abi, headers, target)
+        digest.update(str(headers.include_dir).encode())
+        files = [headers.include_dir / "patchlevel.h"]
+        if target.is_windows:
+            from fatpack.sdk import windows
+
+            digest.update(windows.render_pyconfig(target).encode())
+            files.append(windows.EXPORTS_DIR / f"{windows.python_dll(abi)}.def")
+        else:
+            files.append(headers.include_dir / "pyconfig.h")
+    for path in files:
+        digest.update(path.read_bytes() if path.is_file() else b"missing")
+    digest.update(repr(abi_defines(abi)).encode())
+    return digest.hexdigest()
