@@ -5,6 +5,7 @@ Layout inside the wheel, for an extension `hello._core`:
     hello/__init__.py ...                    the project's pure-Python files
     hello/_core.py                           stub: hands the import over to the loader
     hello/_fatpack/__init__.py               the vendored runtime loader (runtime_loader/loader.py)
+    hello/_fatpack/zipcache.py               its zip part, imported only from inside a zip
     hello/_fatpack/manifest.tsv              module, target, ABI, Python floor, libc/OS floor, file, sha256
     hello/_fatpack/linux_x86_64/hello._core.abi3.so
     hello/_fatpack/win_amd64/hello._core.abi3.pyd
@@ -94,12 +95,16 @@ def checked_binary(payload: Payload) -> BinaryInfo:
     return info
 
 
-def loader_source() -> bytes:
+# runtime_loader's files as vendored into each loader package: the loader is the package itself.
+VENDORED_RUNTIME = {"__init__.py": "loader.py", "zipcache.py": "zipcache.py"}
+
+
+def runtime_file(name: str) -> bytes:
     if sys.version_info >= (3, 10):
         from importlib.resources import files
     else:  # pragma: no cover
         from importlib_resources import files
-    return files("runtime_loader").joinpath("loader.py").read_bytes()
+    return files("runtime_loader").joinpath(name).read_bytes()
 
 
 def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[Member]:
@@ -116,7 +121,7 @@ def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[M
     ]
     for loader, group in sorted(by_loader.items()):
         base = loader.replace(".", "/")
-        members.append(Member(f"{base}/__init__.py", loader_source()))
+        members += [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
         members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(group).encode()))
         members += [Member(f"{base}/{p.relative_path}", p.path) for p in group]
     return members

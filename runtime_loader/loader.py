@@ -9,10 +9,8 @@ The choice: the interpreter's own platform (OS, the *interpreter's* architecture
 from its extension suffix; the payload's floor (glibc or macOS version) not above the host's; then a
 version-specific payload for exactly this Python before an abi3 one, and the newest abi3 floor that fits.
 
-Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded in place: the chosen
-payload is extracted to a private per-user cache (FATPACK_CACHE_DIR overrides where), keyed by its
-sha256, written under a temporary name, fsynced and renamed; a cached copy is used again only if its
-hash still matches. A cache directory owned by someone else or writable by others is refused.
+Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded in place: zipcache.py,
+vendored beside this file, extracts the chosen payload to a private per-user cache.
 
 Standard library only; CPython 3.8+. Import cost: one small manifest read, one dlopen.
 Set FATPACK_DEBUG=1 to see the selection reasoning on stderr.
@@ -20,7 +18,6 @@ Set FATPACK_DEBUG=1 to see the selection reasoning on stderr.
 
 import os
 import sys
-from types import ModuleType
 
 try:  # the frozen bootstrap modules are always loaded; importlib.util may not be yet
     from _frozen_importlib import module_from_spec
@@ -39,6 +36,10 @@ MANIFEST_NAME = "manifest.tsv"
 MANIFEST_COLUMNS = ("module", "target", "abi", "python", "requires", "file", "sha256")
 MANIFEST_HEADER = "\t".join(MANIFEST_COLUMNS)
 _FLOOR_NAMES = {"glibc": "glibc", "macos": "macOS"}
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # never true at run time: `types` alone costs ~0.5 ms to import
+    from types import ModuleType
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _IN_ZIP = not os.path.isdir(_HERE)  # imported from an egg, a zipapp or another zip on sys.path
@@ -234,7 +235,7 @@ def _manifest() -> "list[Entry]":
     return _entries
 
 
-def load_extension(fullname: str) -> ModuleType:
+def load_extension(fullname: str) -> "ModuleType":
     """Import the payload for `fullname` and put it in sys.modules in place of the calling stub."""
     debug = os.environ.get("FATPACK_DEBUG") == "1"
     host = detect_host()
@@ -246,7 +247,12 @@ def load_extension(fullname: str) -> ModuleType:
             _debug(f"  skip {other.label}: {reason}")
     if entry is None:
         raise ImportError(no_payload_message(fullname, host, rejected), name=fullname)
-    path = _extract(entry, debug) if _IN_ZIP else os.path.join(_HERE, *entry.file.split("/"))
+    if _IN_ZIP:
+        from . import zipcache  # only inside a zip: the common path never imports it
+
+        path = zipcache.extract(entry.file, entry.sha256, _read_packaged, _debug if debug else None)
+    else:
+        path = os.path.join(_HERE, *entry.file.split("/"))
     if debug:
         _debug(f"chose {entry.label} -> {path}")
     if sys.platform == "win32":
@@ -269,93 +275,3 @@ def _add_dll_directory(directory: str) -> None:
     """Let Windows find DLLs the payload depends on in its own payload directory, and nowhere else new."""
     if sys.platform == "win32" and directory not in _dll_directories:
         _dll_directories[directory] = os.add_dll_directory(directory)
-
-
-# --- loading from inside a zip -------------------------------------------------------------------
-
-
-def cache_root() -> str:
-    """FATPACK_CACHE_DIR, else the platform's per-user cache directory + 'fatpack'."""
-    override = os.environ.get("FATPACK_CACHE_DIR")
-    if override:
-        return os.path.abspath(override)
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
-        return os.path.join(base, "fatpack", "Cache")
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/fatpack")
-    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "fatpack")
-
-
-def private_directory(path: str) -> str:
-    """Create `path` (mode 0700) if missing; refuse one that others own or can write (POSIX)."""
-    try:
-        os.makedirs(path, mode=0o700)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise ImportError(f"fatpack: cannot create cache directory {path}: {exc.strerror}") from None
-    if os.name == "posix":
-        st = os.stat(path)
-        if st.st_uid != os.getuid():
-            raise ImportError(
-                f"fatpack: refusing cache directory {path}: owned by uid {st.st_uid}, not by you "
-                f"(uid {os.getuid()}); set FATPACK_CACHE_DIR to a directory of your own"
-            )
-        if st.st_mode & 0o022:
-            raise ImportError(
-                f"fatpack: refusing cache directory {path}: writable by others "
-                f"(mode {st.st_mode & 0o777:o}); "
-                "chmod go-w it or set FATPACK_CACHE_DIR"
-            )
-    return path
-
-
-def _sha256(data: bytes) -> str:
-    """sha256 from CPython's builtin module: hashlib would load OpenSSL (several ms) for the same result."""
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found]  # CPython 3.12+
-    except ImportError:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.8-3.11
-        except ImportError:  # pragma: no cover - builds without the builtin module
-            from hashlib import sha256
-    return sha256(data).hexdigest()  # type: ignore[no-any-return]
-
-
-def _file_sha256(path: str) -> "str | None":
-    try:
-        with open(path, "rb") as f:
-            return _sha256(f.read())
-    except OSError:
-        return None
-
-
-def _extract(entry: Entry, debug: bool) -> str:
-    """The payload as a real file: the cached copy if its hash matches, else extracted afresh."""
-    root = private_directory(cache_root())
-    directory = private_directory(os.path.join(root, entry.sha256))
-    final = os.path.join(directory, entry.file.rsplit("/", 1)[-1])
-    if _file_sha256(final) == entry.sha256:
-        if debug:
-            _debug(f"using cached {final}")
-        return final
-    data = _read_packaged(entry.file)
-    if _sha256(data) != entry.sha256:
-        raise ImportError(f"fatpack: {entry.file} in the archive does not match its sha256 in the manifest")
-    temporary = f"{final}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    with open(temporary, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    try:
-        os.replace(temporary, final)  # atomic: a reader sees no file or the whole file
-    except OSError:  # Windows: another process has `final` loaded; it is complete if its hash matches
-        os.unlink(temporary)
-        if _file_sha256(final) != entry.sha256:
-            raise
-    if _file_sha256(final) != entry.sha256:
-        raise ImportError(f"fatpack: extracted {final} does not match its sha256; the cache is unreliable")
-    if debug:
-        _debug(f"extracted {entry.file} to {final}")
-    return final

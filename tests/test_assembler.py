@@ -60,6 +60,7 @@ def test_wheel_layout(demo_project, tmp_path):
             "demo/_fatpack/linux_x86_64/demo._speed.abi3.so",
             "demo/_fatpack/manifest.tsv",
             "demo/_fatpack/win_amd64/demo._speed.abi3.pyd",
+            "demo/_fatpack/zipcache.py",
             "demo/_speed.py",
             "demo/data.txt",
             "demo-1.0.dist-info/METADATA",

@@ -53,12 +53,16 @@ class Builder(Protocol):
 BuilderFactory = Callable[[Runner], Builder]
 
 
-def available_builders() -> dict[str, BuilderFactory]:
-    """Built-in builders plus those registered under the `fatpack.builders` entry-point group."""
+def builtin_builders() -> dict[str, BuilderFactory]:
     from fatpack.builders.native import NativeBuilder
     from fatpack.builders.zig import ZigBuilder
 
-    builders: dict[str, BuilderFactory] = {"zig": ZigBuilder, "native": NativeBuilder}
+    return {"zig": ZigBuilder, "native": NativeBuilder}
+
+
+def available_builders() -> dict[str, BuilderFactory]:
+    """Built-in builders plus those registered under the `fatpack.builders` entry-point group."""
+    builders = builtin_builders()
     for ep in _entry_points():
         if ep.name in builders and ep.value.startswith("fatpack.builders."):
             continue
@@ -70,6 +74,10 @@ def available_builders() -> dict[str, BuilderFactory]:
 
 
 def load_builder(name: str, runner: Runner) -> Builder:
+    """A built-in builder by name, else one registered as an entry point (scanned only then)."""
+    builtin = builtin_builders()
+    if name in builtin:
+        return builtin[name](runner)
     builders = available_builders()
     if name not in builders:
         raise ConfigError(f"unknown builder {name!r} (available: {', '.join(sorted(builders))})")

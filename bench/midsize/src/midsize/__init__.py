@@ -1,0 +1,3 @@
+"""midsize: a mid-sized C library with Python bindings, used by fatpack's benchmarks."""
+
+from midsize._core import *  # noqa: F403
