@@ -187,13 +187,12 @@ def table(results: dict) -> str:
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
-        model = next(
-            line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")
-        )
-        cpu = model
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores ({cpu}), {system}, Python {platform.python_version()}"
 
 
 def plot(results: dict, path: Path) -> None:
@@ -215,13 +214,17 @@ def plot(results: dict, path: Path) -> None:
 
 
 def report(results: dict, path: Path, plot_path: Path | None, quick: bool) -> None:
+    command = "python bench/run.py" + (" --quick" if quick else "")
     lines = [
         "# Benchmarks",
         "",
-        f"Measured {datetime.date.today().isoformat()} by `python bench/run.py{' --quick' if quick else ''}` on {machine()}.",
+        f"Measured {datetime.date.today().isoformat()} by `{command}` on {machine()}.",
         "All values are ratios or differences measured side by side in one run; see `bench/README.md`.",
         "",
         table(results),
+        "",
+        f"Parallel: 4 targets in {results['_parallel_s']:.1f} s with -j 4, "
+        f"{results['_serial_s']:.1f} s with -j 1.",
         "",
         f"Import: median fat {statistics.median(results['_import_fat_ms']):.2f} ms, "
         f"plain {statistics.median(results['_import_plain_ms']):.2f} ms "

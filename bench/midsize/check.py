@@ -1,6 +1,12 @@
-"""Checks every function of midsize against the standard library; prints one line and exits 0 when all hold."""
+"""Checks every function of midsize against the standard library; prints one line if all hold."""
 
-import base64, binascii, hashlib, random, zlib, sys
+import base64
+import binascii
+import hashlib
+import random
+import sys
+import zlib
+
 import midsize as m
 
 r = random.Random(7)
