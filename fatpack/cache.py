@@ -72,13 +72,14 @@ def cache_key(
             "undef_macros": extension.undef_macros,
             "libraries": extension.libraries,
             "library_dirs": [str(d) for d in extension.library_dirs],
-            "include_dirs": [str(d) for d in extension.include_dirs],
+            "include_dirs": [d.name for d in extension.include_dirs],
             "extra_compile_args": extension.extra_compile_args,
             "extra_link_args": extension.extra_link_args,
             "language": extension.language,
         },
-        "sources": [[str(s), _file_digest(s)] for s in extension.sources],
-        "headers": sorted([str(h), _file_digest(h)] for h in set(_header_files(extension))),
+        # by name and content, not path: generated sources (Cython) live in a new directory each run
+        "sources": [[s.name, _file_digest(s)] for s in extension.sources],
+        "headers": sorted([h.name, _file_digest(h)] for h in set(_header_files(extension))),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 

@@ -16,6 +16,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_BUILDER = "zig"
+DEFAULT_CYTHON_ABIS = ("cp39-abi3",)  # Cython 3.3 refuses a limited-API floor below 3.9
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,11 @@ def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
         parse_target(t, "tool.fatpack.targets")
         for t in _str_list(tool.get("targets", list(DEFAULT_TARGETS)), "tool.fatpack.targets")
     )
+    has_cython = any(s.suffix == ".pyx" for e in extensions for s in e.sources)
+    default_abis = list(DEFAULT_CYTHON_ABIS if has_cython else DEFAULT_ABIS)
     abis = tuple(
         PythonAbi.parse(p, "tool.fatpack.python")
-        for p in _str_list(tool.get("python", list(DEFAULT_ABIS)), "tool.fatpack.python")
+        for p in _str_list(tool.get("python", default_abis), "tool.fatpack.python")
     )
     if not targets:
         raise ConfigError("tool.fatpack.targets is empty: name at least one target")

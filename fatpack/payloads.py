@@ -13,6 +13,7 @@ from typing import Callable, Optional
 from fatpack.builders import Builder, BuildJob, load_builder
 from fatpack.cache import PayloadCache, cache_key
 from fatpack.config import ExtensionConfig, ProjectConfig
+from fatpack.cython import check_cython_abis, cythonize, is_cython
 from fatpack.errors import ArtifactError, BuildError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
 from fatpack.runner import Runner
@@ -108,10 +109,20 @@ def build_payloads(
     order) is raised after all have reported.
     """
     builders = _checked_builders(plan, runner)
+    check_cython_abis(plan.config.extensions, plan.abis)
+    sources = _generated_sources(plan, runner, work_dir / "cython")
     with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
         futures = [
             pool.submit(
-                _build_target_reporting, plan, t, builders[t.name], runner, work_dir, out_dir, progress
+                _build_target_reporting,
+                plan,
+                sources,
+                t,
+                builders[t.name],
+                runner,
+                work_dir,
+                out_dir,
+                progress,
             )
             for t in plan.targets
         ]
@@ -122,8 +133,26 @@ def build_payloads(
     return [payload for _, built in results for payload in built]
 
 
+# (extension name, ABI tag) -> the extension as compiled: Cython sources replaced by generated C/C++.
+CompiledSources = dict[tuple[str, str], ExtensionConfig]
+
+
+def _generated_sources(plan: BuildPlan, runner: Runner, out_dir: Path) -> CompiledSources:
+    """Cythonize once per (extension, ABI), before the per-target builds share the result."""
+    compiled: CompiledSources = {}
+    for extension in plan.config.extensions:
+        for abi in plan.abis:
+            key = (extension.name, abi.tag)
+            if is_cython(extension):
+                compiled[key] = cythonize(extension, abi, runner, out_dir / abi.label / extension.name)
+            else:
+                compiled[key] = extension
+    return compiled
+
+
 def _build_target_reporting(
     plan: BuildPlan,
+    sources: CompiledSources,
     target: Target,
     builder: Builder,
     runner: Runner,
@@ -135,7 +164,7 @@ def _build_target_reporting(
     built: list[tuple[Payload, bool]] = []
     error: Optional[FatpackError] = None
     try:
-        built = _build_target(plan, target, builder, runner, work_dir, out_dir)
+        built = _build_target(plan, sources, target, builder, runner, work_dir, out_dir)
     except FatpackError as exc:
         error = exc
     cached = sum(from_cache for _, from_cache in built)
@@ -168,12 +197,19 @@ def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
 
 
 def _build_target(
-    plan: BuildPlan, target: Target, builder: Builder, runner: Runner, work_dir: Path, out_dir: Path
+    plan: BuildPlan,
+    sources: CompiledSources,
+    target: Target,
+    builder: Builder,
+    runner: Runner,
+    work_dir: Path,
+    out_dir: Path,
 ) -> list[tuple[Payload, bool]]:
     """Every extension and ABI for one target; each payload with whether it came from the cache."""
     built = []
     for abi in plan.abis:
-        for extension in plan.config.extensions:
+        for configured in plan.config.extensions:
+            extension = sources[configured.name, abi.tag]
             output = out_dir / payload_relative_path(extension.name, target, abi)
             job_dir = work_dir / "jobs" / f"{target.name}-{abi.label}-{extension.name}"
             if target.slices:
