@@ -42,6 +42,7 @@ from fatpack.targets import TARGETS
 from runtime_loader.loader import MANIFEST_HEADER, MANIFEST_NAME
 
 WHEEL_TAG = "py3-none-any"
+LIBRARY_PREFIX = "lib:"  # manifest rows of bundled libraries: "lib:extra" is no Python module name
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,11 @@ def manifest_text(payloads: Iterable[Payload]) -> str:
     for p in sorted(payloads, key=lambda p: p.relative_path):
         sha256 = p.sha256()  # first: a missing payload is reported as such
         requires = checked_binary(p).requires
-        python = f"3.{p.abi.minor}"
-        rows.append(
-            "\t".join((p.module, p.target.name, p.abi.label, python, requires, p.relative_path, sha256))
-        )
+        if p.kind == "library":  # listed for tools and zip extraction; never chosen as a module
+            module, abi, python = LIBRARY_PREFIX + p.module, "library", "3.0"
+        else:
+            module, abi, python = p.module, p.abi.label, f"3.{p.abi.minor}"
+        rows.append("\t".join((module, p.target.name, abi, python, requires, p.relative_path, sha256)))
     return "\n".join(rows) + "\n"
 
 
@@ -111,7 +113,8 @@ def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[M
     """Stubs, loader, manifest and payload files for every loader package."""
     by_loader: dict[str, list[Payload]] = {}
     for payload in payloads:
-        by_loader.setdefault(loader_package(payload.module, config.name), []).append(payload)
+        for loader in _loader_packages_of(payload, config):
+            by_loader.setdefault(loader, []).append(payload)
     members = [
         Member(
             ext.name.replace(".", "/") + ".py",
@@ -125,6 +128,15 @@ def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[M
         members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(group).encode()))
         members += [Member(f"{base}/{p.relative_path}", p.path) for p in group]
     return members
+
+
+def _loader_packages_of(payload: Payload, config: ProjectConfig) -> list[str]:
+    """An extension's payload lives in its loader package; a bundled library in that of each extension
+    that links it (normally one package: stored once per target, shared by its subpackages)."""
+    if payload.kind != "library":
+        return [loader_package(payload.module, config.name)]
+    users = [ext.name for ext in config.extensions if payload.module in ext.link_with]
+    return sorted({loader_package(name, config.name) for name in users})
 
 
 def wheel_name(config: ProjectConfig) -> tuple[str, str]:

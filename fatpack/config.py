@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from fatpack.errors import ConfigError
-from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, PythonAbi, Target, parse_target
+from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, TARGETS, PythonAbi, Target, parse_target
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,10 +34,33 @@ class ExtensionConfig:
     extra_compile_args: tuple[str, ...] = ()
     extra_link_args: tuple[str, ...] = ()
     language: str = "c"
+    link_with: tuple[str, ...] = ()  # names of bundled libraries ([[tool.fatpack.library]])
+    # per-OS ("linux", "windows", "macos") or per-target sub-tables whose lists extend these settings
+    overrides: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = ()
 
     @property
     def basename(self) -> str:
         return self.name.rpartition(".")[2]
+
+    def for_target(self, target: Target) -> ExtensionConfig:
+        """These settings with the overrides for the target's OS, then for the target itself, appended."""
+        merged = self
+        for scope in (target.os, target.name):
+            for name, extra in self.overrides:
+                if name == scope:
+                    merged = dataclasses.replace(
+                        merged, **{key: getattr(merged, key) + values for key, values in extra.items()}
+                    )
+        return merged
+
+
+@dataclass(frozen=True)
+class LibraryConfig(ExtensionConfig):
+    """One `[[tool.fatpack.library]]`: a shared library built per target (or prebuilt) and shipped once
+    per target beside the payloads that link it. `name` is the bare name: "extra" is extra.dll,
+    libextra.so, libextra.dylib."""
+
+    prebuilt: dict[str, Path] = field(default_factory=dict)  # target name -> file to ship as it is
 
 
 @dataclass(frozen=True)
@@ -50,6 +74,7 @@ class ProjectConfig:
     targets: tuple[Target, ...]
     abis: tuple[PythonAbi, ...]
     extensions: tuple[ExtensionConfig, ...]
+    libraries: tuple[LibraryConfig, ...] = ()
     builder: str = DEFAULT_BUILDER
     builders: dict[str, str] = field(default_factory=dict)
     packages: Optional[tuple[str, ...]] = None
@@ -65,6 +90,7 @@ _TOOL_KEYS = {
     "targets",
     "python",
     "extension",
+    "library",
     "builder",
     "builders",
     "packages",
@@ -83,6 +109,20 @@ _EXTENSION_KEYS = {
     "extra-compile-args",
     "extra-link-args",
     "language",
+    "link-with",
+}
+_LIBRARY_KEYS = (_EXTENSION_KEYS - {"link-with"}) | {"prebuilt"}
+_OVERRIDE_SCOPES = {"linux", "windows", "macos"}
+# keys an override may extend (lists); "name", "sources" excepted stay in the base table
+_OVERRIDABLE = {
+    "include-dirs",
+    "define-macros",
+    "undef-macros",
+    "libraries",
+    "library-dirs",
+    "extra-compile-args",
+    "extra-link-args",
+    "link-with",
 }
 
 
@@ -116,6 +156,22 @@ def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
         for i, raw in enumerate(_list(tool.get("extension", []), "tool.fatpack.extension", item_type=dict))
     )
     _reject_duplicates([e.name for e in extensions], "tool.fatpack.extension")
+    libraries = tuple(
+        _parse_library(raw, root, f"tool.fatpack.library[{i}]")
+        for i, raw in enumerate(_list(tool.get("library", []), "tool.fatpack.library", item_type=dict))
+    )
+    _reject_duplicates([lib.name for lib in libraries], "tool.fatpack.library")
+    known_libraries = {lib.name for lib in libraries}
+    for extension in extensions:
+        linked = extension.link_with + tuple(
+            n for _, o in extension.overrides for n in o.get("link_with", ())
+        )
+        for library_name in linked:
+            if library_name not in known_libraries:
+                raise ConfigError(
+                    f"extension {extension.name!r}: link-with names {library_name!r}, "
+                    "which no [[tool.fatpack.library]] declares"
+                )
     targets = tuple(
         parse_target(t, "tool.fatpack.targets")
         for t in _str_list(tool.get("targets", list(DEFAULT_TARGETS)), "tool.fatpack.targets")
@@ -150,6 +206,7 @@ def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
         targets=targets,
         abis=abis,
         extensions=extensions,
+        libraries=libraries,
         builder=_str(tool.get("builder", DEFAULT_BUILDER), "tool.fatpack.builder"),
         builders=builders,
         packages=None if packages is None else tuple(_str_list(packages, "tool.fatpack.packages")),
@@ -159,16 +216,73 @@ def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
     )
 
 
+def _split_overrides(raw: dict[str, Any], where: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate per-OS / per-target sub-tables from the base keys."""
+    scopes = {k: v for k, v in raw.items() if isinstance(v, dict) and (k in _OVERRIDE_SCOPES or k in TARGETS)}
+    base = {k: v for k, v in raw.items() if k not in scopes}
+    for scope, table in scopes.items():
+        _reject_unknown(table, _OVERRIDABLE, f"{where}.{scope}")
+    return base, scopes
+
+
+def _parse_overrides(
+    scopes: dict[str, Any], root: Path, where: str, name: str
+) -> tuple[tuple[str, dict[str, tuple[Any, ...]]], ...]:
+    result = []
+    for scope, table in scopes.items():
+        parsed = _parse_settings(
+            {**table, "sources": []}, root, f"{where}.{scope}", name, sources_required=False
+        )
+        fields = {key.replace("-", "_") for key in table}
+        result.append((scope, {f: getattr(parsed, f) for f in sorted(fields)}))
+    return tuple(result)
+
+
+def _parse_library(raw: dict[str, Any], root: Path, where: str) -> LibraryConfig:
+    raw, scopes = _split_overrides(raw, where)
+    _reject_unknown(raw, _LIBRARY_KEYS, where)
+    if "name" not in raw:
+        raise ConfigError(f"{where} has no 'name'")
+    name = _str(raw["name"], f"{where}.name")
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise ConfigError(f"{where}.name {name!r}: use letters, digits, '_' and '-' only")
+    prebuilt = {}
+    for target, path in _str_table(raw.get("prebuilt", {}), f"library {name!r}: prebuilt").items():
+        from fatpack.targets import parse_target
+
+        prebuilt[parse_target(target, f"library {name!r}: prebuilt").name] = root / path
+        if not (root / path).is_file():
+            raise ConfigError(f"library {name!r}: prebuilt file {path} does not exist")
+    settings = {k: v for k, v in raw.items() if k != "prebuilt"}
+    compiled = _parse_settings(settings, root, f"library {name!r}", name, sources_required=not prebuilt)
+    compiled = dataclasses.replace(
+        compiled, overrides=_parse_overrides(scopes, root, f"library {name!r}", name)
+    )
+    return LibraryConfig(
+        **{f: getattr(compiled, f) for f in compiled.__dataclass_fields__}, prebuilt=prebuilt
+    )
+
+
 def _parse_extension(raw: dict[str, Any], root: Path, where: str) -> ExtensionConfig:
+    raw, scopes = _split_overrides(raw, where)
     _reject_unknown(raw, _EXTENSION_KEYS, where)
     if "name" not in raw:
         raise ConfigError(f"{where} has no 'name'")
     name = _str(raw["name"], f"{where}.name")
     if not all(part.isidentifier() for part in name.split(".")):
         raise ConfigError(f"{where}.name {name!r} is not a dotted Python module name")
-    where = f"extension {name!r}"
+    settings = _parse_settings(raw, root, f"extension {name!r}", name, sources_required=True)
+    return dataclasses.replace(
+        settings, overrides=_parse_overrides(scopes, root, f"extension {name!r}", name)
+    )
+
+
+def _parse_settings(
+    raw: dict[str, Any], root: Path, where: str, name: str, sources_required: bool
+) -> ExtensionConfig:
+    """The keys extensions and libraries share (setuptools.Extension's), with `where` naming the owner."""
     sources = tuple(root / s for s in _str_list(raw.get("sources", []), f"{where}: sources"))
-    if not sources:
+    if not sources and sources_required:
         raise ConfigError(f"{where} has no sources")
     for source in sources:
         if not source.is_file():
@@ -196,6 +310,7 @@ def _parse_extension(raw: dict[str, Any], root: Path, where: str) -> ExtensionCo
         ),
         extra_link_args=tuple(_str_list(raw.get("extra-link-args", []), f"{where}: extra-link-args")),
         language=language,
+        link_with=tuple(_str_list(raw.get("link-with", []), f"{where}: link-with")),
     )
 
 

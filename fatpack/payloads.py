@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -12,12 +13,13 @@ from typing import Callable, Optional
 
 from fatpack.builders import Builder, BuildJob, load_builder
 from fatpack.cache import PayloadCache, cache_key
-from fatpack.config import ExtensionConfig, ProjectConfig
+from fatpack.config import ExtensionConfig, LibraryConfig, ProjectConfig
 from fatpack.cython import check_cython_abis, cythonize, is_cython
-from fatpack.errors import ArtifactError, BuildError, FatpackError
+from fatpack.errors import ArtifactError, BuildError, ConfigError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
 from fatpack.runner import Runner
-from fatpack.sdk import prepare_sdk, sdk_fingerprint
+from fatpack.sdk import PythonSdk, prepare_sdk, sdk_fingerprint
+from fatpack.sdk.windows import import_library_for_dll
 from fatpack.targets import TARGETS, PythonAbi, Target
 
 
@@ -25,13 +27,16 @@ from fatpack.targets import TARGETS, PythonAbi, Target
 class Payload:
     """One built extension module: `module` for `target` and `abi`, stored at `path`."""
 
-    module: str
+    module: str  # for a bundled library: its bare name
     target: Target
     abi: PythonAbi
     path: Path
+    kind: str = "extension"  # or "library": a bundled shared library, shared by the target's payloads
 
     @property
     def relative_path(self) -> str:
+        if self.kind == "library":
+            return f"{self.target.name}/{LIBS_DIR}/{self.target.library_filename(self.module)}"
         return payload_relative_path(self.module, self.target, self.abi)
 
     def sha256(self) -> str:
@@ -41,6 +46,9 @@ class Payload:
             raise ArtifactError(
                 f"payload {self.relative_path} cannot be read: {exc.strerror or exc}"
             ) from None
+
+
+LIBS_DIR = "libs"  # per target, beside the payloads: bundled libraries, stored once
 
 
 def payload_relative_path(module: str, target: Target, abi: PythonAbi) -> str:
@@ -206,10 +214,16 @@ def _build_target(
     out_dir: Path,
 ) -> list[tuple[Payload, bool]]:
     """Every extension and ABI for one target; each payload with whether it came from the cache."""
-    built = []
+    built: list[tuple[Payload, bool]] = []
+    libraries = {}
+    for library in plan.config.libraries:
+        payload, link_file = _build_library(plan, library, target, builder, runner, work_dir, out_dir)
+        libraries[library.name] = link_file
+        built.append((payload, False))
     for abi in plan.abis:
         for configured in plan.config.extensions:
-            extension = sources[configured.name, abi.tag]
+            extension = sources[configured.name, abi.tag].for_target(target)
+            bundled = tuple(libraries[name] for name in extension.link_with)
             output = out_dir / payload_relative_path(extension.name, target, abi)
             job_dir = work_dir / "jobs" / f"{target.name}-{abi.label}-{extension.name}"
             if target.slices:
@@ -221,7 +235,7 @@ def _build_target(
                 from_cache = all(hit for _, hit in slices)
             else:
                 _, from_cache = _build_one(
-                    plan, target, abi, extension, builder, runner, work_dir, job_dir, output
+                    plan, target, abi, extension, builder, runner, work_dir, job_dir, output, bundled
                 )
             built.append((Payload(extension.name, target, abi, output), from_cache))
     return built
@@ -237,6 +251,7 @@ def _build_one(
     work_dir: Path,
     job_dir: Path,
     output: Optional[Path] = None,
+    bundled: tuple[Path, ...] = (),
 ) -> tuple[Path, bool]:
     """Compile one extension for one (target, ABI), or take it from the cache when nothing changed.
     Returns the binary (by default in job_dir/out) and whether it came from the cache."""
@@ -245,21 +260,68 @@ def _build_one(
     identity = getattr(builder, "identity", None)  # builders without one are never cached
     key = None
     if identity is not None and plan.cache.root is not None:
-        fingerprint = sdk_fingerprint(target, abi, sdk_path)
+        fingerprint = sdk_fingerprint(target, abi, sdk_path) + "".join(
+            hashlib.sha256(path.read_bytes()).hexdigest() for path in bundled
+        )
         key = cache_key(extension, target, abi, plan.config.strip, builder.name, identity(), fingerprint)
         if plan.cache.fetch(key, output):
             return output, True
     sdk = prepare_sdk(target, abi, work_dir, runner, sdk_path)
     job_dir.mkdir(parents=True, exist_ok=True)
-    _compile(builder, BuildJob(extension, target, abi, sdk, output, job_dir, strip=plan.config.strip))
+    job = BuildJob(extension, target, abi, sdk, output, job_dir, strip=plan.config.strip, bundled=bundled)
+    _compile(builder, job)
     if key is not None:
         plan.cache.store(key, output)
     return output, False
+
+
+def _build_library(
+    plan: BuildPlan,
+    library: LibraryConfig,
+    target: Target,
+    builder: Builder,
+    runner: Runner,
+    work_dir: Path,
+    out_dir: Path,
+) -> tuple[Payload, Path]:
+    """Build (or copy the prebuilt) bundled library for `target`; return it and the file to link."""
+    if target.slices:
+        raise ConfigError(
+            f"library {library.name!r}: bundled libraries are not supported for {target.name} yet"
+        )
+    output = out_dir / Payload(library.name, target, plan.abis[0], out_dir, kind="library").relative_path
+    job_dir = work_dir / "jobs" / f"{target.name}-library-{library.name}"
+    job_dir.mkdir(parents=True, exist_ok=True)
+    prebuilt = library.prebuilt.get(target.name)
+    settings = library.for_target(target)
+    if prebuilt is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(prebuilt, output)
+        link_file = import_library_for_dll(output, target, job_dir, runner) if target.is_windows else output
+    elif library.sources:
+        no_python = PythonSdk(include_dirs=(), defines=())
+        job = BuildJob(
+            settings, target, plan.abis[0], no_python, output, job_dir, plan.config.strip, library=True
+        )
+        _compile(builder, job)
+        # zig and GNU ld leave the import library NAME.lib / libNAME.dll.a beside the DLL they link
+        link_file = _import_library_beside(job_dir, library.name) if target.is_windows else output
+    else:
+        raise ConfigError(f"library {library.name!r} has no sources and no prebuilt file for {target.name}")
+    return Payload(library.name, target, plan.abis[0], output, kind="library"), link_file
+
+
+def _import_library_beside(directory: Path, name: str) -> Path:
+    for candidate in (f"{name}.lib", f"lib{name}.dll.a", f"lib{name}.a"):
+        if (directory / candidate).is_file():
+            return directory / candidate
+    raise ArtifactError(f"library {name!r}: the builder left no import library in {directory}")
 
 
 def _compile(builder: Builder, job: BuildJob) -> None:
     try:
         builder.build(job)
     except BuildError as exc:
-        what = f"compiling {job.extension.name} for {job.target.name} ({job.abi.tag}) failed"
+        subject = f"library {job.extension.name}" if job.library else job.extension.name
+        what = f"compiling {subject} for {job.target.name} ({job.abi.tag}) failed"
         raise BuildError(f"{what}: {exc}", exc.command, exc.returncode, exc.output) from None

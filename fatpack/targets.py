@@ -42,6 +42,12 @@ class Target:
     def extension_suffix(self) -> str:
         return ".pyd" if self.is_windows else ".so"
 
+    def library_filename(self, name: str) -> str:
+        """A bundled shared library's file: extra.dll, libextra.so, libextra.dylib."""
+        if self.is_windows:
+            return f"{name}.dll"
+        return f"lib{name}.dylib" if self.is_macos else f"lib{name}.so"
+
 
 _RUN_HERE = "imported and called on this machine's CPython"
 _WINE = "imported and called on python.org CPython under Wine"

@@ -256,7 +256,12 @@ def load_extension(fullname: str) -> "ModuleType":
     if debug:
         _debug(f"chose {entry.label} -> {path}")
     if sys.platform == "win32":
-        _add_dll_directory(os.path.dirname(path))
+        # the payload's own directory, and libs/ beside it where bundled libraries are stored once per
+        # target; PATH and the current directory are never added
+        directory = os.path.dirname(path)
+        _add_dll_directory(directory)
+        if os.path.isdir(os.path.join(directory, "libs")):
+            _add_dll_directory(os.path.join(directory, "libs"))
     loader = ExtensionFileLoader(fullname, path)
     spec = spec_from_file_location(fullname, path, loader=loader)
     if spec is None:  # pragma: no cover - only for a path importlib cannot use

@@ -35,6 +35,8 @@ class BuildJob:
     output: Path
     work_dir: Path
     strip: bool = True
+    library: bool = False  # a bundled shared library ([[tool.fatpack.library]]), not a Python module
+    bundled: tuple[Path, ...] = ()  # bundled libraries to link (import libraries on Windows)
 
 
 class Builder(Protocol):

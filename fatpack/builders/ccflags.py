@@ -19,9 +19,16 @@ def compile_and_link_args(job: BuildJob) -> list[str]:
     args = ["-shared", *RELEASE_FLAGS]
     if not job.target.is_windows:
         args.append("-fPIC")
-    if job.target.is_macos:
+    if job.target.is_macos and not job.library:
         # CPython resolves the Python API at load time; macOS linkers refuse undefined symbols otherwise.
-        args += ["-Wl,-undefined,dynamic_lookup", f"-Wl,-install_name,@rpath/{job.output.name}"]
+        args.append("-Wl,-undefined,dynamic_lookup")
+    if job.target.is_macos:
+        args.append(f"-Wl,-install_name,@rpath/{job.output.name}")
+    elif job.library and not job.target.is_windows:
+        args.append(f"-Wl,-soname,{job.output.name}")
+    if job.bundled and not job.target.is_windows:
+        # bundled libraries sit in libs/ beside the payload; Windows finds them through the loader instead
+        args.append("-Wl,-rpath,@loader_path/libs" if job.target.is_macos else "-Wl,-rpath,$ORIGIN/libs")
     if job.strip:
         args.append("-s")
     args += [f"-I{d}" for d in ext.include_dirs]
@@ -31,6 +38,7 @@ def compile_and_link_args(job: BuildJob) -> list[str]:
     args += ext.extra_compile_args
     args += [str(s) for s in ext.sources]
     args += [str(lib) for lib in sdk.link_inputs]
+    args += [str(lib) for lib in job.bundled]
     args += [f"-L{d}" for d in ext.library_dirs]
     args += [f"-l{lib}" for lib in ext.libraries]
     args += ext.extra_link_args

@@ -151,3 +151,31 @@ def _from_windows_layout(target: Target, abi: PythonAbi, root: Path) -> PythonSd
     # The official pyconfig.h defines MS_WIN64 only for MSVC before 3.12: a clang build must say it.
     defines = abi_defines(abi) + ((("MS_WIN64", None),) if target.pointer_size == 8 else ())
     return PythonSdk(include_dirs=(include_dir,), defines=defines, link_inputs=(library,))
+
+
+def import_library_for_dll(dll: Path, target: Target, out_dir: Path, runner: Runner) -> Path:
+    """An import library for a prebuilt DLL: its export table (read with pefile) as a .def, then dlltool."""
+    import pefile
+
+    try:
+        pe = pefile.PE(str(dll), fast_load=True)
+        pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_EXPORT"]])
+        names = [s.name.decode() for s in pe.DIRECTORY_ENTRY_EXPORT.symbols if s.name]
+    except (pefile.PEFormatError, AttributeError) as exc:
+        raise ConfigError(f"prebuilt {dll.name} for {target.name} is not a DLL with exports: {exc}") from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    def_file = out_dir / f"{dll.stem}.def"
+    def_file.write_text(f"LIBRARY {dll.name}\nEXPORTS\n" + "".join(f"{n}\n" for n in names), encoding="ascii")
+    library = out_dir / f"lib{dll.stem}.dll.a"
+    runner(
+        [
+            *zig_command("dlltool"),
+            "-m",
+            _DLLTOOL_MACHINE[target.arch],
+            "-d",
+            str(def_file),
+            "-l",
+            str(library),
+        ]
+    )
+    return library

@@ -1,0 +1,1 @@
+"""fatpack example: two extensions in different subpackages, one bundled native library."""
