@@ -56,10 +56,11 @@ BuilderFactory = Callable[[Runner], Builder]
 
 
 def builtin_builders() -> dict[str, BuilderFactory]:
+    from fatpack.builders.mingw import MingwBuilder
     from fatpack.builders.native import NativeBuilder
     from fatpack.builders.zig import ZigBuilder
 
-    return {"zig": ZigBuilder, "native": NativeBuilder}
+    return {"zig": ZigBuilder, "native": NativeBuilder, "mingw": MingwBuilder}
 
 
 def available_builders() -> dict[str, BuilderFactory]:

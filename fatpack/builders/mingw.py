@@ -1,0 +1,75 @@
+"""Debian's mingw-w64 GCC for Windows targets, linked against the UCRT like python.org CPython.
+
+mingw-w64's GCC links msvcrt.dll by default, a different C runtime from CPython's UCRT; its specs are
+rewritten to link the UCRT instead (`-lmsvcrt` -> `-lucrt`, with _UCRT and __MSVCRT_VERSION__=0xE00).
+libgcc (and libstdc++ for C++) are linked statically, so no MinGW runtime DLL ships or is needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from pathlib import Path
+
+from fatpack.builders import BuildJob
+from fatpack.builders.ccflags import compile_and_link_args
+from fatpack.errors import ConfigError, ToolchainError
+from fatpack.runner import Runner
+from fatpack.targets import Target
+
+TRIPLES = {"win_amd64": "x86_64-w64-mingw32", "win32": "i686-w64-mingw32"}
+PACKAGES = {
+    "win_amd64": "gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64",
+    "win32": "gcc-mingw-w64-i686 g++-mingw-w64-i686",
+}
+UCRT_DEFINES = ("-D_UCRT", "-D__MSVCRT_VERSION__=0xE00")
+
+
+class MingwBuilder:
+    name = "mingw"
+
+    def __init__(self, runner: Runner):
+        self.runner = runner
+
+    def check(self, target: Target) -> None:
+        if target.name not in TRIPLES:
+            raise ConfigError(f"the mingw builder builds {' and '.join(TRIPLES)}, not {target.name}")
+        gcc = f"{TRIPLES[target.name]}-gcc"
+        if shutil.which(gcc) is None:
+            raise ToolchainError(
+                f"the mingw builder needs {gcc}: install it (Debian: apt-get install {PACKAGES[target.name]})"
+            )
+
+    def identity(self) -> str:
+        return _banner(f"{TRIPLES['win_amd64']}-gcc")
+
+    def build(self, job: BuildJob) -> None:
+        triple = TRIPLES[job.target.name]
+        compiler = f"{triple}-g++" if job.extension.language == "c++" else f"{triple}-gcc"
+        command = [compiler, f"-specs={ucrt_specs(f'{triple}-gcc', job.work_dir.parent)}", *UCRT_DEFINES]
+        command += compile_and_link_args(job)
+        command += ["-static-libgcc"] + (["-static-libstdc++"] if job.extension.language == "c++" else [])
+        if job.library:  # GNU ld writes no import library unless asked; link-with needs one
+            command.append(f"-Wl,--out-implib,{job.work_dir / f'lib{job.extension.name}.dll.a'}")
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+        self.runner([*command, "-o", str(job.output)], cwd=job.work_dir)
+
+
+def ucrt_specs(gcc: str, directory: Path) -> Path:
+    """The compiler's own specs with msvcrt replaced by the UCRT, written once into `directory`."""
+    specs = directory / f"{gcc}-ucrt.specs"
+    if not specs.is_file():
+        directory.mkdir(parents=True, exist_ok=True)
+        text = subprocess.run([gcc, "-dumpspecs"], capture_output=True, text=True, check=True).stdout
+        specs.write_text(text.replace("-lmsvcrt", "-lucrt"))
+    return specs
+
+
+@functools.lru_cache(maxsize=None)
+def _banner(gcc: str) -> str:
+    try:
+        out = subprocess.run([gcc, "--version"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return f"{gcc} missing"
+    return out.splitlines()[0] if out else f"{gcc} unknown"
