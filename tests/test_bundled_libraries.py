@@ -20,8 +20,8 @@ from fatpack.targets import TARGETS
 
 EXAMPLE = REPO / "examples" / "mixed"
 PROBE = (
-    "import mixed.alpha._alpha as a, mixed.beta._beta as b, mixed._fatpack as f; "
-    "print(a.parallel_sum(1000), a.info()[:2], b.to_network(1))"
+    "import mixed.alpha._alpha as a, mixed.beta._beta as b, mixed.gamma._gamma as g, mixed._fatpack as f; "
+    "print(a.parallel_sum(1000), a.info()[:2], b.to_network(1), g.parallel_sum(2000), g.flavour())"
 )
 NEGATIVE_CONTROL = r"""
 import importlib.machinery as m, importlib.util as u, sys
@@ -41,7 +41,7 @@ def test_library_config_and_overrides():
     assert extra.name == "extra" and extra.libraries == ()
     assert extra.for_target(TARGETS["win_amd64"]).libraries == ("winmm", "ws2_32", "ntdll")
     assert extra.for_target(TARGETS["linux_x86_64"]).libraries == ()
-    assert [e.link_with for e in config.extensions] == [("extra",), ("extra",)]
+    assert [e.link_with for e in config.extensions] == [("extra",), ("extra",), ("extra",)]
 
 
 def test_link_with_an_undeclared_library(make_project):
@@ -133,7 +133,7 @@ def test_on_linux_the_library_is_found_through_runpath(mixed_wheel, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     values, mapped = proc.stdout.splitlines()
-    assert values == "499500 ('posix', 16777216) 16777216"
+    assert values == "499500 ('posix', 16777216) 16777216 1999000 posix"
     assert mapped == str(site / "mixed/_fatpack/linux_x86_64/libs/libextra.so")
 
 
@@ -143,7 +143,8 @@ def test_on_windows_only_the_loaders_dll_directory_makes_it_load(mixed_wheel, tm
     python = WindowsPython("3.13", tmp_path / "py")
     python.pip_install(mixed_wheel)
     values, dirs = python.check("-c", PROBE + "; print('|'.join(sorted(f._dll_directories)))").splitlines()
-    assert values == "499500 ('windows', 16777216) 16777216"  # threads, ws2_32's htonl, through extra.dll
+    # threads, ws2_32's htonl, through extra.dll, from C and from Cython
+    assert values == "499500 ('windows', 16777216) 16777216 1999000 windows"
     site = (
         python.check("-c", "import sys; print(sys.prefix)").strip()
         + "\\Lib\\site-packages\\mixed\\_fatpack\\win_amd64"
