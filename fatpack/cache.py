@@ -1,6 +1,6 @@
 """A content-hash cache of compiled payloads, so an unchanged rebuild compiles nothing.
 
-The key covers everything that can change the binary: fatpack's version, the builder and its compiler
+The key covers everything that can change the binary: fatpack's own code, the builder and its compiler
 version, the target, the ABI, the SDK (header version, pyconfig.h, import-library export list), every
 extension setting, the sources' contents and the headers they can include (files under the extension's
 include-dirs, and headers beside its sources). Entries live in FATPACK_BUILD_CACHE, else
@@ -9,6 +9,7 @@ include-dirs, and headers beside its sources). Entries live in FATPACK_BUILD_CAC
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -49,6 +50,18 @@ def _header_files(extension: ExtensionConfig) -> Iterable[Path]:
             yield from (p for p in include_dir.rglob("*") if p.suffix in HEADER_SUFFIXES and p.is_file())
 
 
+@functools.lru_cache(maxsize=None)
+def fatpack_fingerprint() -> str:
+    """fatpack's own code: a change to how fatpack builds (flags, SDK, builders) must miss the cache even
+    when the version number stays the same, as it does between development builds."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".def") and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def cache_key(
     extension: ExtensionConfig,
     target: Target,
@@ -59,7 +72,7 @@ def cache_key(
     sdk_fingerprint: str,
 ) -> str:
     inputs = {
-        "fatpack": __version__,
+        "fatpack": fatpack_fingerprint(),
         "builder": builder,
         "compiler": compiler,
         "target": [target.name, target.zig_triple],

@@ -35,6 +35,8 @@ class ExtensionConfig:
     extra_link_args: tuple[str, ...] = ()
     language: str = "c"
     link_with: tuple[str, ...] = ()  # names of bundled libraries ([[tool.fatpack.library]])
+    builder: Optional[str] = None  # this item's builder, over the target's ("command" when `command` is set)
+    command: tuple[str, ...] = ()  # for the command builder: the user's build command, run per target
     # per-OS ("linux", "windows", "macos") or per-target sub-tables whose lists extend these settings
     overrides: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = ()
 
@@ -110,6 +112,8 @@ _EXTENSION_KEYS = {
     "extra-link-args",
     "language",
     "link-with",
+    "builder",
+    "command",
 }
 _LIBRARY_KEYS = (_EXTENSION_KEYS - {"link-with"}) | {"prebuilt"}
 _OVERRIDE_SCOPES = {"linux", "windows", "macos"}
@@ -282,7 +286,13 @@ def _parse_settings(
 ) -> ExtensionConfig:
     """The keys extensions and libraries share (setuptools.Extension's), with `where` naming the owner."""
     sources = tuple(root / s for s in _str_list(raw.get("sources", []), f"{where}: sources"))
-    if not sources and sources_required:
+    command = tuple(_str_list(raw.get("command", []), f"{where}: command"))
+    builder = raw.get("builder", "command" if command else None)
+    if builder is not None:
+        builder = _str(builder, f"{where}: builder")
+    if builder == "command" and not command:
+        raise ConfigError(f'{where}: builder \'command\' needs a command, e.g. command = ["sh", "build.sh"]')
+    if not sources and sources_required and not command:
         raise ConfigError(f"{where} has no sources")
     for source in sources:
         if not source.is_file():
@@ -311,6 +321,8 @@ def _parse_settings(
         extra_link_args=tuple(_str_list(raw.get("extra-link-args", []), f"{where}: extra-link-args")),
         language=language,
         link_with=tuple(_str_list(raw.get("link-with", []), f"{where}: link-with")),
+        builder=builder,
+        command=command,
     )
 
 

@@ -194,6 +194,9 @@ def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
             if target.slices:
                 find_lipo()
             builders[target.name] = builder
+            for item in (*plan.config.libraries, *plan.config.extensions):
+                if item.builder is not None:  # an item's own builder, e.g. "command" for one library
+                    load_builder(item.builder, runner).check(target)
         except FatpackError as exc:
             problems.append(exc)
     if len(problems) == 1:
@@ -217,28 +220,37 @@ def _build_target(
     built: list[tuple[Payload, bool]] = []
     libraries = {}
     for library in plan.config.libraries:
-        payload, link_file = _build_library(plan, library, target, builder, runner, work_dir, out_dir)
+        item_builder = _builder_for(library, builder, runner)
+        payload, link_file = _build_library(plan, library, target, item_builder, runner, work_dir, out_dir)
         libraries[library.name] = link_file
         built.append((payload, False))
     for abi in plan.abis:
         for configured in plan.config.extensions:
             extension = sources[configured.name, abi.tag].for_target(target)
+            item_builder = _builder_for(configured, builder, runner)
             bundled = tuple(libraries[name] for name in extension.link_with)
             output = out_dir / payload_relative_path(extension.name, target, abi)
             job_dir = work_dir / "jobs" / f"{target.name}-{abi.label}-{extension.name}"
             if target.slices:
                 slices = [
-                    _build_one(plan, TARGETS[name], abi, extension, builder, runner, work_dir, job_dir / name)
+                    _build_one(
+                        plan, TARGETS[name], abi, extension, item_builder, runner, work_dir, job_dir / name
+                    )
                     for name in target.slices
                 ]
                 merge_universal([path for path, _ in slices], output, runner)
                 from_cache = all(hit for _, hit in slices)
             else:
                 _, from_cache = _build_one(
-                    plan, target, abi, extension, builder, runner, work_dir, job_dir, output, bundled
+                    plan, target, abi, extension, item_builder, runner, work_dir, job_dir, output, bundled
                 )
             built.append((Payload(extension.name, target, abi, output), from_cache))
     return built
+
+
+def _builder_for(item: ExtensionConfig, target_builder: Builder, runner: Runner) -> Builder:
+    """The item's own builder when it names one (checked up front), else the target's."""
+    return target_builder if item.builder is None else load_builder(item.builder, runner)
 
 
 def _build_one(
@@ -268,7 +280,17 @@ def _build_one(
             return output, True
     sdk = prepare_sdk(target, abi, work_dir, runner, sdk_path)
     job_dir.mkdir(parents=True, exist_ok=True)
-    job = BuildJob(extension, target, abi, sdk, output, job_dir, strip=plan.config.strip, bundled=bundled)
+    job = BuildJob(
+        extension,
+        target,
+        abi,
+        sdk,
+        output,
+        job_dir,
+        plan.config.strip,
+        bundled=bundled,
+        project_dir=plan.config.root,
+    )
     _compile(builder, job)
     if key is not None:
         plan.cache.store(key, output)
@@ -298,24 +320,35 @@ def _build_library(
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(prebuilt, output)
         link_file = import_library_for_dll(output, target, job_dir, runner) if target.is_windows else output
-    elif library.sources:
+    elif library.sources or library.command:
         no_python = PythonSdk(include_dirs=(), defines=())
         job = BuildJob(
-            settings, target, plan.abis[0], no_python, output, job_dir, plan.config.strip, library=True
+            settings,
+            target,
+            plan.abis[0],
+            no_python,
+            output,
+            job_dir,
+            plan.config.strip,
+            library=True,
+            project_dir=plan.config.root,
         )
         _compile(builder, job)
         # zig and GNU ld leave the import library NAME.lib / libNAME.dll.a beside the DLL they link
-        link_file = _import_library_beside(job_dir, library.name) if target.is_windows else output
+        link_file = output
+        if target.is_windows:  # the builder's import library, else one made from the DLL's exports
+            beside = _import_library_beside(job_dir, library.name)
+            link_file = beside or import_library_for_dll(output, target, job_dir, runner)
     else:
         raise ConfigError(f"library {library.name!r} has no sources and no prebuilt file for {target.name}")
     return Payload(library.name, target, plan.abis[0], output, kind="library"), link_file
 
 
-def _import_library_beside(directory: Path, name: str) -> Path:
+def _import_library_beside(directory: Path, name: str) -> Optional[Path]:
     for candidate in (f"{name}.lib", f"lib{name}.dll.a", f"lib{name}.a"):
         if (directory / candidate).is_file():
             return directory / candidate
-    raise ArtifactError(f"library {name!r}: the builder left no import library in {directory}")
+    return None
 
 
 def _compile(builder: Builder, job: BuildJob) -> None:

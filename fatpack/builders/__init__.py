@@ -36,6 +36,7 @@ class BuildJob:
     work_dir: Path
     strip: bool = True
     library: bool = False  # a bundled shared library ([[tool.fatpack.library]]), not a Python module
+    project_dir: Path = Path(".")  # the project being built (the command builder's working directory)
     bundled: tuple[Path, ...] = ()  # bundled libraries to link (import libraries on Windows)
 
 
@@ -56,11 +57,12 @@ BuilderFactory = Callable[[Runner], Builder]
 
 
 def builtin_builders() -> dict[str, BuilderFactory]:
+    from fatpack.builders.command import CommandBuilder
     from fatpack.builders.mingw import MingwBuilder
     from fatpack.builders.native import NativeBuilder
     from fatpack.builders.zig import ZigBuilder
 
-    return {"zig": ZigBuilder, "native": NativeBuilder, "mingw": MingwBuilder}
+    return {"zig": ZigBuilder, "native": NativeBuilder, "mingw": MingwBuilder, "command": CommandBuilder}
 
 
 def available_builders() -> dict[str, BuilderFactory]:

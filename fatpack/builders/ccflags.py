@@ -38,8 +38,19 @@ def compile_and_link_args(job: BuildJob) -> list[str]:
     args += ext.extra_compile_args
     args += [str(s) for s in ext.sources]
     args += [str(lib) for lib in sdk.link_inputs]
-    args += [str(lib) for lib in job.bundled]
+    args += bundled_link_args(job)
     args += [f"-L{d}" for d in ext.library_dirs]
     args += [f"-l{lib}" for lib in ext.libraries]
     args += ext.extra_link_args
+    return args
+
+
+def bundled_link_args(job: BuildJob) -> list[str]:
+    """Link the bundled libraries. On Linux by `-L dir -l:file`, so DT_NEEDED records the bare file name
+    even for a library without a SONAME (one from the user's own build command); elsewhere by path."""
+    if job.target.os != "linux":
+        return [str(lib) for lib in job.bundled]
+    args: list[str] = []
+    for lib in job.bundled:
+        args += [f"-L{lib.parent}", f"-l:{lib.name}"]
     return args

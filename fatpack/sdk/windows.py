@@ -162,7 +162,9 @@ def import_library_for_dll(dll: Path, target: Target, out_dir: Path, runner: Run
         pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_EXPORT"]])
         names = [s.name.decode() for s in pe.DIRECTORY_ENTRY_EXPORT.symbols if s.name]
     except (pefile.PEFormatError, AttributeError) as exc:
-        raise ConfigError(f"prebuilt {dll.name} for {target.name} is not a DLL with exports: {exc}") from None
+        raise ConfigError(
+            f"{dll.name} for {target.name} is not a DLL with exports, so no import library can be made: {exc}"
+        ) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     def_file = out_dir / f"{dll.stem}.def"
     def_file.write_text(f"LIBRARY {dll.name}\nEXPORTS\n" + "".join(f"{n}\n" for n in names), encoding="ascii")

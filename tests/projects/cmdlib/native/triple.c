@@ -1,0 +1,2 @@
+#include "triple.h"
+long long triple(long long x) { return 3 * x; }
