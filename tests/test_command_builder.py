@@ -115,3 +115,40 @@ def test_command_built_library_on_windows(cmdlib_wheel, tmp_path):
     python.pip_install(cmdlib_wheel)
     value, file = python.check("-c", PROBE).split()
     assert value == "42" and file.endswith("\\win_amd64\\cmdlib._use.abi3.pyd")
+
+
+@pytest.mark.slow
+@pytest.mark.wine
+def test_prebuilt_library_per_target(tmp_path):
+    """`prebuilt = {target = file}` ships a library as it is: here a .so without SONAME and a DLL with no
+    import library, as a vendor would hand them over (made with zig for the test)."""
+    from fatpack.pipeline import Options, assemble
+    from fatpack.runner import zig_command
+
+    project = tmp_path / "cmdlib"
+    shutil.copytree(PROJECT, project)
+    vendor = project / "vendor"
+    vendor.mkdir()
+    for triple, name in (("x86_64-linux-gnu.2.17", "libtriple.so"), ("x86_64-windows-gnu", "triple.dll")):
+        subprocess.run([*zig_command("cc"), "-target", triple, "-shared", "-O2", "-s", "-DTRIPLE_BUILD", "-o", str(vendor / name), str(project / "native/triple.c")], check=True, cwd=vendor)
+    for leftover in vendor.glob("*.lib"):
+        leftover.unlink()  # the vendor ships no import library: fatpack makes one from the DLL's exports
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'command = ["sh", "native/build.sh"]',
+            'prebuilt = { linux_x86_64 = "vendor/libtriple.so", win_amd64 = "vendor/triple.dll" }',
+        )
+    )
+    wheel = assemble(Options(project_dir=project, out_dir=tmp_path / "dist", targets=(TARGETS["linux_x86_64"], TARGETS["win_amd64"])))
+
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(site), str(wheel)], check=True)
+    proc = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {PROBE}"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "42"
+    assert (site / "cmdlib/_fatpack/linux_x86_64/libs/libtriple.so").read_bytes() == (vendor / "libtriple.so").read_bytes()
+
+    python = WindowsPython("3.13", tmp_path / "py")
+    python.pip_install(wheel)
+    assert python.check("-c", PROBE).split()[0] == "42"
