@@ -250,7 +250,12 @@ def load_extension(fullname: str) -> "ModuleType":
     if _IN_ZIP:
         from . import zipcache  # only inside a zip: the common path never imports it
 
-        path = zipcache.extract(entry.file, entry.sha256, _read_packaged, _debug if debug else None)
+        libraries = [
+            (e.file, e.sha256) for e in _manifest() if e.abi == "library" and e.target == entry.target
+        ]
+        path = zipcache.extract(
+            entry.file, entry.sha256, _read_packaged, _debug if debug else None, libraries
+        )
     else:
         path = os.path.join(_HERE, *entry.file.split("/"))
     if debug:

@@ -73,16 +73,38 @@ def _file_sha256(path: str) -> "str | None":
 
 
 def extract(
-    relative: str, sha256: str, read_packaged: "Callable[[str], bytes]", debug: "Callable[[str], None] | None"
+    relative: str,
+    sha256: str,
+    read_packaged: "Callable[[str], bytes]",
+    debug: "Callable[[str], None] | None",
+    libraries: "list[tuple[str, str]] | None" = None,
 ) -> str:
-    """The payload as a real file: the cached copy if its hash matches, else extracted afresh."""
-    root = private_directory(cache_root())
-    directory = private_directory(os.path.join(root, sha256))
+    """The payload as a real file in <cache>/<its sha256>/, with the bundled libraries it may link,
+    `libraries` as (file, sha256), in libs/ beside it: where RUNPATH $ORIGIN/libs and the loader's DLL
+    directory look. Cached copies are used while their hashes match; others are extracted afresh."""
+    directory = private_directory(os.path.join(private_directory(cache_root()), sha256))
+    if libraries:
+        libs = private_directory(os.path.join(directory, "libs"))
+        for library, library_sha256 in libraries:
+            _materialize(
+                library, library_sha256, os.path.join(libs, library.rsplit("/", 1)[-1]), read_packaged, debug
+            )
     final = os.path.join(directory, relative.rsplit("/", 1)[-1])
+    _materialize(relative, sha256, final, read_packaged, debug)
+    return final
+
+
+def _materialize(
+    relative: str,
+    sha256: str,
+    final: str,
+    read_packaged: "Callable[[str], bytes]",
+    debug: "Callable[[str], None] | None",
+) -> None:
     if _file_sha256(final) == sha256:
         if debug:
             debug(f"using cached {final}")
-        return final
+        return
     data = read_packaged(relative)
     if _sha256(data) != sha256:
         raise ImportError(f"fatpack: {relative} in the archive does not match its sha256 in the manifest")
@@ -101,4 +123,3 @@ def extract(
         raise ImportError(f"fatpack: extracted {final} does not match its sha256; the cache is unreliable")
     if debug:
         debug(f"extracted {relative} to {final}")
-    return final

@@ -130,7 +130,22 @@ def test_prebuilt_library_per_target(tmp_path):
     vendor = project / "vendor"
     vendor.mkdir()
     for triple, name in (("x86_64-linux-gnu.2.17", "libtriple.so"), ("x86_64-windows-gnu", "triple.dll")):
-        subprocess.run([*zig_command("cc"), "-target", triple, "-shared", "-O2", "-s", "-DTRIPLE_BUILD", "-o", str(vendor / name), str(project / "native/triple.c")], check=True, cwd=vendor)
+        subprocess.run(
+            [
+                *zig_command("cc"),
+                "-target",
+                triple,
+                "-shared",
+                "-O2",
+                "-s",
+                "-DTRIPLE_BUILD",
+                "-o",
+                str(vendor / name),
+                str(project / "native/triple.c"),
+            ],
+            check=True,
+            cwd=vendor,
+        )
     for leftover in vendor.glob("*.lib"):
         leftover.unlink()  # the vendor ships no import library: fatpack makes one from the DLL's exports
     pyproject = project / "pyproject.toml"
@@ -140,14 +155,40 @@ def test_prebuilt_library_per_target(tmp_path):
             'prebuilt = { linux_x86_64 = "vendor/libtriple.so", win_amd64 = "vendor/triple.dll" }',
         )
     )
-    wheel = assemble(Options(project_dir=project, out_dir=tmp_path / "dist", targets=(TARGETS["linux_x86_64"], TARGETS["win_amd64"])))
+    wheel = assemble(
+        Options(
+            project_dir=project,
+            out_dir=tmp_path / "dist",
+            targets=(TARGETS["linux_x86_64"], TARGETS["win_amd64"]),
+        )
+    )
 
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(site), str(wheel)], check=True)
-    proc = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {PROBE}"], capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        check=True,
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {PROBE}"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[0] == "42"
-    assert (site / "cmdlib/_fatpack/linux_x86_64/libs/libtriple.so").read_bytes() == (vendor / "libtriple.so").read_bytes()
+    assert (site / "cmdlib/_fatpack/linux_x86_64/libs/libtriple.so").read_bytes() == (
+        vendor / "libtriple.so"
+    ).read_bytes()
 
     python = WindowsPython("3.13", tmp_path / "py")
     python.pip_install(wheel)

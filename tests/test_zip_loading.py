@@ -147,3 +147,44 @@ def test_egg_on_sys_path_under_wine(hello_egg, tmp_path):
     assert "\\fatpack\\Cache\\" in first[1] and first[1].endswith("\\hello._core.abi3.pyd")
     assert first[2] == first[1].rpartition("\\")[0]  # the extracted directory was added for DLL lookups
     assert python.check("-c", code).splitlines() == first  # the cached copy serves the second run
+
+
+@pytest.fixture(scope="module")
+def mixed_egg(tmp_path_factory) -> Path:
+    """examples/mixed (a bundled library shared by three extensions) as an egg."""
+    import shutil
+
+    from conftest import REPO
+
+    from fatpack.pipeline import Options, assemble
+
+    work = tmp_path_factory.mktemp("mixed-egg")
+    shutil.copytree(
+        REPO / "examples" / "mixed", work / "mixed", ignore=shutil.ignore_patterns("dist", "build")
+    )
+    return assemble(Options(project_dir=work / "mixed", out_dir=work / "dist", artifact_format="egg"))
+
+
+MIXED_PROBE = "import mixed.alpha._alpha as a, mixed.gamma._gamma as g; print(a.parallel_sum(1000), g.parallel_sum(2000))"
+
+
+def test_bundled_libraries_are_extracted_beside_the_payload(mixed_egg, tmp_path):
+    cache = tmp_path / "cache"
+    proc = run_from(
+        mixed_egg,
+        cache,
+        MIXED_PROBE + "; print([l.split()[-1] for l in open('/proc/self/maps') if 'libextra' in l][0])",
+    )
+    assert proc.returncode == 0, proc.stderr
+    values, mapped = proc.stdout.splitlines()
+    assert values == "499500 1999000"
+    assert Path(mapped).parent.name == "libs" and Path(mapped).parent.parent.parent == cache
+
+
+@pytest.mark.wine
+def test_bundled_libraries_from_an_egg_under_wine(mixed_egg, tmp_path):
+    python = WindowsPython("3.13", tmp_path / "py")
+    code = f"import sys; sys.path.insert(0, {windows_path(mixed_egg)!r}); {MIXED_PROBE}; import mixed._fatpack as f; print(sorted(f._dll_directories)[-1])"
+    values, libs = python.check("-c", code).splitlines()
+    assert values == "499500 1999000"
+    assert libs.endswith("\\libs") and "\\fatpack\\Cache\\" in libs
