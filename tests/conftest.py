@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -159,3 +160,29 @@ def hello_egg(tmp_path_factory) -> Path:
     project = work / "hello"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("dist", "build", "__pycache__"))
     return assemble(Options(project_dir=project, out_dir=work / "dist", artifact_format="egg"))
+
+
+def install_into(wheel: Path, site: Path) -> Path:
+    """pip install --target: the wheel's files in a directory any interpreter can put on sys.path."""
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-index",
+        "--target",
+        str(site),
+        str(wheel),
+    ]
+    subprocess.run(command, check=True)
+    return site
+
+
+def run_on_path(site: Path, code: str, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+    """`code` in a fresh isolated interpreter (-I) with `site` first on sys.path."""
+    prelude = f"import sys; sys.path.insert(0, {str(site)!r})\n"
+    return subprocess.run(
+        [sys.executable, "-I", "-c", prelude + code], capture_output=True, text=True, env=env
+    )

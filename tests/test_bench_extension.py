@@ -2,12 +2,10 @@
 platform we can run: its check script compares each function with the standard library."""
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, install_into, run_on_path
 from winepython import WindowsPython
 
 pytestmark = pytest.mark.slow
@@ -30,23 +28,8 @@ def midsize_wheel(tmp_path_factory) -> Path:
 
 
 def test_midsize_on_linux(midsize_wheel, tmp_path):
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(tmp_path / "site"),
-            str(midsize_wheel),
-        ],
-        check=True,
-    )
-    code = f"import sys; sys.path.insert(0, {str(tmp_path / 'site')!r}); exec(open({str(MIDSIZE / 'check.py')!r}).read())"
-    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+    site = install_into(midsize_wheel, tmp_path / "site")
+    proc = run_on_path(site, (MIDSIZE / "check.py").read_text())
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "midsize ok on linux /linux_x86_64/midsize._core.abi3.so"
 

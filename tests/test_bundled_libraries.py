@@ -3,14 +3,12 @@ RUNPATH $ORIGIN/libs and on Windows only because the loader adds that directory 
 
 import io
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, install_into, run_on_path
 from winepython import WindowsPython
 
 from fatpack.binaries import inspect_binary
@@ -112,25 +110,9 @@ def test_one_copy_per_target_and_what_each_binary_links(mixed_wheel):
 @pytest.mark.slow
 def test_on_linux_the_library_is_found_through_runpath(mixed_wheel, tmp_path):
     site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(site),
-            str(mixed_wheel),
-        ],
-        check=True,
-    )
-    code = f"import sys; sys.path.insert(0, {str(site)!r}); {PROBE}; print([l.split()[-1] for l in open('/proc/self/maps') if 'libextra' in l][0])"
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", code], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}
-    )
+    install_into(mixed_wheel, site)
+    code = PROBE + "; print([l.split()[-1] for l in open('/proc/self/maps') if 'libextra' in l][0])"
+    proc = run_on_path(site, code, env={"PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     values, mapped = proc.stdout.splitlines()
     assert values == "499500 ('posix', 16777216) 16777216 1999000 posix"

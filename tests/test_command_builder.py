@@ -3,10 +3,9 @@ $FATPACK_CC, builds a bundled library that a zig-built extension links; fatpack 
 
 import shutil
 import subprocess
-import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, install_into, run_on_path
 from winepython import WindowsPython
 
 from fatpack.config import load_project
@@ -83,26 +82,8 @@ def cmdlib_wheel(tmp_path_factory):
 @pytest.mark.slow
 def test_command_built_library_on_linux(cmdlib_wheel, tmp_path):
     site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(site),
-            str(cmdlib_wheel),
-        ],
-        check=True,
-    )
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {PROBE}"],
-        capture_output=True,
-        text=True,
-    )
+    install_into(cmdlib_wheel, site)
+    proc = run_on_path(site, PROBE)
     assert proc.returncode == 0, proc.stderr
     value, file = proc.stdout.split()
     assert value == "42" and file.endswith("/linux_x86_64/cmdlib._use.abi3.so")
@@ -164,26 +145,8 @@ def test_prebuilt_library_per_target(tmp_path):
     )
 
     site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(site),
-            str(wheel),
-        ],
-        check=True,
-    )
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {PROBE}"],
-        capture_output=True,
-        text=True,
-    )
+    install_into(wheel, site)
+    proc = run_on_path(site, PROBE)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[0] == "42"
     assert (site / "cmdlib/_fatpack/linux_x86_64/libs/libtriple.so").read_bytes() == (

@@ -3,11 +3,9 @@ standard library used; zig links LLVM's libc++, libc++abi and libunwind statical
 DLL or .so ships or is needed."""
 
 import shutil
-import subprocess
-import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, install_into, run_on_path
 from winepython import WindowsPython
 
 from fatpack.binaries import inspect_binary
@@ -34,31 +32,13 @@ def cpp_site(tmp_path_factory):
     shutil.copytree(REPO / "tests" / "projects" / "cppdemo", work / "cppdemo")
     wheel = assemble(Options(project_dir=work / "cppdemo", out_dir=work / "dist"))
     site = work / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(site),
-            str(wheel),
-        ],
-        check=True,
-    )
+    install_into(wheel, site)
     return wheel, site
 
 
 def test_cpp_on_linux(cpp_site):
     _, site = cpp_site
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r})\n{PROBE}"],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_on_path(site, PROBE)
     assert proc.returncode == 0, proc.stderr
     *values, file = proc.stdout.splitlines()
     assert values == EXPECTED and file.endswith("/linux_x86_64/cppdemo._native.abi3.so")

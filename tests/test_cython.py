@@ -1,12 +1,11 @@
 """Cython sources: cythonized once per ABI, compiled per target; typed memoryviews on Linux and Windows."""
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, install_into, run_on_path
 from winepython import WindowsPython
 
 from fatpack.config import load_project
@@ -65,26 +64,8 @@ def cython_wheels(tmp_path_factory):
 
 def linux_probe(wheel: Path, tmp_path: Path) -> list:
     site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(site),
-            str(wheel),
-        ],
-        check=True,
-    )
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {PROBE}"],
-        capture_output=True,
-        text=True,
-    )
+    install_into(wheel, site)
+    proc = run_on_path(site, PROBE)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
 

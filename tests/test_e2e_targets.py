@@ -3,12 +3,10 @@ linux_aarch64 (Debian's arm64 CPython under qemu-user), win_amd64 (python.org CP
 musllinux, win_arm64, win32 and macOS cannot be run here: their payloads are checked for structure only
 (format, architecture, exports, what they link, recorded floor). Those checks are not runs."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ALL_TARGETS
+from conftest import ALL_TARGETS, install_into, run_on_path
 from qemupython import Arm64Python
 from winepython import WindowsPython
 
@@ -25,21 +23,7 @@ UCRT_AND_SYSTEM = ("api-ms-win-crt-", "kernel32.dll")
 def unpacked(hello_all_targets_wheel, tmp_path_factory) -> Path:
     """The wheel installed (pip install --target) into a directory any interpreter can put on sys.path."""
     target = tmp_path_factory.mktemp("all-targets-site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(target),
-            str(hello_all_targets_wheel),
-        ],
-        check=True,
-    )
+    install_into(hello_all_targets_wheel, target)
     return target
 
 
@@ -57,11 +41,7 @@ def test_one_wheel_carries_every_target(manifest):
 
 
 def test_linux_x86_64_runs_here(unpacked):
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(unpacked)!r}); {PROBE}"],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_on_path(unpacked, PROBE)
     assert proc.returncode == 0, proc.stderr
     values, file = proc.stdout.splitlines()
     assert values == "42 4 8 linux" and file.endswith("/linux_x86_64/hello._core.abi3.so")
