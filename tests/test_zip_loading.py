@@ -188,3 +188,19 @@ def test_bundled_libraries_from_an_egg_under_wine(mixed_egg, tmp_path):
     values, libs = python.check("-c", code).splitlines()
     assert values == "499500 1999000"
     assert libs.endswith("\\libs") and "\\fatpack\\Cache\\" in libs
+
+
+@pytest.mark.wine
+def test_zipapp_built_from_the_wheel_runs_under_wine(hello_wheel, tmp_path):
+    source = tmp_path / "app"
+    with zipfile.ZipFile(hello_wheel) as zf:
+        zf.extractall(source)
+    (source / "__main__.py").write_text(
+        "import hello, hello._core as c\nprint(hello.greet('zipapp'), hello.sizeof_long(), c.__file__)\n"
+    )
+    app = tmp_path / "hello.pyz"
+    zipapp.create_archive(source, app)
+    python = WindowsPython("3.13", tmp_path / "py")
+    greeting, size, file = python.check(windows_path(app)).strip().rsplit(" ", 2)
+    assert (greeting, size) == ("Hello, zipapp!", "4")
+    assert "\\fatpack\\Cache\\" in file and file.endswith("\\hello._core.abi3.pyd")
