@@ -95,7 +95,20 @@ def test_build_writes_payloads_per_target(demo_project, tmp_path):
 
 @pytest.mark.slow
 def test_verbose_shows_compiler_commands(demo_project, tmp_path):
-    proc = fatpack("assemble", demo_project, "--target", "linux_x86_64", "-v", "-o", tmp_path / "dist")
+    # --no-cache: an identical build elsewhere in the suite may already be cached, and then nothing compiles
+    proc = fatpack(
+        "assemble", demo_project, "--target", "linux_x86_64", "-v", "--no-cache", "-o", tmp_path / "dist"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ziglang cc -target x86_64-linux-gnu.2.17" in proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == str(tmp_path / "dist" / "demo-1.0-py3-none-any.whl")
+
+
+@pytest.mark.slow
+def test_second_build_comes_from_the_payload_cache(demo_project, tmp_path, monkeypatch):
+    monkeypatch.setenv("FATPACK_BUILD_CACHE", str(tmp_path / "cache"))
+    first = fatpack("assemble", demo_project, "--target", "linux_x86_64", "-o", tmp_path / "dist")
+    second = fatpack("assemble", demo_project, "--target", "linux_x86_64", "-o", tmp_path / "dist")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert "from cache" not in first.stderr
+    assert "1 payload(s), 1 from cache" in second.stderr
