@@ -36,7 +36,7 @@ class Payload:
     @property
     def relative_path(self) -> str:
         if self.kind == "library":
-            return f"{self.target.name}/{LIBS_DIR}/{self.target.library_filename(self.module)}"
+            return library_relative_path(self.module, self.target)
         return payload_relative_path(self.module, self.target, self.abi)
 
     def sha256(self) -> str:
@@ -49,6 +49,11 @@ class Payload:
 
 
 LIBS_DIR = "libs"  # per target, beside the payloads: bundled libraries, stored once
+
+
+def library_relative_path(name: str, target: Target) -> str:
+    """Where a bundled library lives below the payload root: '<target>/libs/<extra.dll|libextra.so|...>'."""
+    return f"{target.name}/{LIBS_DIR}/{target.library_filename(name)}"
 
 
 def payload_relative_path(module: str, target: Target, abi: PythonAbi) -> str:
@@ -311,7 +316,7 @@ def _build_library(
         raise ConfigError(
             f"library {library.name!r}: bundled libraries are not supported for {target.name} yet"
         )
-    output = out_dir / Payload(library.name, target, plan.abis[0], out_dir, kind="library").relative_path
+    output = out_dir / library_relative_path(library.name, target)
     job_dir = work_dir / "jobs" / f"{target.name}-library-{library.name}"
     job_dir.mkdir(parents=True, exist_ok=True)
     prebuilt = library.prebuilt.get(target.name)
