@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from typing import Optional
 
 from fatpack import __version__
-from fatpack.cli import assemble, build, targets
+from fatpack.cli import assemble, build, inspect, targets
 from fatpack.errors import BuildError, FatpackError
 
-SUBCOMMANDS = {"assemble": assemble, "build": build, "targets": targets}
+SUBCOMMANDS = {"assemble": assemble, "build": build, "inspect": inspect, "targets": targets}
 
 
 def make_parser() -> argparse.ArgumentParser:

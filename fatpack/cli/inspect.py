@@ -1,0 +1,22 @@
+"""`fatpack inspect ARTIFACT`: a table of the payloads an artifact carries (or --json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from fatpack.inspect import format_table, inspect_artifact
+
+HELP = "list the payloads a wheel or egg carries: module x target x ABI, size, glibc/macOS floor"
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("artifact", type=Path, help="a wheel or egg made by fatpack")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def execute(args: argparse.Namespace) -> int:
+    rows = inspect_artifact(args.artifact)
+    print(json.dumps([r.as_dict() for r in rows], indent=2) if args.json else format_table(rows))
+    return 0

@@ -1,0 +1,70 @@
+"""What an artifact carries: one row per payload (module, target, ABI, size, libc/OS floor), read from
+its manifests. Works on wheels and eggs fatpack made."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from fatpack.errors import ArtifactError
+from runtime_loader.loader import MANIFEST_NAME, parse_manifest
+
+
+@dataclass(frozen=True)
+class PayloadRow:
+    module: str  # "lib:NAME" for a bundled library
+    target: str
+    abi: str  # "abi3", "cpXY" or "library"
+    python: str  # the lowest Python it loads on ("3.8"); "" for a library
+    floor: str  # "glibc 2.17", "macos 11.0" or ""
+    size: int  # bytes, uncompressed
+    member: str  # where it is in the artifact
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def inspect_artifact(path: Path) -> list[PayloadRow]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+            manifests = sorted(name for name in sizes if is_manifest(name))
+            if not manifests:
+                raise ArtifactError(f"{path.name} holds no fatpack manifest: not an artifact fatpack made")
+            rows = []
+            for manifest in manifests:
+                base = manifest[: -len(MANIFEST_NAME)]
+                try:
+                    entries = parse_manifest(archive.read(manifest).decode("utf-8"))
+                except (ImportError, UnicodeDecodeError, TypeError, ValueError):
+                    raise ArtifactError(f"{path.name}: {manifest} is not a valid fatpack manifest") from None
+                for e in entries:
+                    floor = f"{e.requires[0]} {'.'.join(map(str, e.requires[1]))}" if e.requires else ""
+                    python = "" if e.abi == "library" else ".".join(map(str, e.python))
+                    member = base + e.file
+                    rows.append(
+                        PayloadRow(e.module, e.target, e.abi, python, floor, sizes.get(member, -1), member)
+                    )
+            return rows
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ArtifactError(f"{path}: cannot be read as a wheel or egg: {exc}") from None
+
+
+def is_manifest(name: str) -> bool:
+    """<pkg>/_fatpack/manifest.tsv, or _fatpack_<project>/manifest.tsv for top-level extensions."""
+    parts = name.split("/")
+    return (
+        len(parts) >= 2
+        and parts[-1] == MANIFEST_NAME
+        and (parts[-2] == "_fatpack" or parts[-2].startswith("_fatpack_"))
+    )
+
+
+def format_table(rows: list[PayloadRow]) -> str:
+    header = ("module", "target", "abi", "python", "floor", "size")
+    table = [header] + [
+        (r.module, r.target, r.abi, r.python and f">={r.python}", r.floor or "-", str(r.size)) for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
