@@ -21,9 +21,28 @@ def test_table_and_json(hello_all_targets_wheel):
     assert len(lines) == 1 + 10
     rows = json.loads(fatpack("inspect", hello_all_targets_wheel, "--json").stdout)
     by_target = {r["target"]: r for r in rows}
-    assert sorted(by_target) == sorted(["linux_x86_64", "linux_aarch64", "musllinux_x86_64", "musllinux_aarch64", "win_amd64", "win_arm64", "win32", "macosx_x86_64", "macosx_arm64", "macosx_universal2"])
-    assert by_target["linux_aarch64"]["floor"] == "glibc 2.17" and by_target["macosx_arm64"]["floor"] == "macos 11.0"
-    assert all(r["module"] == "hello._core" and r["abi"] == "abi3" and r["python"] == "3.8" and r["size"] > 0 for r in rows)
+    assert sorted(by_target) == sorted(
+        [
+            "linux_x86_64",
+            "linux_aarch64",
+            "musllinux_x86_64",
+            "musllinux_aarch64",
+            "win_amd64",
+            "win_arm64",
+            "win32",
+            "macosx_x86_64",
+            "macosx_arm64",
+            "macosx_universal2",
+        ]
+    )
+    assert (
+        by_target["linux_aarch64"]["floor"] == "glibc 2.17"
+        and by_target["macosx_arm64"]["floor"] == "macos 11.0"
+    )
+    assert all(
+        r["module"] == "hello._core" and r["abi"] == "abi3" and r["python"] == "3.8" and r["size"] > 0
+        for r in rows
+    )
     with zipfile.ZipFile(hello_all_targets_wheel) as zf:
         assert by_target["win32"]["size"] == zf.getinfo(by_target["win32"]["member"]).file_size
 
@@ -31,7 +50,9 @@ def test_table_and_json(hello_all_targets_wheel):
 def test_not_a_zip(tmp_path):
     (tmp_path / "x.whl").write_text("not a zip")
     proc = fatpack("inspect", tmp_path / "x.whl")
-    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [f"error: {tmp_path / 'x.whl'}: cannot be read as a wheel or egg: File is not a zip file"]
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'x.whl'}: cannot be read as a wheel or egg: File is not a zip file"
+    ]
 
 
 def test_a_wheel_fatpack_did_not_make(tmp_path):
@@ -39,4 +60,7 @@ def test_a_wheel_fatpack_did_not_make(tmp_path):
         zf.writestr("plain/__init__.py", "")
     proc = fatpack("inspect", tmp_path / "plain-1.0-py3-none-any.whl")
     assert proc.returncode == 1
-    assert proc.stderr.strip() == "error: plain-1.0-py3-none-any.whl holds no fatpack manifest: not an artifact fatpack made"
+    assert (
+        proc.stderr.strip()
+        == "error: plain-1.0-py3-none-any.whl holds no fatpack manifest: not an artifact fatpack made"
+    )
