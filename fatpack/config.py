@@ -117,17 +117,8 @@ _EXTENSION_KEYS = {
 }
 _LIBRARY_KEYS = (_EXTENSION_KEYS - {"link-with"}) | {"prebuilt"}
 _OVERRIDE_SCOPES = {"linux", "windows", "macos"}
-# keys an override may extend (lists); "name", "sources" excepted stay in the base table
-_OVERRIDABLE = {
-    "include-dirs",
-    "define-macros",
-    "undef-macros",
-    "libraries",
-    "library-dirs",
-    "extra-compile-args",
-    "extra-link-args",
-    "link-with",
-}
+# keys an override may extend: the list keys; the item's name, sources, language and builder stay in its table
+_OVERRIDABLE = _EXTENSION_KEYS - {"name", "sources", "language", "builder", "command"}
 
 
 def load_project(root: Path) -> ProjectConfig:

@@ -6,6 +6,7 @@ import sys
 import zipfile
 
 import pytest
+from conftest import ALL_TARGETS
 
 
 def fatpack(*args):
@@ -21,20 +22,7 @@ def test_table_and_json(hello_all_targets_wheel):
     assert len(lines) == 1 + 10
     rows = json.loads(fatpack("inspect", hello_all_targets_wheel, "--json").stdout)
     by_target = {r["target"]: r for r in rows}
-    assert sorted(by_target) == sorted(
-        [
-            "linux_x86_64",
-            "linux_aarch64",
-            "musllinux_x86_64",
-            "musllinux_aarch64",
-            "win_amd64",
-            "win_arm64",
-            "win32",
-            "macosx_x86_64",
-            "macosx_arm64",
-            "macosx_universal2",
-        ]
-    )
+    assert sorted(by_target) == sorted(ALL_TARGETS)
     assert (
         by_target["linux_aarch64"]["floor"] == "glibc 2.17"
         and by_target["macosx_arm64"]["floor"] == "macos 11.0"

@@ -30,6 +30,17 @@ def cached_files(cache: Path) -> list:
     return sorted(p for p in cache.rglob("*") if p.is_file())
 
 
+def zipapp_from_wheel(wheel: Path, main: str, tmp_path: Path) -> Path:
+    """A zipapp holding the wheel's files and a __main__.py."""
+    source = tmp_path / "app"
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(source)
+    (source / "__main__.py").write_text(main)
+    app = tmp_path / "hello.pyz"
+    zipapp.create_archive(source, app)
+    return app
+
+
 def test_egg_metadata(hello_egg):
     assert hello_egg.name == "hello-1.0-py3.egg"
     with zipfile.ZipFile(hello_egg) as zf:
@@ -59,14 +70,9 @@ def test_egg_on_sys_path_extracts_once_then_reuses(hello_egg, tmp_path):
 
 
 def test_zipapp_built_from_the_wheel_runs(hello_wheel, tmp_path):
-    source = tmp_path / "app"
-    with zipfile.ZipFile(hello_wheel) as zf:
-        zf.extractall(source)
-    (source / "__main__.py").write_text(
-        "import hello\nprint(hello.greet('zipapp'), hello.median([9, 7, 8]))\n"
+    app = zipapp_from_wheel(
+        hello_wheel, "import hello\nprint(hello.greet('zipapp'), hello.median([9, 7, 8]))\n", tmp_path
     )
-    app = tmp_path / "hello.pyz"
-    zipapp.create_archive(source, app)
     proc = subprocess.run(
         [sys.executable, "-I", str(app)],
         capture_output=True,
@@ -192,14 +198,11 @@ def test_bundled_libraries_from_an_egg_under_wine(mixed_egg, tmp_path):
 
 @pytest.mark.wine
 def test_zipapp_built_from_the_wheel_runs_under_wine(hello_wheel, tmp_path):
-    source = tmp_path / "app"
-    with zipfile.ZipFile(hello_wheel) as zf:
-        zf.extractall(source)
-    (source / "__main__.py").write_text(
-        "import hello, hello._core as c\nprint(hello.greet('zipapp'), hello.sizeof_long(), c.__file__)\n"
+    app = zipapp_from_wheel(
+        hello_wheel,
+        "import hello, hello._core as c\nprint(hello.greet('zipapp'), hello.sizeof_long(), c.__file__)\n",
+        tmp_path,
     )
-    app = tmp_path / "hello.pyz"
-    zipapp.create_archive(source, app)
     python = WindowsPython("3.13", tmp_path / "py")
     greeting, size, file = python.check(windows_path(app)).strip().rsplit(" ", 2)
     assert (greeting, size) == ("Hello, zipapp!", "4")
