@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, Union
 
+from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from wheel.wheelfile import WheelFile
@@ -38,6 +39,7 @@ from fatpack.errors import ArtifactError, ConfigError
 from fatpack.metadata import core_metadata, entry_points_txt
 from fatpack.packages import SourceFile
 from fatpack.payloads import Payload
+from fatpack.tags import platform_tag
 from fatpack.targets import TARGETS
 from runtime_loader.loader import MANIFEST_HEADER, MANIFEST_NAME
 
@@ -148,11 +150,38 @@ def wheel_name(config: ProjectConfig) -> tuple[str, str]:
     return canonicalize_name(config.name).replace("-", "_"), version
 
 
-def dist_info_members(config: ProjectConfig, dist_info: str) -> list[Member]:
-    wheel = f"Wheel-Version: 1.0\nGenerator: fatpack {__version__}\nRoot-Is-Purelib: true\nTag: {WHEEL_TAG}\n"
+def wheel_file(tag: str = WHEEL_TAG) -> bytes:
+    """The dist-info WHEEL file; a compressed tag set (a.b-c-d.e) is written one tag per line."""
+    lines = [f"Tag: {t}" for t in sorted(str(t) for t in parse_tag(tag))]
+    text = f"Wheel-Version: 1.0\nGenerator: fatpack {__version__}\nRoot-Is-Purelib: true\n"
+    return (text + "\n".join(lines) + "\n").encode()
+
+
+def wheel_tag(payloads: Sequence[Payload], tags: str) -> str:
+    """'py3-none-any', or with tags="platforms" the platforms the payloads can run on:
+    'py3-none-manylinux_2_17_x86_64.win_amd64' (pip elsewhere then falls back to the sdist)."""
+    if tags == "any":
+        return WHEEL_TAG
+    floors: dict[str, list[BinaryInfo]] = {}
+    for payload in payloads:
+        floors.setdefault(payload.target.name, []).append(checked_binary(payload))
+    if not floors:
+        raise ArtifactError("no payloads: a wheel with platform tags needs at least one target")
+    platforms = sorted(
+        platform_tag(
+            TARGETS[name],
+            glibc=max((i.glibc for i in infos if i.glibc), default=None),
+            macos=max((i.macos for i in infos if i.macos), default=None),
+        )
+        for name, infos in floors.items()
+    )
+    return "py3-none-" + ".".join(platforms)
+
+
+def dist_info_members(config: ProjectConfig, dist_info: str, tag: str = WHEEL_TAG) -> list[Member]:
     members = [
         Member(f"{dist_info}/METADATA", core_metadata(config)),
-        Member(f"{dist_info}/WHEEL", wheel.encode()),
+        Member(f"{dist_info}/WHEEL", wheel_file(tag)),
     ]
     entry_points = entry_points_txt(config)
     if entry_points:
@@ -171,13 +200,19 @@ def package_members(
 
 
 def assemble_wheel(
-    config: ProjectConfig, pure_files: Sequence[SourceFile], payloads: Sequence[Payload], out_dir: Path
+    config: ProjectConfig,
+    pure_files: Sequence[SourceFile],
+    payloads: Sequence[Payload],
+    out_dir: Path,
+    tags: str = "any",
 ) -> Path:
-    """Write NAME-VERSION-py3-none-any.whl into out_dir (atomically) and return its path."""
+    """Write NAME-VERSION-TAG.whl into out_dir (atomically) and return its path; TAG is py3-none-any
+    or, with tags="platforms", the payloads' platform tags."""
     dist, version = wheel_name(config)
+    tag = wheel_tag(payloads, tags)
     members = package_members(config, pure_files, payloads)
-    members += dist_info_members(config, f"{dist}-{version}.dist-info")
-    return write_atomically(out_dir, f"{dist}-{version}-{WHEEL_TAG}.whl", members, WheelFile)
+    members += dist_info_members(config, f"{dist}-{version}.dist-info", tag)
+    return write_atomically(out_dir, f"{dist}-{version}-{tag}.whl", members, WheelFile)
 
 
 def _reject_collisions(pure_files: Sequence[SourceFile], generated: Sequence[Member]) -> None:
@@ -190,9 +225,20 @@ def _reject_collisions(pure_files: Sequence[SourceFile], generated: Sequence[Mem
 ZipWriter = Callable[[Path, Literal["w"]], zipfile.ZipFile]
 
 
-def write_atomically(out_dir: Path, filename: str, members: Sequence[Member], writer: ZipWriter) -> Path:
+def write_atomically(
+    out_dir: Path,
+    filename: str,
+    members: Sequence[Member],
+    writer: ZipWriter,
+    keep: frozenset[Path] = frozenset(),
+) -> Path:
     """Write the archive under a temporary name in out_dir, then rename: never a partial artifact.
-    `writer` opens the archive: the `wheel` library's WheelFile (adds RECORD) or a plain ZipFile."""
+    `writer` opens the archive: the `wheel` library's WheelFile (adds RECORD) or a plain ZipFile.
+    A file in `keep` (the inputs) is never replaced."""
+    if out_dir.is_file():
+        raise ArtifactError(f"cannot write to output directory {out_dir}: it is a file")
+    if (out_dir / filename).resolve() in keep:
+        raise ArtifactError(f"{out_dir / filename} is an input; write the result elsewhere (-o)")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".fatpack-", dir=out_dir))

@@ -32,9 +32,12 @@ class Payload:
     abi: PythonAbi
     path: Path
     kind: str = "extension"  # or "library": a bundled shared library, shared by the target's payloads
+    stored_as: str = ""  # where it lives below the payload root, when not the standard place (fused wheels)
 
     @property
     def relative_path(self) -> str:
+        if self.stored_as:
+            return self.stored_as
         if self.kind == "library":
             return library_relative_path(self.module, self.target)
         return payload_relative_path(self.module, self.target, self.abi)

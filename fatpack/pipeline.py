@@ -8,13 +8,15 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from fatpack.assembler import assemble_wheel
 from fatpack.cache import PayloadCache, default_cache_dir
 from fatpack.config import load_project
 from fatpack.egg import assemble_egg
-from fatpack.errors import ArtifactError
+from fatpack.errors import ArtifactError, ConfigError
+from fatpack.fuse import fuse as fuse_prebuilt
+from fatpack.fuse import write_fused_wheel
 from fatpack.packages import find_package_files
 from fatpack.payloads import BuildPlan, Payload, ProgressCallback, build_payloads, make_plan
 from fatpack.runner import Runner, run_command
@@ -33,6 +35,11 @@ class Options:
     artifact_format: str = "wheel"  # "wheel" | "egg"
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # targets built at the same time
     cache_dir: Optional[Path] = field(default_factory=default_cache_dir)  # None: compile everything
+    tags: str = "any"  # "any": py3-none-any; "platforms": the payloads' platform tags
+    thin: bool = False  # also write one wheel per target
+
+
+TAG_CHOICES = ("any", "platforms")
 
 
 def plan_for(options: Options) -> BuildPlan:
@@ -45,13 +52,60 @@ def assemble(
     options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None
 ) -> Path:
     """Build every payload and write exactly one artifact (wheel or egg) into options.out_dir."""
+    return assemble_artifacts(options, runner, progress)[0]
+
+
+def assemble_artifacts(
+    options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None
+) -> list[Path]:
+    """The artifact, then (with options.thin) one thin wheel per target from the same payloads."""
     plan = plan_for(options)
     pure_files = find_package_files(plan.config)
+    if options.artifact_format == "egg" and (options.thin or options.tags != "any"):
+        raise ConfigError("--thin and --tags apply to wheels, not eggs")
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
         payloads = build_payloads(plan, runner, work / "work", work / "payloads", progress)
-        write = assemble_egg if options.artifact_format == "egg" else assemble_wheel
-        return write(plan.config, pure_files, payloads, options.out_dir)
+        if options.artifact_format == "egg":
+            return [assemble_egg(plan.config, pure_files, payloads, options.out_dir)]
+
+        def write(subset: Sequence[Payload], tags: str) -> Path:
+            return assemble_wheel(plan.config, pure_files, subset, options.out_dir, tags)
+
+        return write_wheels(write, payloads, options)
+
+
+def fuse(wheels: Sequence[Path], out_dir: Path, tags: str = "any", thin: bool = False) -> list[Path]:
+    """Fuse prebuilt per-platform wheels of one project into one wheel (and thin ones, if asked)."""
+    with tempfile.TemporaryDirectory(prefix="fatpack-fuse-") as tmp:
+        fused = fuse_prebuilt(wheels, Path(tmp))
+        inputs = frozenset(w.resolve() for w in wheels)
+
+        def write(subset: Sequence[Payload], tags: str) -> Path:
+            return write_fused_wheel(fused, subset, out_dir, tags, keep=inputs)
+
+        return write_wheels(write, fused.payloads, Options(Path("."), out_dir, tags=tags, thin=thin))
+
+
+WheelWriter = Callable[[Sequence[Payload], str], Path]
+
+
+def write_wheels(write: WheelWriter, payloads: Sequence[Payload], options: Options) -> list[Path]:
+    """The fat wheel, then with options.thin one wheel per target tagged for its platform; if any
+    write fails, the wheels already written in this run are removed again."""
+    written: list[Path] = []
+    try:
+        written.append(write(payloads, options.tags))
+        if options.thin:
+            for target in sorted({p.target for p in payloads}, key=lambda t: t.name):
+                thin = write([p for p in payloads if p.target == target], "platforms")
+                if thin not in written:
+                    written.append(thin)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written
 
 
 def build(

@@ -261,12 +261,16 @@ def load_extension(fullname: str) -> "ModuleType":
     if debug:
         _debug(f"chose {entry.label} -> {path}")
     if sys.platform == "win32":
-        # the payload's own directory, and libs/ beside it where bundled libraries are stored once per
-        # target; PATH and the current directory are never added
-        directory = os.path.dirname(path)
-        _add_dll_directory(directory)
-        if os.path.isdir(os.path.join(directory, "libs")):
-            _add_dll_directory(os.path.join(directory, "libs"))
+        # the payload's own directory and those of the target's bundled libraries (libs/, or a fused
+        # wheel's pkg.libs/), all inside this package; PATH and the current directory are never added
+        _add_dll_directory(os.path.dirname(path))
+        if not _IN_ZIP:  # zipcache extracts the libraries into libs/ beside the payload
+            for library in _manifest():
+                if library.abi == "library" and library.target == entry.target:
+                    _add_dll_directory(os.path.dirname(os.path.join(_HERE, *library.file.split("/"))))
+        elif os.path.isdir(os.path.join(os.path.dirname(path), "libs")):
+            _add_dll_directory(os.path.join(os.path.dirname(path), "libs"))
+
     loader = ExtensionFileLoader(fullname, path)
     spec = spec_from_file_location(fullname, path, loader=loader)
     if spec is None:  # pragma: no cover - only for a path importlib cannot use

@@ -1,28 +1,70 @@
-"""`fatpack assemble`: build every target's payloads and write one artifact."""
+"""`fatpack assemble`: build every target's payloads and write one artifact -- or fuse prebuilt wheels."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from pathlib import Path
 
 from fatpack.cli.options import add_build_arguments, options_from, print_progress
-from fatpack.pipeline import assemble
+from fatpack.errors import ConfigError
+from fatpack.pipeline import TAG_CHOICES, assemble_artifacts, fuse
 
-HELP = "build all payloads and write one artifact, a py3-none-any wheel or an egg (its path is printed last)"
+HELP = (
+    "build all payloads and write one artifact, a py3-none-any wheel or an egg (its path is printed last); "
+    "given wheels, fuse them into one"
+)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    add_build_arguments(parser, default_out="dist")
+    add_build_arguments(parser, default_out="dist", many_inputs=True)
     parser.add_argument(
         "--format",
         choices=("wheel", "egg"),
         default="wheel",
         help="wheel (default; what pip installs) or egg (for sys.path or a zipapp; pip cannot install eggs)",
     )
+    parser.add_argument(
+        "--tags",
+        choices=TAG_CHOICES,
+        default="any",
+        help="any: py3-none-any (default); platforms: tag the wheel with the platforms it carries "
+        "(py3-none-manylinux_2_17_x86_64.win_amd64), so pip elsewhere falls back to the sdist",
+    )
+    parser.add_argument(
+        "--thin", action="store_true", help="also write one wheel per target, tagged for its platform"
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
-    options = dataclasses.replace(options_from(args), artifact_format=args.format)
-    artifact = assemble(options, progress=print_progress)
-    print(artifact)
+    wheels = [p for p in args.inputs if p.suffix == ".whl"]
+    if wheels:
+        artifacts = _fuse(args, wheels)
+    else:
+        if len(args.inputs) > 1:
+            raise ConfigError("give one project directory, or wheels to fuse")
+        args.project_dir = args.inputs[0] if args.inputs else Path(".")
+        options = dataclasses.replace(
+            options_from(args), artifact_format=args.format, tags=args.tags, thin=args.thin
+        )
+        artifacts = assemble_artifacts(options, progress=print_progress)
+    for artifact in artifacts:
+        print(artifact)
     return 0
+
+
+def _fuse(args: argparse.Namespace, wheels: list[Path]) -> list[Path]:
+    others = [str(p) for p in args.inputs if p.suffix != ".whl"]
+    if others:
+        raise ConfigError(f"{others[0]}: give either wheels to fuse or one project, not both")
+    building = [
+        flag
+        for flag, value in (("--target", args.target), ("--python", args.python), ("--builder", args.builder))
+        if value
+    ]
+    if building or args.format != "wheel":
+        raise ConfigError(
+            f"{(building or ['--format'])[0]} applies to building a project, not to fusing wheels"
+        )
+    out_dir = args.out_dir if args.out_dir is not None else Path("dist")
+    return fuse(wheels, out_dir, tags=args.tags, thin=args.thin)

@@ -13,10 +13,20 @@ from fatpack.pipeline import Options
 from fatpack.targets import PythonAbi, parse_target
 
 
-def add_build_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
-    parser.add_argument(
-        "project_dir", nargs="?", default=".", type=Path, help="project directory (default: .)"
-    )
+def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_inputs: bool = False) -> None:
+    if many_inputs:
+        parser.add_argument(
+            "inputs",
+            nargs="*",
+            type=Path,
+            metavar="INPUT",
+            help="a project directory (default: .), its sdist (.tar.gz), or prebuilt wheels to fuse",
+        )
+    else:
+        parser.add_argument(
+            "project_dir", nargs="?", default=".", type=Path, help="project directory (default: .)"
+        )
+
     parser.add_argument(
         "-o", "--out-dir", type=Path, default=None, help=f"output directory (default: {default_out})"
     )

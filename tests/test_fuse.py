@@ -1,0 +1,170 @@
+"""Fusing prebuilt per-platform wheels: the layout and checks on tiny wheels, then real PyPI wheels
+(ujson: a top-level module and a DLL in .data/platlib; pyzmq: a subpackage module and an auditwheel
+.libs directory) imported on this Linux CPython and on python.org CPython 3.11 under Wine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import install_into, run_on_path
+from fakewheels import demo_wheels, make_wheel, tiny_elf
+from winepython import CACHE, WindowsPython
+
+from fatpack.errors import ArtifactError
+from fatpack.pipeline import fuse
+from runtime_loader.loader import parse_manifest
+
+
+def names(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def read(wheel: Path, member: str) -> bytes:
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(member)
+
+
+def test_platform_files_keep_their_relative_layout_below_target_and_abi(tmp_path):
+    (wheel,) = fuse(demo_wheels(tmp_path / "in"), tmp_path / "out")
+    assert wheel.name == "demo-1.0-py3-none-any.whl"
+    members = names(wheel)
+    assert {
+        "demo/_fatpack/linux_x86_64/cp311/demo/_speed.cpython-311-x86_64-linux-gnu.so",
+        "demo/_fatpack/linux_x86_64/cp311/demo.libs/libfoo-1a2b3c4d.so.1.0",  # $ORIGIN/../demo.libs
+        "demo/_fatpack/win_amd64/cp311/demo/_speed.cp311-win_amd64.pyd",
+        "demo/_fatpack/win_amd64/cp311/foo-5e6f.dll",  # .data/platlib/ is the install root
+        "demo/_speed.py",
+        "demo/_fatpack/__init__.py",
+        "demo-1.0.dist-info/RECORD",
+    } <= members
+    assert not any(".data/" in m or m.startswith("demo.libs/") or "DELVEWHEEL" in m for m in members)
+    rows = {
+        (e.module, e.target, e.abi, e.python)
+        for e in parse_manifest(read(wheel, "demo/_fatpack/manifest.tsv").decode())
+    }
+    assert rows == {
+        ("demo._speed", "linux_x86_64", "cp311", (3, 11)),
+        ("demo._speed", "win_amd64", "cp311", (3, 11)),
+        ("lib:libfoo-1a2b3c4d.so.1.0", "linux_x86_64", "library", (3, 0)),
+        ("lib:foo-5e6f.dll", "win_amd64", "library", (3, 0)),
+    }
+
+
+def test_delvewheel_patches_are_dropped_and_line_endings_do_not_count(tmp_path):
+    (wheel,) = fuse(demo_wheels(tmp_path / "in"), tmp_path / "out")
+    assert read(wheel, "demo/__init__.py") == b'"""Demo."""\nfrom demo._speed import add\n'
+    assert "demo-stubs/__init__.py" not in names(wheel)  # delvewheel made it only to hold its patch
+
+
+def test_a_differing_pure_file_is_named(tmp_path):
+    linux, _ = demo_wheels(tmp_path / "in")
+    other = make_wheel(
+        tmp_path / "in2",
+        "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+        {
+            "demo/__init__.py": b"different\n",
+            "demo/util.py": b"X = 1\n",
+            "demo/_speed.cpython-312-x86_64-linux-gnu.so": tiny_elf(),
+        },
+    )
+    with pytest.raises(
+        ArtifactError, match=r"^demo/__init__.py differs between demo-1.0-cp311-cp311-manylinux"
+    ):
+        fuse([linux, other], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_tags_platforms_and_thin_wheels(tmp_path):
+    out = tmp_path / "out"
+    fat, *thin = fuse(demo_wheels(tmp_path / "in"), out, tags="platforms", thin=True)
+    assert fat.name == "demo-1.0-py3-none-manylinux_2_17_x86_64.win_amd64.whl"
+    assert sorted(p.name for p in thin) == [
+        "demo-1.0-py3-none-manylinux_2_17_x86_64.whl",
+        "demo-1.0-py3-none-win_amd64.whl",
+    ]
+    wheel_file = read(fat, "demo-1.0.dist-info/WHEEL").decode()
+    assert "Tag: py3-none-manylinux_2_17_x86_64\nTag: py3-none-win_amd64\n" in wheel_file
+    linux_only = next(p for p in thin if "manylinux" in p.name)
+    assert not any("win_amd64" in m for m in names(linux_only))
+
+
+def test_pip_refuses_a_thin_wheel_for_another_platform(tmp_path):
+    out = tmp_path / "out"
+    _, *thin = fuse(demo_wheels(tmp_path / "in"), out, thin=True)
+    windows_only = next(p for p in thin if p.name.endswith("win_amd64.whl"))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(tmp_path / "site"),
+            str(windows_only),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode != 0 and "is not a supported wheel on this platform" in proc.stderr
+
+
+# --- real wheels from PyPI -------------------------------------------------------------------------
+
+REAL = {
+    # requirement: code that imports and calls it, printing one line
+    "ujson==6.1.0": "import ujson; print(ujson.dumps({'a': [1, 2]}), ujson.loads('[3]'), ujson.__file__)",
+    "pyzmq==26.4.0": (
+        "import zmq; c = zmq.Context(); a = c.socket(zmq.PAIR); a.bind('inproc://x'); "
+        "b = c.socket(zmq.PAIR); b.connect('inproc://x'); a.send(b'hi'); "
+        "print(zmq.zmq_version(), b.recv(), zmq.backend.cython._zmq.__file__)"
+    ),
+}
+
+
+def download(requirement: str, platform: str) -> Path:
+    """pip download --only-binary :all: --platform P --python-version 3.11 (cached in the test cache)."""
+    dest = CACHE / "fuse" / requirement / platform
+    found = sorted(dest.glob("*.whl"))
+    if not found:
+        command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:"]
+        command += ["--platform", platform, "--python-version", "3.11", requirement, "-d", str(dest)]
+        subprocess.run(command, check=True)
+        found = sorted(dest.glob("*.whl"))
+    return found[0]
+
+
+@pytest.fixture(scope="module", params=sorted(REAL))
+def real_fused(request, tmp_path_factory) -> tuple[str, Path]:
+    requirement = request.param
+    wheels = [download(requirement, "manylinux_2_17_x86_64"), download(requirement, "win_amd64")]
+    (fused,) = fuse(wheels, tmp_path_factory.mktemp("fused"))
+    return requirement, fused
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the downloaded Linux wheels are cp311")
+def test_real_fused_wheel_imports_on_linux(real_fused, tmp_path):
+    requirement, wheel = real_fused
+    site = install_into(wheel, tmp_path / "site")
+    proc = run_on_path(site, REAL[requirement])
+    assert proc.returncode == 0, proc.stderr
+    assert "/_fatpack" in proc.stdout and "/linux_x86_64/cp311/" in proc.stdout
+    assert ('{"a":[1,2]} [3]' if requirement.startswith("ujson") else "4.3.5 b'hi'") in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.wine
+def test_real_fused_wheel_imports_on_windows_python_311(real_fused, tmp_path):
+    requirement, wheel = real_fused
+    python = WindowsPython("3.11", tmp_path / "py311")
+    python.pip_install(wheel)
+    out = python.check("-c", REAL[requirement])
+    assert "\\win_amd64\\cp311\\" in out
+    assert ('{"a":[1,2]} [3]' if requirement.startswith("ujson") else "b'hi'") in out
