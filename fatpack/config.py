@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fatpack.errors import ConfigError
+from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
 from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, TARGETS, PythonAbi, Target, parse_target
 
 if sys.version_info >= (3, 11):
@@ -81,6 +82,11 @@ class ProjectConfig:
     builders: dict[str, str] = field(default_factory=dict)
     packages: Optional[tuple[str, ...]] = None
     package_dir: Optional[Path] = None
+    # From a setuptools project: its listed packages ship their own .py files and the package_data
+    # patterns (setuptools' rules) instead of everything below them; py_modules ship too.
+    package_data: Optional[dict[str, tuple[str, ...]]] = None
+    modules: tuple[str, ...] = ()
+    include_package_data: bool = False  # with package_data: every file in a listed package ships
     strip: bool = True
     sdk_paths: dict[str, Path] = field(default_factory=dict)
 
@@ -128,7 +134,11 @@ def load_project(root: Path) -> ProjectConfig:
     if not root.is_dir():
         raise ConfigError(f"project directory {root} does not exist")
     if not pyproject_path.is_file():
-        raise ConfigError(f"{pyproject_path} not found: a fatpack project needs a pyproject.toml")
+        if (root / "setup.py").is_file():
+            return parse_project({}, root)
+        raise ConfigError(
+            f"{pyproject_path} not found: a fatpack project needs a pyproject.toml (or a setup.py)"
+        )
     try:
         data = tomllib.loads(pyproject_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -137,6 +147,45 @@ def load_project(root: Path) -> ProjectConfig:
 
 
 def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
+    tool = _table(_table(data, "tool"), "fatpack", where="tool.fatpack")
+    _reject_unknown(tool, _TOOL_KEYS, "tool.fatpack")
+    legacy = None
+    if "extension" not in tool and "library" not in tool:
+        legacy = read_setuptools_project(root, data)
+    if legacy is not None:
+        tool = _with_setuptools_declarations(tool, legacy)
+        if legacy.project:
+            data = {**data, "project": legacy.project}
+    config = _parse_fatpack_project(data, tool, root)
+    if legacy is not None and legacy.packages is not None:
+        config = dataclasses.replace(
+            config,
+            package_data={k: tuple(v) for k, v in legacy.package_data.items()},
+            modules=tuple(legacy.modules),
+            include_package_data=legacy.include_package_data,
+        )
+    return config
+
+
+def _with_setuptools_declarations(tool: dict[str, Any], legacy: SetuptoolsProject) -> dict[str, Any]:
+    """[tool.fatpack] with the extensions (and, unless set there, packages and ABIs) setuptools declares."""
+    tool = {**tool, "extension": legacy.extensions}
+    if legacy.packages is not None and "packages" not in tool:
+        tool["packages"] = legacy.packages
+    if legacy.package_dir is not None and "package-dir" not in tool:
+        tool["package-dir"] = legacy.package_dir
+    if "python" not in tool:  # setuptools builds for the running Python unless py_limited_api says abi3
+        floor = legacy.limited_api
+        if floor is not None and any(
+            str(s).endswith(".pyx") for e in legacy.extensions for s in e["sources"]
+        ):
+            floor = max(floor, 9)  # Cython's limited-API floor
+        tool["python"] = [f"cp3{floor}-abi3" if floor is not None else f"cp3{sys.version_info[1]}"]
+
+    return tool
+
+
+def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Path) -> ProjectConfig:
     project = _table(data, "project", required=True)
     name = _str(project.get("name"), "project.name")
     if "version" in project.get("dynamic", []) or "version" not in project:
@@ -144,8 +193,6 @@ def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
             "project.version must be set statically in pyproject.toml (dynamic versions unsupported)"
         )
     version = _str(project["version"], "project.version")
-    tool = _table(_table(data, "tool"), "fatpack", where="tool.fatpack")
-    _reject_unknown(tool, _TOOL_KEYS, "tool.fatpack")
     extensions = tuple(
         _parse_extension(raw, root, f"tool.fatpack.extension[{i}]")
         for i, raw in enumerate(_list(tool.get("extension", []), "tool.fatpack.extension", item_type=dict))

@@ -64,6 +64,8 @@ def _top_level_packages(root: Path) -> list[str]:
 
 def find_package_files(config: ProjectConfig) -> list[SourceFile]:
     """Every file of the project's packages, minus caches, build products and extension sources."""
+    if config.package_data is not None:
+        return find_setuptools_files(config)
     root = package_root(config)
     names = list(config.packages) if config.packages is not None else _top_level_packages(root)
     extension_sources = {s.resolve() for ext in config.extensions for s in ext.sources}
@@ -79,3 +81,39 @@ def find_package_files(config: ProjectConfig) -> list[SourceFile]:
                 continue
             files.append(SourceFile(path.relative_to(root).as_posix(), path))
     return files
+
+
+def find_setuptools_files(config: ProjectConfig) -> list[SourceFile]:
+    """setuptools' rules: each listed package's own .py files, plus its package_data patterns (the
+    '' or '*' key applies to every package), or with include_package_data every file in it; and the
+    py_modules. Build products and extension sources never ship."""
+    root = package_root(config)
+    package_data = config.package_data or {}
+    extension_sources = {s.resolve() for ext in config.extensions for s in ext.sources}
+    chosen: dict[str, Path] = {}
+    for module in config.modules:
+        path = root.joinpath(*module.split(".")).with_suffix(".py")
+        if not path.is_file():
+            raise ConfigError(f"py_modules: module {module!r} not found at {path}")
+        chosen[path.relative_to(root).as_posix()] = path
+    for package in config.packages or ():
+        directory = root.joinpath(*package.split("."))
+        if not directory.is_dir():
+            raise ConfigError(f"packages: package {package!r} not found at {directory}")
+        patterns = [
+            "*.py",
+            *package_data.get("", ()),
+            *package_data.get("*", ()),
+            *package_data.get(package, ()),
+        ]
+        if config.include_package_data:
+            patterns.append("*")
+        for pattern in patterns:
+            for path in sorted(directory.glob(pattern)):
+                if (
+                    path.is_file()
+                    and path.suffix not in SKIPPED_SUFFIXES
+                    and path.resolve() not in extension_sources
+                ):
+                    chosen[path.relative_to(root).as_posix()] = path
+    return [SourceFile(name, path) for name, path in sorted(chosen.items())]

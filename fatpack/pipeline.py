@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
 from fatpack.cache import PayloadCache, default_cache_dir
 from fatpack.config import load_project
@@ -48,6 +51,16 @@ def plan_for(options: Options) -> BuildPlan:
     return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)
 
 
+@contextlib.contextmanager
+def project_source(options: Options) -> Iterator[Options]:
+    """The options as they are for a project directory; for an sdist, pointing at it unpacked."""
+    if not is_sdist(options.project_dir):
+        yield options
+        return
+    with tempfile.TemporaryDirectory(prefix="fatpack-sdist-") as tmp:
+        yield dataclasses.replace(options, project_dir=unpack_sdist(options.project_dir, Path(tmp)))
+
+
 def assemble(
     options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None
 ) -> Path:
@@ -59,6 +72,11 @@ def assemble_artifacts(
     options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None
 ) -> list[Path]:
     """The artifact, then (with options.thin) one thin wheel per target from the same payloads."""
+    with project_source(options) as source:
+        return _assemble_artifacts(source, runner, progress)
+
+
+def _assemble_artifacts(options: Options, runner: Runner, progress: Optional[ProgressCallback]) -> list[Path]:
     plan = plan_for(options)
     pure_files = find_package_files(plan.config)
     if options.artifact_format == "egg" and (options.thin or options.tags != "any"):
@@ -112,8 +130,8 @@ def build(
     options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None
 ) -> list[Payload]:
     """Build every payload into options.out_dir/<target>/...; nothing is written there on failure."""
-    plan = plan_for(options)
-    with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
+    with project_source(options) as source, tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
+        plan = plan_for(source)
         work = Path(tmp)
         staged = build_payloads(plan, runner, work / "work", work / "payloads", progress)
         return [_move_into(payload, work / "payloads", options.out_dir) for payload in staged]

@@ -15,6 +15,7 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
 from packaging.version import Version
 
+from fatpack.archives import check_member_name
 from fatpack.errors import ArtifactError
 
 
@@ -40,19 +41,6 @@ class WheelContents:
             what = "no .dist-info directory" if not found else f"{len(found)} .dist-info directories"
             raise ArtifactError(f"{self.filename}: not a valid wheel: {what}")
         return found.pop()
-
-
-def check_member_name(name: str, archive: str) -> None:
-    """Refuse member names that could escape the directory they are unpacked into."""
-    parts = name.split("/")
-    if (
-        name.startswith("/")
-        or "\\" in name
-        or "\x00" in name
-        or (len(name) > 1 and name[1] == ":")
-        or ".." in parts
-    ):
-        raise ArtifactError(f"{archive}: unsafe member name {name!r} (absolute or with '..')")
 
 
 def read_wheel(path: Path) -> WheelContents:

@@ -54,7 +54,11 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
 
 
 def options_from(args: argparse.Namespace) -> Options:
-    out_dir = args.out_dir if args.out_dir is not None else args.project_dir / args.default_out
+    default_out = (
+        Path(args.default_out) if args.project_dir.is_file() else args.project_dir / args.default_out
+    )
+    out_dir = args.out_dir if args.out_dir is not None else default_out
+
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, not {args.jobs}")
     options = Options(

@@ -1,0 +1,263 @@
+"""Existing setuptools projects, unchanged: extensions, packages and metadata from `setup.py` (run in a
+subprocess with setup() intercepted) or from pyproject.toml's `[tool.setuptools] ext-modules`.
+
+What is read is turned into the same shapes `[tool.fatpack]` and `[project]` have, so the rest of
+fatpack does not know where it came from. Features fatpack cannot honour are refused with a message
+naming them, instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from fatpack.errors import ConfigError
+
+INTROSPECT_SCRIPT = Path(__file__).with_name("setuptools_introspect.py")
+NO_SETUP_CALL = 3  # the script's exit status when setup.py ran without calling setup()
+SETUP_PY_TIMEOUT = 300  # seconds
+_RUN_SCRIPT = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+_CPP_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++")
+# Extension attributes fatpack has no equivalent for (setuptools key spelling: setup.py / pyproject)
+_UNSUPPORTED_EXTENSION_KEYS = ("runtime_library_dirs", "extra_objects", "export_symbols", "swig_opts")
+
+
+@dataclass(frozen=True)
+class SetuptoolsProject:
+    """What a setuptools project declares, in fatpack's shapes."""
+
+    extensions: list[dict[str, Any]]  # [[tool.fatpack.extension]] tables
+    project: dict[str, Any] = field(default_factory=dict)  # a [project] table from setup(); {} if none
+    packages: Optional[list[str]] = None  # None: discover as fatpack does
+    package_dir: Optional[str] = None
+    package_data: dict[str, list[str]] = field(default_factory=dict)
+    modules: list[str] = field(default_factory=list)  # py_modules
+    include_package_data: bool = False
+    limited_api: Optional[int] = None  # the minor version floor when every extension is py_limited_api
+
+
+def read_setuptools_project(root: Path, pyproject: dict[str, Any]) -> Optional[SetuptoolsProject]:
+    """The project's setuptools declarations, or None if it has neither ext-modules nor a setup.py."""
+    setuptools_table = pyproject.get("tool", {}).get("setuptools", {})
+    if isinstance(setuptools_table, dict) and "ext-modules" in setuptools_table:
+        return _from_pyproject(setuptools_table)
+    if (root / "setup.py").is_file():
+        setup = run_setup_py(root)
+        if setup is not None:
+            return _from_setup_arguments(setup, has_project_table="project" in pyproject)
+    return None
+
+
+def run_setup_py(root: Path) -> Optional[dict[str, Any]]:
+    """setup.py's setup() arguments, from a subprocess running it in `root`; None if it calls no setup()."""
+    with tempfile.TemporaryDirectory(prefix="fatpack-setup-") as tmp:
+        output = Path(tmp) / "setup.json"
+        try:
+            proc = subprocess.run(
+                # run_path, not `python SCRIPT`: the script's own directory (fatpack/, with its
+                # inspect.py) must not shadow the standard library
+                [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output)],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=SETUP_PY_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise ConfigError(f"{root / 'setup.py'} did not finish in {SETUP_PY_TIMEOUT} s") from None
+        if proc.returncode == NO_SETUP_CALL:
+            return None
+        if proc.returncode != 0 or not output.is_file():
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            last = lines[-1] if lines else f"exit status {proc.returncode}"
+            if "No module named 'setuptools'" in last:
+                last = "setuptools is not installed in this Python (pip install setuptools)"
+            raise ConfigError(f"{root / 'setup.py'} could not be read: {last}")
+        result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+        return result
+
+
+def _from_setup_arguments(setup: dict[str, Any], has_project_table: bool) -> SetuptoolsProject:
+    _refuse_unsupported(setup)
+    extensions = [_extension_table(e, f"setup.py ext_modules {e['name']!r}") for e in setup["ext_modules"]]
+    package_dir = setup.get("package_dir") or {}
+    if set(package_dir) - {""}:
+        other = sorted(set(package_dir) - {""})[0]
+        raise ConfigError(
+            f"setup.py package_dir maps {other!r}: fatpack supports only {{'': 'DIR'}} (set "
+            "tool.fatpack.package-dir and tool.fatpack.packages instead)"
+        )
+    return SetuptoolsProject(
+        extensions=extensions,
+        project={} if has_project_table else _project_table(setup),
+        packages=list(setup.get("packages") or []),
+        package_dir=package_dir.get(""),
+        package_data={k: list(v) for k, v in (setup.get("package_data") or {}).items()},
+        modules=list(setup.get("py_modules") or []),
+        include_package_data=bool(setup.get("include_package_data")),
+        limited_api=_limited_api_floor(setup["ext_modules"]),
+    )
+
+
+def _refuse_unsupported(setup: dict[str, Any]) -> None:
+    if "build_ext" in setup["cmdclass"]:
+        raise ConfigError(
+            "setup.py replaces build_ext (cmdclass): fatpack compiles extensions itself; "
+            "declare them in [[tool.fatpack.extension]] instead"
+        )
+    if setup["build_clib_libraries"]:
+        raise ConfigError(
+            f"setup.py builds C libraries ({', '.join(setup['build_clib_libraries'])}) with libraries=: "
+            "declare them as [[tool.fatpack.library]] instead"
+        )
+    for key, what in (
+        ("data_files", "data_files"),
+        ("scripts", "scripts (use entry_points console_scripts)"),
+        ("namespace_packages", "namespace_packages"),
+    ):
+        if setup.get(key):
+            raise ConfigError(f"setup.py uses {what}, which fatpack does not support")
+    if not setup["ext_modules"]:
+        raise ConfigError(
+            "setup.py declares no ext_modules, and [tool.fatpack] no extension: nothing to build"
+        )
+
+
+def _extension_table(extension: dict[str, Any], where: str) -> dict[str, Any]:
+    for key in _UNSUPPORTED_EXTENSION_KEYS:
+        if extension.get(key):
+            raise ConfigError(f"{where}: {key} is not supported by fatpack")
+    sources = [str(s) for s in extension["sources"]]
+    if any(s.endswith(".i") for s in sources):
+        raise ConfigError(f"{where}: SWIG sources (.i) are not supported by fatpack")
+    language = extension.get("language") or (
+        "c++" if any(s.endswith(_CPP_SUFFIXES) for s in sources) else "c"
+    )
+    macros = [
+        [str(m[0])] if m[1] is None else [str(m[0]), str(m[1])]
+        for m in extension["define_macros"]
+        if m[0] != "Py_LIMITED_API"  # fatpack defines it from the target ABI
+    ]
+    table = {
+        "name": extension["name"],
+        "sources": sources,
+        "include-dirs": [str(d) for d in extension["include_dirs"]],
+        "define-macros": macros,
+        "undef-macros": [str(m) for m in extension["undef_macros"]],
+        "libraries": [str(lib) for lib in extension["libraries"]],
+        "library-dirs": [str(d) for d in extension["library_dirs"]],
+        "extra-compile-args": [str(a) for a in extension["extra_compile_args"]],
+        "extra-link-args": [str(a) for a in extension["extra_link_args"]],
+        "language": language,
+    }
+    return {key: value for key, value in table.items() if value}
+
+
+def _limited_api_floor(extensions: list[dict[str, Any]]) -> Optional[int]:
+    """3.X when every extension is py_limited_api (X from a Py_LIMITED_API macro, else 8)."""
+    if not extensions or not all(e.get("py_limited_api") for e in extensions):
+        return None
+    floors = [8]
+    for extension in extensions:
+        for name, value in extension["define_macros"]:
+            if name == "Py_LIMITED_API" and value and str(value).startswith("0x03"):
+                floors.append(int(str(value)[4:6], 16))
+    return max(floors)
+
+
+def _project_table(setup: dict[str, Any]) -> dict[str, Any]:
+    """A PEP 621 [project] table from setup()'s metadata arguments."""
+    if not setup.get("name") or not setup.get("version"):
+        missing = "name" if not setup.get("name") else "version"
+        raise ConfigError(
+            f"setup.py passes no {missing} to setup() (a computed version, e.g. setuptools-scm, is not "
+            "supported): set it in setup() or in pyproject.toml's [project]"
+        )
+    project: dict[str, Any] = {"name": str(setup["name"]), "version": str(setup["version"])}
+    simple = {
+        "description": "description",
+        "python_requires": "requires-python",
+        "install_requires": "dependencies",
+        "classifiers": "classifiers",
+    }
+    for key, pep621 in simple.items():
+        if setup.get(key):
+            project[pep621] = setup[key]
+    if isinstance(project.get("dependencies"), str):
+        project["dependencies"] = project["dependencies"].splitlines()
+    if setup.get("keywords"):
+        keywords = setup["keywords"]
+        project["keywords"] = keywords.replace(",", " ").split() if isinstance(keywords, str) else keywords
+    if setup.get("extras_require"):
+        project["optional-dependencies"] = {k: list(v) for k, v in setup["extras_require"].items()}
+    if setup.get("long_description"):
+        content_type = setup.get("long_description_content_type") or "text/plain"
+        project["readme"] = {"text": setup["long_description"], "content-type": content_type}
+    if setup.get("license"):
+        project["license"] = {"text": setup["license"]}
+    if setup.get("author") or setup.get("author_email"):
+        author = {"name": setup.get("author"), "email": setup.get("author_email")}
+        project["authors"] = [{k: v for k, v in author.items() if v}]
+    urls = dict(setup.get("project_urls") or {})
+    if setup.get("url"):
+        urls.setdefault("Homepage", setup["url"])
+    if urls:
+        project["urls"] = urls
+    project.update(_entry_points(setup.get("entry_points") or {}))
+    return project
+
+
+def _entry_points(entry_points: Any) -> dict[str, Any]:
+    if isinstance(entry_points, str):
+        raise ConfigError("setup.py entry_points as an INI string is not supported: use a dict")
+    groups: dict[str, dict[str, str]] = {}
+    for group, entries in entry_points.items():
+        lines = entries.splitlines() if isinstance(entries, str) else entries
+        for line in lines:
+            name, _, value = str(line).partition("=")
+            if name.strip():
+                groups.setdefault(group, {})[name.strip()] = value.strip()
+    result: dict[str, Any] = {}
+    if "console_scripts" in groups:
+        result["scripts"] = groups.pop("console_scripts")
+    if "gui_scripts" in groups:
+        result["gui-scripts"] = groups.pop("gui_scripts")
+    if groups:
+        result["entry-points"] = groups
+    return result
+
+
+def _from_pyproject(setuptools_table: dict[str, Any]) -> SetuptoolsProject:
+    """`[tool.setuptools] ext-modules` (setuptools >= 74): already in TOML, key names as ours."""
+    raw = setuptools_table["ext-modules"]
+    if not isinstance(raw, list) or not all(isinstance(e, dict) and "name" in e for e in raw):
+        raise ConfigError("tool.setuptools.ext-modules must be a list of tables with a name")
+    extensions = []
+    for table in raw:
+        converted = {
+            "sources": table.get("sources", []),
+            "define_macros": [m if len(m) == 2 else [m[0], None] for m in table.get("define-macros", [])],
+            "py_limited_api": table.get("py-limited-api", False),
+            "language": table.get("language"),
+            "name": table["name"],
+        }
+        for key in (*_UNSUPPORTED_EXTENSION_KEYS, "include_dirs", "undef_macros", "libraries"):
+            converted[key] = table.get(key.replace("_", "-"), [])
+        for key in ("library_dirs", "extra_compile_args", "extra_link_args"):
+            converted[key] = table.get(key.replace("_", "-"), [])
+        extensions.append(converted)
+    tables = [_extension_table(e, f"tool.setuptools.ext-modules {e['name']!r}") for e in extensions]
+    package_dir = setuptools_table.get("package-dir", {})
+    packages = setuptools_table.get("packages")
+    return SetuptoolsProject(
+        extensions=tables,
+        packages=packages if isinstance(packages, list) else None,  # {find = ...}: discover
+        package_dir=package_dir.get("") if isinstance(package_dir, dict) else None,
+        package_data={k: list(v) for k, v in setuptools_table.get("package-data", {}).items()},
+        include_package_data=bool(setuptools_table.get("include-package-data", False)),
+        limited_api=_limited_api_floor(extensions),
+    )

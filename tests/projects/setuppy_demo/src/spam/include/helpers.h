@@ -1,0 +1,1 @@
+long spam_add(long a, long b);

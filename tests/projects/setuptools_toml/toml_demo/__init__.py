@@ -1,0 +1,3 @@
+from toml_demo._fast import triple
+
+__all__ = ["triple"]
