@@ -93,28 +93,6 @@ def test_tags_platforms_and_thin_wheels(tmp_path):
     assert not any("win_amd64" in m for m in names(linux_only))
 
 
-def test_pip_refuses_a_thin_wheel_for_another_platform(tmp_path):
-    out = tmp_path / "out"
-    _, *thin = fuse(demo_wheels(tmp_path / "in"), out, thin=True)
-    windows_only = next(p for p in thin if p.name.endswith("win_amd64.whl"))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(tmp_path / "site"),
-            str(windows_only),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode != 0 and "is not a supported wheel on this platform" in proc.stderr
-
-
 # --- real wheels from PyPI -------------------------------------------------------------------------
 
 REAL = {
