@@ -30,6 +30,7 @@ class BinaryInfo:
     exports: tuple[str, ...] = ()  # exported symbol names (PE and Mach-O; ELF dynamic symbols)
     glibc: Optional[Version] = None  # highest GLIBC_x.y symbol version required
     macos: Optional[Version] = None  # minimum macOS version (the highest over the slices)
+    imported_symbols: tuple[str, ...] = ()  # undefined symbols it needs from other binaries
 
     @property
     def requires(self) -> str:
@@ -67,17 +68,23 @@ def _inspect_elf(data: bytes) -> BinaryInfo:
     elf = ELFFile(io.BytesIO(data))
     needed: list[str] = []
     exports: list[str] = []
+    imported: list[str] = []
     glibc: list[Version] = []
     for section in elf.iter_sections():
         if isinstance(section, DynamicSection):
             needed += [tag.needed for tag in section.iter_tags() if tag.entry.d_tag == "DT_NEEDED"]  # type: ignore[attr-defined]
         elif isinstance(section, SymbolTableSection) and section.name == ".dynsym":
-            exports += [s.name for s in section.iter_symbols() if s["st_shndx"] != "SHN_UNDEF" and s.name]
+            for symbol in section.iter_symbols():
+                if symbol.name:
+                    (imported if symbol["st_shndx"] == "SHN_UNDEF" else exports).append(symbol.name)
         elif isinstance(section, GNUVerNeedSection):
             for _, auxiliaries in section.iter_versions():
                 glibc += [_version(aux.name[6:]) for aux in auxiliaries if aux.name.startswith("GLIBC_")]
     arch = _ELF_MACHINES.get(elf["e_machine"], elf["e_machine"])
-    return BinaryInfo("ELF", (arch,), tuple(needed), tuple(exports), max(glibc) if glibc else None)
+    glibc_floor = max(glibc) if glibc else None
+    return BinaryInfo(
+        "ELF", (arch,), tuple(needed), tuple(exports), glibc_floor, imported_symbols=tuple(imported)
+    )
 
 
 def _inspect_pe(data: bytes) -> BinaryInfo:
@@ -91,10 +98,12 @@ def _inspect_pe(data: bytes) -> BinaryInfo:
         ]
     )
     arch = _PE_MACHINES.get(pe.FILE_HEADER.Machine, hex(pe.FILE_HEADER.Machine))
-    needed = tuple(entry.dll.decode() for entry in getattr(pe, "DIRECTORY_ENTRY_IMPORT", []))
+    imports = getattr(pe, "DIRECTORY_ENTRY_IMPORT", [])
+    needed = tuple(entry.dll.decode() for entry in imports)
+    imported = tuple(i.name.decode() for entry in imports for i in entry.imports if i.name)
     export_dir = getattr(pe, "DIRECTORY_ENTRY_EXPORT", None)
     exports = tuple(s.name.decode() for s in export_dir.symbols if s.name) if export_dir else ()
-    return BinaryInfo("PE", (arch,), needed, exports)
+    return BinaryInfo("PE", (arch,), needed, exports, imported_symbols=imported)
 
 
 def _inspect_macho(path: Path) -> BinaryInfo:
@@ -106,6 +115,7 @@ def _inspect_macho(path: Path) -> BinaryInfo:
     archs: list[str] = []
     needed: set[str] = set()
     exports: set[str] = set()
+    imported: set[str] = set()
     floors: list[Version] = []
     for header in macho.headers:
         archs.append(_MACHO_CPUS.get(header.header.cputype, hex(header.header.cputype)))
@@ -117,9 +127,18 @@ def _inspect_macho(path: Path) -> BinaryInfo:
             elif load_command.cmd == _LC_VERSION_MIN_MACOSX:
                 floors.append(_unpack_macos_version(command.version))
         # C symbols carry one leading underscore in Mach-O
-        exports |= {name.decode()[1:] for _, name in SymbolTable(macho, header).extdefsyms}
+        symbols = SymbolTable(macho, header)
+        exports |= {name.decode()[1:] for _, name in symbols.extdefsyms}
+        imported |= {name.decode()[1:] for _, name in symbols.undefsyms}
     macos = max(floors, default=None)
-    return BinaryInfo("Mach-O", tuple(archs), tuple(sorted(needed)), tuple(sorted(exports)), macos=macos)
+    return BinaryInfo(
+        "Mach-O",
+        tuple(archs),
+        tuple(sorted(needed)),
+        tuple(sorted(exports)),
+        macos=macos,
+        imported_symbols=tuple(sorted(imported)),
+    )
 
 
 def _unpack_macos_version(packed: int) -> Version:

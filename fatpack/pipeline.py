@@ -24,6 +24,7 @@ from fatpack.packages import find_package_files
 from fatpack.payloads import BuildPlan, Payload, ProgressCallback, build_payloads, make_plan
 from fatpack.runner import Runner, run_command
 from fatpack.targets import PythonAbi, Target
+from fatpack.verify import verify_artifact
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Options:
     cache_dir: Optional[Path] = field(default_factory=default_cache_dir)  # None: compile everything
     tags: str = "any"  # "any": py3-none-any; "platforms": the payloads' platform tags
     thin: bool = False  # also write one wheel per target
+    verify: bool = True  # run `fatpack verify` on what was written; remove it all if a check fails
 
 
 TAG_CHOICES = ("any", "platforms")
@@ -73,7 +75,7 @@ def assemble_artifacts(
 ) -> list[Path]:
     """The artifact, then (with options.thin) one thin wheel per target from the same payloads."""
     with project_source(options) as source:
-        return _assemble_artifacts(source, runner, progress)
+        return verified(_assemble_artifacts(source, runner, progress), options.verify)
 
 
 def _assemble_artifacts(options: Options, runner: Runner, progress: Optional[ProgressCallback]) -> list[Path]:
@@ -93,7 +95,9 @@ def _assemble_artifacts(options: Options, runner: Runner, progress: Optional[Pro
         return write_wheels(write, payloads, options)
 
 
-def fuse(wheels: Sequence[Path], out_dir: Path, tags: str = "any", thin: bool = False) -> list[Path]:
+def fuse(
+    wheels: Sequence[Path], out_dir: Path, tags: str = "any", thin: bool = False, verify: bool = True
+) -> list[Path]:
     """Fuse prebuilt per-platform wheels of one project into one wheel (and thin ones, if asked)."""
     with tempfile.TemporaryDirectory(prefix="fatpack-fuse-") as tmp:
         fused = fuse_prebuilt(wheels, Path(tmp))
@@ -102,7 +106,25 @@ def fuse(wheels: Sequence[Path], out_dir: Path, tags: str = "any", thin: bool = 
         def write(subset: Sequence[Payload], tags: str) -> Path:
             return write_fused_wheel(fused, subset, out_dir, tags, keep=inputs)
 
-        return write_wheels(write, fused.payloads, Options(Path("."), out_dir, tags=tags, thin=thin))
+        written = write_wheels(write, fused.payloads, Options(Path("."), out_dir, tags=tags, thin=thin))
+        return verified(written, verify)
+
+
+def verified(artifacts: list[Path], verify: bool) -> list[Path]:
+    """The artifacts, after `fatpack verify` found nothing wrong in each; else they are removed."""
+    if not verify:
+        return artifacts
+    for artifact in artifacts:
+        problems = verify_artifact(artifact).problems
+        if problems:
+            for path in artifacts:
+                path.unlink(missing_ok=True)
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ArtifactError(
+                f"{artifact.name} failed verification, not written: {problems[0]}{more}; "
+                "--no-verify keeps it for `fatpack verify`"
+            )
+    return artifacts
 
 
 WheelWriter = Callable[[Sequence[Payload], str], Path]

@@ -1,4 +1,5 @@
-"""Tiny stand-ins for prebuilt wheels: real ELF/PE headers (format and architecture only) and a wheel
+"""Tiny stand-ins for prebuilt wheels: real ELF/PE headers (format and architecture only; no symbols, so
+`fatpack verify` rightly rejects them and the tests that fuse them pass verify=False) and a wheel
 writer, for fast tests of fusing and of bad input. Real wheels from PyPI are tested in test_fuse.py."""
 
 from __future__ import annotations

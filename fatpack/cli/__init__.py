@@ -9,10 +9,16 @@ from collections.abc import Sequence
 from typing import Optional
 
 from fatpack import __version__
-from fatpack.cli import assemble, build, inspect, targets
+from fatpack.cli import assemble, build, inspect, targets, verify
 from fatpack.errors import BuildError, FatpackError
 
-SUBCOMMANDS = {"assemble": assemble, "build": build, "inspect": inspect, "targets": targets}
+SUBCOMMANDS = {
+    "assemble": assemble,
+    "build": build,
+    "inspect": inspect,
+    "targets": targets,
+    "verify": verify,
+}
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -34,6 +34,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--thin", action="store_true", help="also write one wheel per target, tagged for its platform"
     )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip `fatpack verify` on what was written (by default a failed check removes it)",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -45,7 +50,11 @@ def execute(args: argparse.Namespace) -> int:
             raise ConfigError("give one project directory, or wheels to fuse")
         args.project_dir = args.inputs[0] if args.inputs else Path(".")
         options = dataclasses.replace(
-            options_from(args), artifact_format=args.format, tags=args.tags, thin=args.thin
+            options_from(args),
+            artifact_format=args.format,
+            tags=args.tags,
+            thin=args.thin,
+            verify=not args.no_verify,
         )
         artifacts = assemble_artifacts(options, progress=print_progress)
     for artifact in artifacts:
@@ -67,4 +76,4 @@ def _fuse(args: argparse.Namespace, wheels: list[Path]) -> list[Path]:
             f"{(building or ['--format'])[0]} applies to building a project, not to fusing wheels"
         )
     out_dir = args.out_dir if args.out_dir is not None else Path("dist")
-    return fuse(wheels, out_dir, tags=args.tags, thin=args.thin)
+    return fuse(wheels, out_dir, tags=args.tags, thin=args.thin, verify=not args.no_verify)

@@ -1,0 +1,355 @@
+"""`fatpack verify`: check every payload of an artifact against its target, in one report.
+
+Per payload: the manifest's sha256 and the wheel's RECORD hash; format and architecture against the
+target directory; `PyInit_<name>` exported; on Windows the C runtime is the UCRT only and every DLL it
+imports is a Windows system DLL, the UCRT/VC runtime python.org ships, the python3/python3XY DLL its
+ABI calls for, or bundled; on glibc Linux the GLIBC symbol versions stay within the declared floor and
+every DT_NEEDED is in the manylinux policy or bundled; abi3 payloads use stable-ABI symbols only; on
+macOS a minimum OS version is recorded. What auditwheel, delvewheel, abi3audit and delocate each check
+for one platform, for all of them at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import tempfile
+import zipfile
+import zlib
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from packaging.tags import parse_tag
+
+from fatpack.archives import check_member_name
+from fatpack.binaries import BinaryInfo, inspect_binary
+from fatpack.errors import ArtifactError, FatpackError
+from fatpack.inspect import is_manifest
+from fatpack.sdk.windows import EXPORTS_DIR
+from fatpack.tags import target_for_platform
+from fatpack.targets import TARGETS, Target
+from runtime_loader.loader import MANIFEST_NAME, Entry, parse_manifest
+
+# manylinux2014 / musllinux policy: libraries every such system has (auditwheel's lists)
+MANYLINUX_LIBRARIES = frozenset(
+    [
+        "libgcc_s.so.1",
+        "libstdc++.so.6",
+        "libm.so.6",
+        "libdl.so.2",
+        "librt.so.1",
+        "libc.so.6",
+        "libnsl.so.1",
+        "libutil.so.1",
+        "libpthread.so.0",
+        "libresolv.so.2",
+        "libX11.so.6",
+        "libXext.so.6",
+        "libXrender.so.1",
+        "libICE.so.6",
+        "libSM.so.6",
+        "libGL.so.1",
+        "libgobject-2.0.so.0",
+        "libgthread-2.0.so.0",
+        "libglib-2.0.so.0",
+        "ld-linux-x86-64.so.2",
+        "ld-linux-aarch64.so.1",
+    ]
+)
+MUSLLINUX_LIBRARIES = frozenset(
+    ["libc.so", "libgcc_s.so.1", "libstdc++.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"]
+)
+# Windows DLLs every supported Windows has, plus the VC runtime python.org installs beside python.exe
+WINDOWS_SYSTEM_DLLS = frozenset(
+    [
+        "kernel32.dll",
+        "user32.dll",
+        "gdi32.dll",
+        "advapi32.dll",
+        "shell32.dll",
+        "ole32.dll",
+        "oleaut32.dll",
+        "ws2_32.dll",
+        "bcrypt.dll",
+        "crypt32.dll",
+        "secur32.dll",
+        "shlwapi.dll",
+        "version.dll",
+        "winmm.dll",
+        "ntdll.dll",
+        "comctl32.dll",
+        "comdlg32.dll",
+        "iphlpapi.dll",
+        "dbghelp.dll",
+        "psapi.dll",
+        "userenv.dll",
+        "rpcrt4.dll",
+        "setupapi.dll",
+        "winhttp.dll",
+        "wininet.dll",
+        "mswsock.dll",
+        "normaliz.dll",
+        "imm32.dll",
+        "uxtheme.dll",
+        "dwmapi.dll",
+        "opengl32.dll",
+        "powrprof.dll",
+        "netapi32.dll",
+        "wtsapi32.dll",
+        "cfgmgr32.dll",
+        "dnsapi.dll",
+        "ncrypt.dll",
+        "sspicli.dll",
+        "wldap32.dll",
+        "d3d11.dll",
+        "dxgi.dll",
+        "ucrtbase.dll",
+        "vcruntime140.dll",
+        "vcruntime140_1.dll",
+    ]
+)
+_STABLE_ABI_PREFIXES = ("Py", "_Py")
+
+
+@dataclass(frozen=True)
+class Problem:
+    member: str  # the artifact member at fault
+    check: str  # "record", "sha256", "format", "init", "dll", "crt", "needed", "glibc", "abi3", "macos"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.message}"
+
+
+@dataclass
+class Report:
+    artifact: str
+    payloads: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "artifact": self.artifact,
+            "payloads": self.payloads,
+            "ok": not self.problems,
+            "problems": [asdict(p) for p in self.problems],
+        }
+
+
+def verify_artifact(path: Path) -> Report:
+    """Check the artifact; problems are collected, not raised. Unreadable input raises ArtifactError."""
+    report = Report(str(path))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                check_member_name(name, path.name)
+            members = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no such file") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise ArtifactError(f"{path.name}: corrupt or unreadable artifact: {exc}") from None
+    manifests = sorted(name for name in members if is_manifest(name))
+    if not manifests:
+        raise ArtifactError(f"{path.name} holds no fatpack manifest: not an artifact fatpack made")
+    report.problems += _check_record(members)
+    tag_floors = _glibc_floors_from_tags(members)
+    for manifest in manifests:
+        base = manifest[: -len(MANIFEST_NAME)]
+        try:
+            entries = parse_manifest(members[manifest].decode("utf-8"))
+        except (ImportError, UnicodeDecodeError, TypeError, ValueError):
+            report.problems.append(Problem(manifest, "manifest", "not a valid fatpack manifest"))
+            continue
+        bundled = {(e.target, e.file.rsplit("/", 1)[-1].lower()) for e in entries if e.abi == "library"}
+        for entry in entries:
+            report.payloads += 1
+            report.problems += _check_payload(entry, base, members, bundled, tag_floors)
+    return report
+
+
+def _check_record(members: dict[str, bytes]) -> list[Problem]:
+    records = [name for name in members if name.endswith(".dist-info/RECORD") and name.count("/") == 1]
+    if not records:
+        return []  # an egg: the manifest's sha256 column is what is checked
+    record = records[0]
+    problems = []
+    listed: dict[str, str] = {}
+    for row in csv.reader(io.StringIO(members[record].decode("utf-8", "replace"))):
+        if row:
+            listed[row[0]] = row[1] if len(row) > 1 else ""
+    for name, data in sorted(members.items()):
+        if name == record or name.endswith((".dist-info/RECORD.jws", ".dist-info/RECORD.p7s")):
+            continue
+        expected = listed.get(name)
+        if expected is None:
+            problems.append(Problem(name, "record", "not listed in RECORD"))
+        elif expected != _record_hash(data):
+            problems.append(Problem(name, "record", "sha256 differs from RECORD"))
+    for name in sorted(set(listed) - set(members) - {record}):
+        problems.append(Problem(name, "record", "listed in RECORD but missing"))
+    return problems
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def _glibc_floors_from_tags(members: dict[str, bytes]) -> dict[str, tuple[int, ...]]:
+    """With platform tags in WHEEL, the manylinux_X_Y floor each glibc target declares there."""
+    floors: dict[str, tuple[int, ...]] = {}
+    wheel_files = [n for n in members if n.endswith(".dist-info/WHEEL") and n.count("/") == 1]
+    for wheel in wheel_files:
+        for line in members[wheel].decode("utf-8", "replace").splitlines():
+            if not line.startswith("Tag: "):
+                continue
+            for tag in parse_tag(line[5:].strip()):
+                target = target_for_platform(tag.platform)
+                if target is not None and target.libc == "glibc" and tag.platform.startswith("manylinux_"):
+                    floors[target.name] = tuple(int(p) for p in tag.platform.split("_")[1:3])
+    return floors
+
+
+def _check_payload(
+    entry: Entry,
+    base: str,
+    members: dict[str, bytes],
+    bundled: set[tuple[str, str]],
+    tag_floors: dict[str, tuple[int, ...]],
+) -> list[Problem]:
+    member = base + entry.file
+    target = TARGETS.get(entry.target)
+    if target is None:
+        return [Problem(member, "format", f"unknown target {entry.target!r} in the manifest")]
+    if ".." in entry.file.split("/") or entry.file.startswith("/") or entry.file.split("/")[0] != target.name:
+        return [Problem(member, "format", f"stored outside its target directory {target.name}/")]
+    data = members.get(member)
+    if data is None:
+        return [Problem(member, "sha256", "listed in the manifest but missing")]
+    if hashlib.sha256(data).hexdigest() != entry.sha256:
+        return [Problem(member, "sha256", "sha256 differs from the manifest: the payload was changed")]
+    try:
+        info = _inspect(data, member)
+    except FatpackError as exc:
+        return [Problem(member, "format", str(exc).split(": ", 1)[-1])]
+    problems = _check_format(member, info, target)
+    if problems:
+        return problems
+    if entry.abi != "library":
+        init = "PyInit_" + entry.module.rpartition(".")[2]
+        if init not in info.exports:
+            problems.append(
+                Problem(member, "init", f"does not export {init}: not the extension module it claims")
+            )
+    if target.is_windows:
+        problems += _check_windows_imports(member, info, entry, bundled)
+    elif target.libc:
+        problems += _check_linux(member, info, entry, target, bundled, tag_floors.get(target.name))
+    elif target.is_macos and info.macos is None:
+        problems.append(Problem(member, "macos", "records no minimum macOS version"))
+    if entry.abi == "abi3":
+        problems += _check_stable_abi(member, info)
+    return problems
+
+
+def _inspect(data: bytes, member: str) -> BinaryInfo:
+    with tempfile.TemporaryDirectory(prefix="fatpack-verify-") as tmp:
+        path = Path(tmp) / member.rsplit("/", 1)[-1]
+        path.write_bytes(data)
+        return inspect_binary(path)
+
+
+def _check_format(member: str, info: BinaryInfo, target: Target) -> list[Problem]:
+    expected_format = "PE" if target.is_windows else "Mach-O" if target.is_macos else "ELF"
+    expected = sorted(TARGETS[s].arch for s in target.slices) if target.slices else [target.arch]
+    if info.format != expected_format or sorted(info.archs) != expected:
+        found = f"{info.format} {'+'.join(info.archs)}"
+        return [
+            Problem(
+                member,
+                "format",
+                f"is {found}, but {target.name} needs {expected_format} {'+'.join(expected)}",
+            )
+        ]
+    return []
+
+
+def _check_windows_imports(
+    member: str, info: BinaryInfo, entry: Entry, bundled: set[tuple[str, str]]
+) -> list[Problem]:
+    problems = []
+    needed = [dll.lower() for dll in info.needed]
+    if "msvcrt.dll" in needed:
+        problems.append(Problem(member, "crt", "links msvcrt.dll: the C runtime must be the UCRT only"))
+    if entry.abi == "abi3":
+        python_dlls = {"python3.dll"}
+    elif entry.abi == "library":
+        python_dlls = set()
+    else:
+        python_dlls = {"python3.dll", f"python3{entry.python[1]}.dll"}
+    for dll in needed:
+        if dll == "msvcrt.dll" or dll in WINDOWS_SYSTEM_DLLS or dll.startswith(("api-ms-win-", "ext-ms-")):
+            continue
+        if dll in python_dlls or (entry.target, dll) in bundled:
+            continue
+        if dll.startswith("python3"):
+            wanted = " or ".join(sorted(python_dlls)) or "no Python DLL"
+            why = f"imports {dll}, but its ABI {entry.abi} loads with {wanted}"
+        else:
+            why = f"imports {dll}, which is neither a Windows system DLL nor bundled"
+        problems.append(Problem(member, "dll", why))
+    return problems
+
+
+def _check_linux(
+    member: str,
+    info: BinaryInfo,
+    entry: Entry,
+    target: Target,
+    bundled: set[tuple[str, str]],
+    tag_floor: Optional[tuple[int, ...]],
+) -> list[Problem]:
+    problems = []
+    allowed = MANYLINUX_LIBRARIES if target.libc == "glibc" else MUSLLINUX_LIBRARIES
+    for library in info.needed:
+        if library not in allowed and (entry.target, library.lower()) not in bundled:
+            policy = "manylinux" if target.libc == "glibc" else "musllinux"
+            problems.append(
+                Problem(
+                    member, "needed", f"needs {library}, which is neither in the {policy} policy nor bundled"
+                )
+            )
+    if info.glibc is not None:
+        declared = [f for f in (entry.requires[1] if entry.requires else None, tag_floor) if f is not None]
+        floor = min(declared) if declared else None
+        if floor is None or info.glibc > floor:
+            need = ".".join(map(str, info.glibc))
+            have = ".".join(map(str, floor)) if floor else "none"
+            problems.append(
+                Problem(member, "glibc", f"needs GLIBC_{need}, above the declared floor ({have})")
+            )
+    return problems
+
+
+@lru_cache(maxsize=1)
+def stable_abi_symbols() -> frozenset[str]:
+    """python3.dll's exports (the stable ABI as of the newest CPython fatpack knows)."""
+    lines = (EXPORTS_DIR / "python3.def").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split()[0] for line in lines[2:] if line.strip())
+
+
+def _check_stable_abi(member: str, info: BinaryInfo) -> list[Problem]:
+    stable = stable_abi_symbols()
+    outside = sorted(
+        s for s in info.imported_symbols if s.startswith(_STABLE_ABI_PREFIXES) and s not in stable
+    )
+    if not outside:
+        return []
+    more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+    return [
+        Problem(member, "abi3", f"abi3 payload uses {', '.join(outside[:3])}{more}, outside the stable ABI")
+    ]
