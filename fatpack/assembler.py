@@ -33,7 +33,7 @@ from packaging.version import InvalidVersion, Version
 from wheel.wheelfile import WheelFile
 
 from fatpack import __version__
-from fatpack.binaries import BinaryInfo, inspect_binary
+from fatpack.binaries import BinaryInfo, inspect_binary, target_mismatch
 from fatpack.config import ProjectConfig
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.metadata import core_metadata, entry_points_txt
@@ -88,14 +88,9 @@ def manifest_text(payloads: Iterable[Payload]) -> str:
 def checked_binary(payload: Payload) -> BinaryInfo:
     """Read the payload's binary; refuse one whose format or architecture is not its target's."""
     info = inspect_binary(payload.path)
-    target = payload.target
-    expected_format = "PE" if target.is_windows else "Mach-O" if target.is_macos else "ELF"
-    expected_archs = sorted(TARGETS[s].arch for s in target.slices) if target.slices else [target.arch]
-    if info.format != expected_format or sorted(info.archs) != expected_archs:
-        raise ArtifactError(
-            f"payload {payload.relative_path} is {info.format} {'+'.join(info.archs)}, "
-            f"but target {target.name} needs {expected_format} {'+'.join(expected_archs)}"
-        )
+    mismatch = target_mismatch(info, payload.target)
+    if mismatch:
+        raise ArtifactError(f"payload {payload.relative_path} {mismatch}")
     return info
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from fatpack.errors import ArtifactError
+from fatpack.targets import TARGETS, Target
 
 Version = tuple[int, ...]
 
@@ -40,6 +41,18 @@ class BinaryInfo:
         if self.macos:
             return "macos " + ".".join(map(str, self.macos))
         return ""
+
+
+def target_mismatch(info: BinaryInfo, target: Target) -> Optional[str]:
+    """Why `info` cannot be a binary for `target` ('is ELF aarch64, but ... needs ELF x86_64'), or None."""
+    expected_format = "PE" if target.is_windows else "Mach-O" if target.is_macos else "ELF"
+    expected_archs = sorted(TARGETS[s].arch for s in target.slices) if target.slices else [target.arch]
+    if info.format == expected_format and sorted(info.archs) == expected_archs:
+        return None
+    return (
+        f"is {info.format} {'+'.join(info.archs)}, "
+        f"but target {target.name} needs {expected_format} {'+'.join(expected_archs)}"
+    )
 
 
 def inspect_binary(path: Path) -> BinaryInfo:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, load_builder
 from fatpack.cache import PayloadCache, cache_key
 from fatpack.config import ExtensionConfig, LibraryConfig, ProjectConfig
@@ -325,6 +326,9 @@ def _build_library(
     prebuilt = library.prebuilt.get(target.name)
     settings = library.for_target(target)
     if prebuilt is not None:
+        mismatch = target_mismatch(inspect_binary(prebuilt), target)
+        if mismatch:
+            raise ConfigError(f"library {library.name!r}: prebuilt {prebuilt.name} {mismatch}")
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(prebuilt, output)
         link_file = import_library_for_dll(output, target, job_dir, runner) if target.is_windows else output

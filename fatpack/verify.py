@@ -26,7 +26,7 @@ from typing import Optional
 from packaging.tags import parse_tag
 
 from fatpack.archives import check_member_name
-from fatpack.binaries import BinaryInfo, inspect_binary
+from fatpack.binaries import BinaryInfo, inspect_binary, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
 from fatpack.inspect import is_manifest
 from fatpack.sdk.windows import EXPORTS_DIR
@@ -264,18 +264,8 @@ def _inspect(data: bytes, member: str) -> BinaryInfo:
 
 
 def _check_format(member: str, info: BinaryInfo, target: Target) -> list[Problem]:
-    expected_format = "PE" if target.is_windows else "Mach-O" if target.is_macos else "ELF"
-    expected = sorted(TARGETS[s].arch for s in target.slices) if target.slices else [target.arch]
-    if info.format != expected_format or sorted(info.archs) != expected:
-        found = f"{info.format} {'+'.join(info.archs)}"
-        return [
-            Problem(
-                member,
-                "format",
-                f"is {found}, but {target.name} needs {expected_format} {'+'.join(expected)}",
-            )
-        ]
-    return []
+    mismatch = target_mismatch(info, target)
+    return [Problem(member, "format", mismatch)] if mismatch else []
 
 
 def _check_windows_imports(
