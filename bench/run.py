@@ -11,6 +11,8 @@ Keys written to the JSON file (floats):
   noop_rebuild_s                  a second `fatpack assemble` with nothing changed (wall seconds, median)
   size_ratio                      fat wheel's Linux payload (zig) / setuptools + gcc build, stripped
   fat_vs_thin_ratio               fat wheel bytes / the sum of one wheel per target
+  verify_import_ratio             the same fat import with FATPACK_VERIFY=1 (sha256 of the payload) / without;
+                                  informational, no goal: it is why FATPACK_VERIFY is off by default
 Needs: the README's setup (fatpack installed), network access to PyPI for setuptools' isolated build;
 matplotlib only for --plot.
 """
@@ -93,14 +95,18 @@ def bench_import(work: Path, project: Path, runs: int) -> dict:
     )
     plain = plain_wheel(project, work / "plain")
     fat_python, plain_python = venv_with(fat, work / "venv-fat"), venv_with(plain, work / "venv-plain")
-    fat_ms, plain_ms = [], []
-    for _ in range(runs):  # interleaved, so drift in machine load affects both alike
+    fat_ms, plain_ms, verify_ms = [], [], []
+    verify_env = {**os.environ, "FATPACK_VERIFY": "1"}
+    for _ in range(runs):  # interleaved, so drift in machine load affects all alike
         fat_ms.append(float(run(fat_python, "-c", IMPORT_PROBE, cwd=work)) * 1000)
         plain_ms.append(float(run(plain_python, "-c", IMPORT_PROBE, cwd=work)) * 1000)
+        verify_ms.append(float(run(fat_python, "-c", IMPORT_PROBE, cwd=work, env=verify_env)) * 1000)
     fat_median, plain_median = statistics.median(fat_ms), statistics.median(plain_ms)
     return {
         "import_ratio": fat_median / plain_median,
         "import_added_ms": fat_median - plain_median,
+        "verify_import_ratio": statistics.median(verify_ms) / fat_median,
+        "_import_verify_ms": verify_ms,
         "_import_fat_ms": fat_ms,
         "_import_plain_ms": plain_ms,
         "_plain_wheel": plain,
@@ -229,6 +235,9 @@ def report(results: dict, path: Path, plot_path: Path | None, quick: bool) -> No
         f"Import: median fat {statistics.median(results['_import_fat_ms']):.2f} ms, "
         f"plain {statistics.median(results['_import_plain_ms']):.2f} ms "
         f"({len(results['_import_fat_ms'])} fresh processes each).",
+        "",
+        f"FATPACK_VERIFY=1: median {statistics.median(results['_import_verify_ms']):.2f} ms, "
+        f"`verify_import_ratio` {results['verify_import_ratio']:.2f} (no goal).",
     ]
     if plot_path is not None:
         lines += ["", f"![import time distributions]({os.path.relpath(plot_path, path.parent)})"]

@@ -12,13 +12,14 @@ def check_member_name(name: str, archive: str) -> None:
     """Refuse member names that could escape the directory they are unpacked into (zip-slip)."""
     parts = name.split("/")
     if (
-        name.startswith("/")
+        not name
+        or name.startswith("/")
         or "\\" in name
         or "\x00" in name
         or (len(name) > 1 and name[1] == ":")
         or ".." in parts
     ):
-        raise ArtifactError(f"{archive}: unsafe member name {name!r} (absolute or with '..')")
+        raise ArtifactError(f"{archive}: unsafe member name {name!r} (empty, absolute or with '..')")
 
 
 def unpack_sdist(sdist: Path, dest: Path) -> Path:

@@ -188,7 +188,7 @@ def _with_setuptools_declarations(tool: dict[str, Any], legacy: SetuptoolsProjec
 def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Path) -> ProjectConfig:
     project = _table(data, "project", required=True)
     name = _str(project.get("name"), "project.name")
-    if "version" in project.get("dynamic", []) or "version" not in project:
+    if "version" in _str_list(project.get("dynamic", []), "project.dynamic") or "version" not in project:
         raise ConfigError(
             "project.version must be set statically in pyproject.toml (dynamic versions unsupported)"
         )

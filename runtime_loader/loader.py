@@ -13,7 +13,12 @@ Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded i
 vendored beside this file, extracts the chosen payload to a private per-user cache.
 
 Standard library only; CPython 3.8+. Import cost: one small manifest read, one dlopen.
-Set FATPACK_DEBUG=1 to see the selection reasoning on stderr.
+Set FATPACK_DEBUG=1 to see the selection reasoning on stderr. Set FATPACK_VERIFY=1 to have the chosen
+payload and its target's bundled libraries checked against the manifest's sha256 before loading (off
+by default: it reads and hashes every byte, see docs/benchmarks.md for the cost).
+
+Only directories inside this package are ever added to the DLL search path; a manifest path that
+would leave the package (absolute, or with '..') is refused.
 """
 
 import os
@@ -257,7 +262,9 @@ def load_extension(fullname: str) -> "ModuleType":
             entry.file, entry.sha256, _read_packaged, _debug if debug else None, libraries
         )
     else:
-        path = os.path.join(_HERE, *entry.file.split("/"))
+        path = _package_path(entry.file)
+        if os.environ.get("FATPACK_VERIFY") == "1":
+            _verify_installed(fullname, entry)
     if debug:
         _debug(f"chose {entry.label} -> {path}")
     if sys.platform == "win32":
@@ -267,7 +274,7 @@ def load_extension(fullname: str) -> "ModuleType":
         if not _IN_ZIP:  # zipcache extracts the libraries into libs/ beside the payload
             for library in _manifest():
                 if library.abi == "library" and library.target == entry.target:
-                    _add_dll_directory(os.path.dirname(os.path.join(_HERE, *library.file.split("/"))))
+                    _add_dll_directory(os.path.dirname(_package_path(library.file)))
         elif os.path.isdir(os.path.join(os.path.dirname(path), "libs")):
             _add_dll_directory(os.path.join(os.path.dirname(path), "libs"))
 
@@ -283,6 +290,29 @@ def load_extension(fullname: str) -> "ModuleType":
         del sys.modules[fullname]
         raise
     return module
+
+
+def _package_path(relative: str) -> str:
+    """A manifest path as a path inside this package; refuse one that would leave it."""
+    parts = relative.split("/")
+    if relative.startswith("/") or "\\" in relative or ":" in relative or ".." in parts:
+        raise ImportError(f"fatpack: manifest path {relative!r} leaves the package; refused")
+    return os.path.join(_HERE, *parts)
+
+
+def _verify_installed(fullname: str, entry: Entry) -> None:
+    """FATPACK_VERIFY=1: the payload and its target's bundled libraries must match the manifest."""
+    import hashlib  # only here: not part of a normal import's cost
+
+    for item in [entry] + [e for e in _manifest() if e.abi == "library" and e.target == entry.target]:
+        with open(_package_path(item.file), "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if digest != item.sha256:
+            raise ImportError(
+                f"{fullname}: {item.file} differs from its sha256 in the manifest (FATPACK_VERIFY=1): "
+                "the installed file was changed; reinstall the package",
+                name=fullname,
+            )
 
 
 def _add_dll_directory(directory: str) -> None:

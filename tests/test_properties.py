@@ -1,0 +1,157 @@
+"""Property tests: whatever the input, config parsing and wheel reading end in a fatpack error (which the
+CLI prints as one line) or succeed -- never another exception."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fatpack.config import load_project, parse_project
+from fatpack.errors import FatpackError
+from fatpack.fuse import fuse
+from fatpack.inspect import inspect_artifact
+from fatpack.verify import verify_artifact
+from fatpack.wheelfiles import read_wheel
+
+SETTINGS = settings(
+    max_examples=int(os.environ.get("FATPACK_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12))
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+FATPACK_KEYS = [
+    "targets",
+    "python",
+    "extension",
+    "library",
+    "builder",
+    "builders",
+    "packages",
+    "package-dir",
+    "strip",
+    "sdk",
+]
+EXTENSION_KEYS = [
+    "name",
+    "sources",
+    "include-dirs",
+    "define-macros",
+    "libraries",
+    "language",
+    "link-with",
+    "builder",
+    "command",
+    "linux",
+    "win_amd64",
+]
+extension_tables = st.dictionaries(st.sampled_from(EXTENSION_KEYS), values, max_size=6)
+fatpack_tables = st.dictionaries(
+    st.sampled_from(FATPACK_KEYS),
+    st.one_of(values, st.lists(extension_tables, max_size=3)),
+    max_size=6,
+)
+projects = st.fixed_dictionaries(
+    {
+        "project": st.one_of(
+            values, st.dictionaries(st.sampled_from(["name", "version", "dynamic"]), values, max_size=3)
+        )
+    }
+)
+
+
+def expect_fatpack_error_or_success(call) -> None:
+    try:
+        call()
+    except FatpackError as exc:
+        assert "\n" not in str(exc).strip() or "TOML" in str(exc)
+
+
+@SETTINGS
+@given(project=projects, tool=fatpack_tables)
+def test_config_parsing_raises_only_config_errors(project, tool, tmp_path):
+    data = {**project, "tool": {"fatpack": tool}}
+    expect_fatpack_error_or_success(lambda: parse_project(data, tmp_path))
+
+
+@SETTINGS
+@given(text=st.text(max_size=300))
+def test_any_pyproject_text_raises_only_config_errors(text, tmp_path):
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    expect_fatpack_error_or_success(lambda: load_project(tmp_path))
+
+
+member_names = st.one_of(
+    st.text(min_size=1, max_size=30),
+    st.sampled_from(
+        [
+            "demo/_x.pyd",
+            "demo/_x.cpython-311-x86_64-linux-gnu.so",
+            "demo-1.0.dist-info/METADATA",
+            "../x",
+            "/abs",
+            "demo.libs/a.so.1",
+            "demo-1.0.data/platlib/a.dll",
+            "demo/_fatpack/manifest.tsv",
+        ]
+    ),
+)
+contents = st.one_of(
+    st.binary(max_size=64), st.sampled_from([b"\x7fELF" + bytes(60), b"MZ" + bytes(100), b"module\ttarget\n"])
+)
+wheel_names = st.sampled_from(
+    [
+        "demo-1.0-cp311-cp311-win_amd64.whl",
+        "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "demo-1.0-py3-none-any.whl",
+        "demo.whl",
+        "x-1-cp38-abi3-macosx_11_0_arm64.whl",
+    ]
+)
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name), data)
+    return buffer.getvalue()
+
+
+@SETTINGS
+@given(
+    names=st.lists(wheel_names, min_size=1, max_size=3, unique=True),
+    members=st.lists(st.dictionaries(member_names, contents, max_size=6), min_size=3, max_size=3),
+)
+def test_reading_and_fusing_any_zip_raises_only_fatpack_errors(names, members, tmp_path):
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        work = Path(tmp)
+        paths = []
+        for name, files in zip(names, members):
+            path = work / name
+            path.write_bytes(zip_bytes(files))
+            paths.append(path)
+            expect_fatpack_error_or_success(lambda p=path: read_wheel(p))
+            expect_fatpack_error_or_success(lambda p=path: verify_artifact(p))
+            expect_fatpack_error_or_success(lambda p=path: inspect_artifact(p))
+        expect_fatpack_error_or_success(lambda: fuse(paths, work / "staging"))
+
+
+@SETTINGS
+@given(data=st.binary(max_size=200))
+def test_any_bytes_as_a_wheel_raise_only_fatpack_errors(data, tmp_path):
+    path = tmp_path / "demo-1.0-cp311-cp311-win_amd64.whl"
+    path.write_bytes(data)
+    expect_fatpack_error_or_success(lambda: read_wheel(path))
+    expect_fatpack_error_or_success(lambda: verify_artifact(path))
