@@ -20,7 +20,9 @@ from fatpack.verify import verify_artifact
 from fatpack.wheelfiles import read_wheel
 
 SETTINGS = settings(
-    max_examples=int(os.environ.get("FATPACK_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("FATPACK_HYPOTHESIS_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12))
