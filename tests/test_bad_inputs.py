@@ -30,6 +30,11 @@ EXTENSION = '[[tool.fatpack.extension]]\nname = "demo._speed"\nsources = ["src/d
 LINUX_ONLY = 'targets = ["linux_x86_64"]\n'
 
 
+def with_library(setting: str) -> str:
+    """The demo extension linking a bundled library `x` made as `setting` says."""
+    return LINUX_ONLY + EXTENSION + f'link-with = ["x"]\n[[tool.fatpack.library]]\nname = "x"\n{setting}\n'
+
+
 def snapshot(*paths: Path) -> dict[str, bytes]:
     files = {}
     for path in paths:
@@ -171,29 +176,20 @@ def test_missing_compiler(project, tmp_path):
 
 
 def test_failing_build_command(project, tmp_path):
-    tool = (
-        LINUX_ONLY
-        + EXTENSION
-        + '[[tool.fatpack.library]]\nname = "x"\ncommand = ["sh", "-c", "echo broken build >&2; exit 3"]\n'
-    )
-    root = project(
-        tool=tool.replace(
-            'sources = ["src/demo/_speed.c"]\n', 'sources = ["src/demo/_speed.c"]\nlink-with = ["x"]\n'
-        )
-    )
+    root = project(tool=with_library('command = ["sh", "-c", "echo broken build >&2; exit 3"]'))
     inputs = snapshot(root)
     proc = fatpack("assemble", root, "-o", tmp_path / "out")
-    assert_clean_failure(proc, r"\bx\b.*linux_x86_64", tmp_path / "out", inputs)
+    assert_clean_failure(
+        proc,
+        r"compiling library x for linux_x86_64 \(cp38-abi3\) failed: sh exited with code 3",
+        tmp_path / "out",
+        inputs,
+    )
     assert "broken build" in proc.stderr
 
 
 def test_payload_of_the_wrong_architecture(project, tmp_path):
-    tool = (
-        LINUX_ONLY
-        + EXTENSION
-        + 'link-with = ["x"]\n[[tool.fatpack.library]]\nname = "x"\nprebuilt = { linux_x86_64 = "libx.so" }\n'
-    )
-    root = project(tool=tool)
+    root = project(tool=with_library('prebuilt = { linux_x86_64 = "libx.so" }'))
     (root / "libx.so").write_bytes(tiny_elf(EM_AARCH64))
     inputs = snapshot(root)
     proc = fatpack("assemble", root, "-o", tmp_path / "out")
@@ -260,12 +256,7 @@ def test_disk_full_while_writing(project, tmp_path, monkeypatch, capsys):
 
 def test_interrupted_build_leaves_no_partial_artifact(project, tmp_path):
     """A real Ctrl-C: the build command sends SIGINT to fatpack while it builds."""
-    tool = (
-        LINUX_ONLY
-        + EXTENSION
-        + 'link-with = ["x"]\n[[tool.fatpack.library]]\nname = "x"\ncommand = ["sh", "-c", "kill -INT $PPID; sleep 2"]\n'
-    )
-    root = project(tool=tool)
+    root = project(tool=with_library('command = ["sh", "-c", "kill -INT $PPID; sleep 2"]'))
     inputs = snapshot(root)
     proc = fatpack("assemble", root, "-o", tmp_path / "out")
     assert proc.returncode == 130

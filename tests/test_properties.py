@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fatpack import config as config_module
 from fatpack.config import load_project, parse_project
 from fatpack.errors import FatpackError
 from fatpack.fuse import fuse
@@ -33,31 +34,8 @@ values = st.recursive(
     ),
     max_leaves=12,
 )
-FATPACK_KEYS = [
-    "targets",
-    "python",
-    "extension",
-    "library",
-    "builder",
-    "builders",
-    "packages",
-    "package-dir",
-    "strip",
-    "sdk",
-]
-EXTENSION_KEYS = [
-    "name",
-    "sources",
-    "include-dirs",
-    "define-macros",
-    "libraries",
-    "language",
-    "link-with",
-    "builder",
-    "command",
-    "linux",
-    "win_amd64",
-]
+FATPACK_KEYS = sorted(config_module._TOOL_KEYS)
+EXTENSION_KEYS = [*sorted(config_module._EXTENSION_KEYS), "linux", "win_amd64"]  # + override tables
 extension_tables = st.dictionaries(st.sampled_from(EXTENSION_KEYS), values, max_size=6)
 fatpack_tables = st.dictionaries(
     st.sampled_from(FATPACK_KEYS),
