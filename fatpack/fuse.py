@@ -96,22 +96,14 @@ def write_fused_wheel(
 
 def fuse(paths: Sequence[Path], staging: Path) -> FusedWheel:
     """Read and check the input wheels; platform files are written below `staging` for inspection."""
-    if len(set(p.resolve() for p in paths)) != len(paths):
-        raise ArtifactError("the same wheel is given twice")
+    seen: set[Path] = set()
+    for path in paths:
+        if path.resolve() in seen:
+            raise ArtifactError(f"{path} is given twice")
+        seen.add(path.resolve())
     wheels = [read_wheel(path) for path in paths]
     _check_same_project(wheels)
-    pure: dict[str, tuple[bytes, str]] = {}
-    names_by_wheel: dict[str, set[str]] = {}
-    platform: list[PlatformWheel] = []
-    for wheel in wheels:
-        target, abi = target_and_abi(wheel.tags, wheel.filename)
-        shared, platform_files = _split(wheel, is_platform=target is not None)
-        _merge_pure(pure, shared, wheel.filename)
-        names_by_wheel[wheel.filename] = set(shared)
-        if target is not None and abi is not None:
-            platform.append(PlatformWheel(wheel.filename, target, abi, platform_files))
-    _check_one_wheel_per_slot(platform)
-    _check_every_file_everywhere(pure, names_by_wheel)
+    pure, platform = _sort_files(wheels)
     dist_info = wheels[0].dist_info + "/"
     metadata = [
         Member(n[len(dist_info) :], c) for n, (c, _) in sorted(pure.items()) if n.startswith(dist_info)
@@ -125,6 +117,25 @@ def fuse(paths: Sequence[Path], staging: Path) -> FusedWheel:
     )
     _reject_collisions(fused.members(payloads))
     return fused
+
+
+def _sort_files(
+    wheels: Sequence[WheelContents],
+) -> tuple[dict[str, tuple[bytes, str]], list[PlatformWheel]]:
+    """The files all wheels share (content and first wheel, by name), and each wheel's platform part."""
+    pure: dict[str, tuple[bytes, str]] = {}
+    names_by_wheel: dict[str, set[str]] = {}
+    platform: list[PlatformWheel] = []
+    for wheel in wheels:
+        target, abi = target_and_abi(wheel.tags, wheel.filename)
+        shared, platform_files = _split(wheel, is_platform=target is not None)
+        _merge_pure(pure, shared, wheel.filename)
+        names_by_wheel[wheel.filename] = set(shared)
+        if target is not None and abi is not None:
+            platform.append(PlatformWheel(wheel.filename, target, abi, platform_files))
+    _check_one_wheel_per_slot(platform)
+    _check_every_file_everywhere(pure, names_by_wheel)
+    return pure, platform
 
 
 def _without_shadowed_sources(pure: list[Member], payloads: Sequence[Payload]) -> list[Member]:
