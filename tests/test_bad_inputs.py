@@ -7,6 +7,7 @@ compiler's own output, which is the point of showing it."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -449,3 +450,18 @@ def test_verify_refuses_a_foreign_wheel(tmp_path):
     assert (
         proc.stderr.strip() == f"error: {wheel.name} holds no fatpack manifest: not an artifact fatpack made"
     )
+
+
+def test_verify_json_report(good_wheel, tmp_path):
+    def drop_windows_payload(name, data):
+        return None if name.endswith(".pyd") else data
+
+    broken = rewrite(good_wheel, tmp_path / good_wheel.name, drop_windows_payload)
+    proc = fatpack("verify", "--json", broken)
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert report["ok"] is False and report["payloads"] == 2
+    assert {(p["member"], p["check"]) for p in report["problems"]} == {
+        ("hello/_fatpack/win_amd64/hello._core.abi3.pyd", "record"),
+        ("hello/_fatpack/win_amd64/hello._core.abi3.pyd", "sha256"),
+    }
