@@ -6,7 +6,9 @@ floor in the manifest so the runtime loader can refuse a payload the host is too
 
 from __future__ import annotations
 
+import hashlib
 import io
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -60,16 +62,36 @@ def inspect_binary(path: Path) -> BinaryInfo:
         data = path.read_bytes()
     except OSError as exc:
         raise ArtifactError(f"{path.name}: cannot be read: {exc.strerror or exc}") from None
+    return inspect_data(data, path.name)
+
+
+_inspected: dict[bytes, BinaryInfo] = {}  # by sha256: assemble and then verify read the same payloads
+
+
+def inspect_data(data: bytes, name: str) -> BinaryInfo:
+    """What the binary in `data` is; `name` only for messages. Results are remembered by content."""
+    key = hashlib.sha256(data).digest()
+    if key not in _inspected:
+        if len(_inspected) > 1024:
+            _inspected.clear()
+        _inspected[key] = _parse(data, name)
+    return _inspected[key]
+
+
+def _parse(data: bytes, name: str) -> BinaryInfo:
     try:
         if data[:4] == b"\x7fELF":
             return _inspect_elf(data)
         if data[:2] == b"MZ":
             return _inspect_pe(data)
         if data[:4] in (b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
-            return _inspect_macho(path)
+            with tempfile.TemporaryDirectory(prefix="fatpack-macho-") as tmp:  # macholib reads files
+                path = Path(tmp) / "binary"
+                path.write_bytes(data)
+                return _inspect_macho(path)
     except Exception as exc:  # the parsers raise many types on malformed input
-        raise ArtifactError(f"{path.name}: cannot be read as a binary: {exc}") from None
-    raise ArtifactError(f"{path.name}: not an ELF, PE or Mach-O file")
+        raise ArtifactError(f"{name}: cannot be read as a binary: {exc}") from None
+    raise ArtifactError(f"{name}: not an ELF, PE or Mach-O file")
 
 
 def _inspect_elf(data: bytes) -> BinaryInfo:

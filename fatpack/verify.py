@@ -15,7 +15,6 @@ import base64
 import csv
 import hashlib
 import io
-import tempfile
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -26,7 +25,7 @@ from typing import Optional
 from packaging.tags import parse_tag
 
 from fatpack.archives import check_member_name
-from fatpack.binaries import BinaryInfo, inspect_binary, target_mismatch
+from fatpack.binaries import BinaryInfo, inspect_data, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
 from fatpack.inspect import is_manifest
 from fatpack.sdk.windows import EXPORTS_DIR
@@ -233,7 +232,7 @@ def _check_payload(
     if hashlib.sha256(data).hexdigest() != entry.sha256:
         return [Problem(member, "sha256", "sha256 differs from the manifest: the payload was changed")]
     try:
-        info = _inspect(data, member)
+        info = inspect_data(data, member.rsplit("/", 1)[-1])
     except FatpackError as exc:
         return [Problem(member, "format", str(exc).split(": ", 1)[-1])]
     problems = _check_format(member, info, target)
@@ -254,13 +253,6 @@ def _check_payload(
     if entry.abi == "abi3":
         problems += _check_stable_abi(member, info)
     return problems
-
-
-def _inspect(data: bytes, member: str) -> BinaryInfo:
-    with tempfile.TemporaryDirectory(prefix="fatpack-verify-") as tmp:
-        path = Path(tmp) / member.rsplit("/", 1)[-1]
-        path.write_bytes(data)
-        return inspect_binary(path)
 
 
 def _check_format(member: str, info: BinaryInfo, target: Target) -> list[Problem]:
