@@ -87,6 +87,7 @@ class ProjectConfig:
     package_data: Optional[dict[str, tuple[str, ...]]] = None
     modules: tuple[str, ...] = ()
     include_package_data: bool = False  # with package_data: every file in a listed package ships
+    package_dirs: dict[str, Path] = field(default_factory=dict)  # setuptools' package_dir, other than ''
     strip: bool = True
     sdk_paths: dict[str, Path] = field(default_factory=dict)
 
@@ -153,18 +154,29 @@ def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
     if "extension" not in tool and "library" not in tool:
         legacy = read_setuptools_project(root, data)
     if legacy is not None:
+        data = _with_setuptools_metadata(data, legacy)
         tool = _with_setuptools_declarations(tool, legacy)
-        if legacy.project:
-            data = {**data, "project": legacy.project}
     config = _parse_fatpack_project(data, tool, root)
-    if legacy is not None and legacy.packages is not None:
+    if legacy is not None:
         config = dataclasses.replace(
             config,
             package_data={k: tuple(v) for k, v in legacy.package_data.items()},
             modules=tuple(legacy.modules),
             include_package_data=legacy.include_package_data,
+            package_dirs={name: root / path for name, path in legacy.package_dirs.items()},
         )
     return config
+
+
+def _with_setuptools_metadata(data: dict[str, Any], legacy: SetuptoolsProject) -> dict[str, Any]:
+    """[project] from setup() when pyproject.toml has none; a dynamic version resolved as setuptools would."""
+    if legacy.project:
+        return {**data, "project": legacy.project}
+    if legacy.version is None:
+        return data
+    project = _table(data, "project")
+    dynamic = [d for d in _str_list(project.get("dynamic", []), "project.dynamic") if d != "version"]
+    return {**data, "project": {**project, "version": legacy.version, "dynamic": dynamic}}
 
 
 def _with_setuptools_declarations(tool: dict[str, Any], legacy: SetuptoolsProject) -> dict[str, Any]:
@@ -172,8 +184,8 @@ def _with_setuptools_declarations(tool: dict[str, Any], legacy: SetuptoolsProjec
     tool = {**tool, "extension": legacy.extensions}
     if legacy.packages is not None and "packages" not in tool:
         tool["packages"] = legacy.packages
-    if legacy.package_dir is not None and "package-dir" not in tool:
-        tool["package-dir"] = legacy.package_dir
+    if "" in legacy.package_dirs and "package-dir" not in tool:
+        tool["package-dir"] = legacy.package_dirs[""]
     if "python" not in tool:  # setuptools builds for the running Python unless py_limited_api says abi3
         floor = legacy.limited_api
         if floor is not None and any(
@@ -181,7 +193,6 @@ def _with_setuptools_declarations(tool: dict[str, Any], legacy: SetuptoolsProjec
         ):
             floor = max(floor, 9)  # Cython's limited-API floor
         tool["python"] = [f"cp3{floor}-abi3" if floor is not None else f"cp3{sys.version_info[1]}"]
-
     return tool
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass
 from pathlib import Path
 
 from fatpack.config import ProjectConfig
 from fatpack.errors import ConfigError
+from fatpack.setuptools_project import package_directory
 
 # Top-level directories that are never packages of the distribution (setuptools' flat-layout exclusions).
 NOT_PACKAGES = frozenset(
@@ -85,8 +87,9 @@ def find_package_files(config: ProjectConfig) -> list[SourceFile]:
 
 def find_setuptools_files(config: ProjectConfig) -> list[SourceFile]:
     """setuptools' rules: each listed package's own .py files, plus its package_data patterns (the
-    '' or '*' key applies to every package), or with include_package_data every file in it; and the
-    py_modules. Build products and extension sources never ship."""
+    '' or '*' key applies to every package; `**` matches across directories), or with
+    include_package_data every file in it; and the py_modules. Packages are found through the
+    package_dir mapping. Build products and extension sources never ship."""
     root = package_root(config)
     package_data = config.package_data or {}
     extension_sources = {s.resolve() for ext in config.extensions for s in ext.sources}
@@ -95,9 +98,10 @@ def find_setuptools_files(config: ProjectConfig) -> list[SourceFile]:
         path = root.joinpath(*module.split(".")).with_suffix(".py")
         if not path.is_file():
             raise ConfigError(f"py_modules: module {module!r} not found at {path}")
-        chosen[path.relative_to(root).as_posix()] = path
-    for package in config.packages or ():
-        directory = root.joinpath(*package.split("."))
+        chosen[module.replace(".", "/") + ".py"] = path
+    packages = config.packages if config.packages is not None else _all_packages(root)
+    for package in packages:
+        directory = package_directory(package, root, config.package_dirs)
         if not directory.is_dir():
             raise ConfigError(f"packages: package {package!r} not found at {directory}")
         patterns = [
@@ -108,12 +112,27 @@ def find_setuptools_files(config: ProjectConfig) -> list[SourceFile]:
         ]
         if config.include_package_data:
             patterns.append("*")
-        for pattern in patterns:
-            for path in sorted(directory.glob(pattern)):
-                if (
-                    path.is_file()
-                    and path.suffix not in SKIPPED_SUFFIXES
-                    and path.resolve() not in extension_sources
-                ):
-                    chosen[path.relative_to(root).as_posix()] = path
+        for path in _matching_files(directory, patterns):
+            if path.suffix not in SKIPPED_SUFFIXES and path.resolve() not in extension_sources:
+                relative = path.relative_to(directory).as_posix()
+                chosen[package.replace(".", "/") + "/" + relative] = path
     return [SourceFile(name, path) for name, path in sorted(chosen.items())]
+
+
+def _all_packages(root: Path) -> list[str]:
+    """setuptools' discovery: every directory with an __init__.py below the top-level packages."""
+    found = []
+    for top in _top_level_packages(root):
+        for init in sorted((root / top).rglob("__init__.py")):
+            parts = init.parent.relative_to(root).parts
+            if all(p.isidentifier() for p in parts) and "__pycache__" not in parts:
+                found.append(".".join(parts))
+    return found
+
+
+def _matching_files(directory: Path, patterns: list[str]) -> list[Path]:
+    found: set[Path] = set()
+    for pattern in patterns:
+        matches = glob.glob(glob.escape(str(directory)) + "/" + pattern, recursive=True)
+        found.update(Path(m) for m in matches if Path(m).is_file())
+    return sorted(found)

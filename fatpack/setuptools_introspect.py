@@ -56,6 +56,7 @@ SETUP_FIELDS = (
     "data_files",
     "scripts",
     "namespace_packages",
+    "ext_package",
 )
 
 

@@ -8,7 +8,10 @@ naming them, instead of being dropped silently.
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -17,6 +20,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fatpack.errors import ConfigError
+
+logger = logging.getLogger("fatpack")
 
 INTROSPECT_SCRIPT = Path(__file__).with_name("setuptools_introspect.py")
 NO_SETUP_CALL = 3  # the script's exit status when setup.py ran without calling setup()
@@ -34,22 +39,108 @@ class SetuptoolsProject:
     extensions: list[dict[str, Any]]  # [[tool.fatpack.extension]] tables
     project: dict[str, Any] = field(default_factory=dict)  # a [project] table from setup(); {} if none
     packages: Optional[list[str]] = None  # None: discover as fatpack does
-    package_dir: Optional[str] = None
+    package_dirs: dict[str, str] = field(default_factory=dict)  # package_dir: '' is the root of packages
     package_data: dict[str, list[str]] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)  # py_modules
     include_package_data: bool = False
     limited_api: Optional[int] = None  # the minor version floor when every extension is py_limited_api
+    version: Optional[str] = None  # [project]'s dynamic version, resolved as setuptools would
 
 
 def read_setuptools_project(root: Path, pyproject: dict[str, Any]) -> Optional[SetuptoolsProject]:
     """The project's setuptools declarations, or None if it has neither ext-modules nor a setup.py."""
     setuptools_table = pyproject.get("tool", {}).get("setuptools", {})
-    if isinstance(setuptools_table, dict) and "ext-modules" in setuptools_table:
-        return _from_pyproject(setuptools_table)
-    if (root / "setup.py").is_file():
+    if not isinstance(setuptools_table, dict):
+        raise ConfigError("tool.setuptools must be a table")
+    found = None
+    setup_version = None
+    if "ext-modules" in setuptools_table:
+        found = _from_pyproject(setuptools_table)
+    elif (root / "setup.py").is_file():
         setup = run_setup_py(root)
         if setup is not None:
-            return _from_setup_arguments(setup, has_project_table="project" in pyproject)
+            found = _from_setup_arguments(setup, setuptools_table, root, "project" in pyproject)
+            setup_version = setup.get("version")
+    if found is None or found.project:
+        return found
+    version = dynamic_version(root, pyproject, setup_version, found.package_dirs)
+    return dataclasses.replace(found, version=version)
+
+
+def dynamic_version(
+    root: Path, pyproject: dict[str, Any], setup_version: Any, package_dirs: dict[str, str]
+) -> Optional[str]:
+    """[project]'s version when it is dynamic: [tool.setuptools.dynamic] version `file` or a literal
+    `attr`, else setup()'s version=, else an sdist's PKG-INFO. None when it is not dynamic."""
+    project = pyproject.get("project")
+    if not isinstance(project, dict) or "version" not in (project.get("dynamic") or []):
+        return None
+    dynamic = pyproject.get("tool", {}).get("setuptools", {}).get("dynamic", {})
+    spec = dynamic.get("version") if isinstance(dynamic, dict) else None
+    if isinstance(spec, dict) and "file" in spec:
+        files = spec["file"] if isinstance(spec["file"], list) else [spec["file"]]
+        try:
+            return " ".join((root / f).read_text(encoding="utf-8").strip() for f in files)
+        except OSError as exc:
+            raise ConfigError(f"tool.setuptools.dynamic.version: cannot read {exc.filename}") from None
+    if isinstance(spec, dict) and isinstance(spec.get("attr"), str):
+        literal = _literal_attribute(root, spec["attr"], package_dirs)
+        if literal is not None:
+            return literal
+    if setup_version:
+        return str(setup_version)
+    pkg_info_version = _pkg_info_version(root)
+    if pkg_info_version:
+        return pkg_info_version
+    raise ConfigError(
+        "project.version is dynamic and not a literal fatpack can read (tool.setuptools.dynamic, "
+        "setup(version=...) or PKG-INFO): set it statically in pyproject.toml"
+    )
+
+
+def package_directory(package: str, root: Path, mapping: dict[str, Path]) -> Path:
+    """Where setuptools finds `package`: its own or its nearest parent's package_dir entry, else root."""
+    parts = package.split(".")
+    for i in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:i])
+        if prefix in mapping:
+            return mapping[prefix].joinpath(*parts[i:])
+    return root.joinpath(*parts)
+
+
+def _pkg_info_version(root: Path) -> Optional[str]:
+    """The Version: of an sdist's PKG-INFO, if the project has one."""
+    pkg_info = root / "PKG-INFO"
+    if pkg_info.is_file():
+        for line in pkg_info.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("Version:"):
+                return line.split(":", 1)[1].strip()
+    return None
+
+
+def _literal_attribute(root: Path, dotted: str, package_dirs: dict[str, str]) -> Optional[str]:
+    """`pkg.mod.__version__` assigned a literal in pkg/mod.py (or pkg/mod/__init__.py), as a string."""
+    module, _, attribute = dotted.rpartition(".")
+    base = root / package_dirs.get("", "")
+    directory = package_directory(module, base, {k: root / v for k, v in package_dirs.items() if k})
+    for path in (directory / "__init__.py", directory.with_suffix(".py")):
+        if path.is_file():
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                return None
+            assigned = [
+                node.value
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == attribute for t in node.targets)
+            ]
+            try:
+                value = ast.literal_eval(assigned[-1]) if assigned else None
+            except ValueError:
+                return None
+            if value is not None:
+                return ".".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
     return None
 
 
@@ -81,33 +172,44 @@ def run_setup_py(root: Path) -> Optional[dict[str, Any]]:
         return result
 
 
-def _from_setup_arguments(setup: dict[str, Any], has_project_table: bool) -> SetuptoolsProject:
+def _from_setup_arguments(
+    setup: dict[str, Any], table: dict[str, Any], root: Path, has_project_table: bool
+) -> SetuptoolsProject:
     _refuse_unsupported(setup)
-    extensions = [_extension_table(e, f"setup.py ext_modules {e['name']!r}") for e in setup["ext_modules"]]
-    package_dir = setup.get("package_dir") or {}
-    if set(package_dir) - {""}:
-        other = sorted(set(package_dir) - {""})[0]
-        raise ConfigError(
-            f"setup.py package_dir maps {other!r}: fatpack supports only {{'': 'DIR'}} (set "
-            "tool.fatpack.package-dir and tool.fatpack.packages instead)"
-        )
+    prefix = f"{setup['ext_package']}." if setup.get("ext_package") else ""  # setup(ext_package=...)
+    named = [{**e, "name": prefix + e["name"]} for e in setup["ext_modules"]]
+    extensions = [_extension_table(e, f"setup.py ext_modules {e['name']!r}") for e in named]
     return SetuptoolsProject(
         extensions=extensions,
-        project={} if has_project_table else _project_table(setup),
-        packages=list(setup.get("packages") or []),
-        package_dir=package_dir.get(""),
-        package_data={k: list(v) for k, v in (setup.get("package_data") or {}).items()},
-        modules=list(setup.get("py_modules") or []),
-        include_package_data=bool(setup.get("include_package_data")),
+        project={} if has_project_table else _project_table(setup, root),
         limited_api=_limited_api_floor(setup["ext_modules"]),
+        **_package_layout(setup, table),
     )
 
 
+def _package_layout(setup: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:
+    """packages, package_dir, package_data, py_modules, include_package_data: setup()'s arguments
+    first, then [tool.setuptools]'s; packages neither lists (or `{find = ...}`) are discovered."""
+    packages = setup["packages"] if "packages" in setup else table.get("packages")
+    package_dir = setup.get("package_dir") or table.get("package-dir") or {}
+    package_data = setup.get("package_data") or table.get("package-data") or {}
+    include = setup.get("include_package_data", table.get("include-package-data", False))
+    return {
+        "packages": [str(p) for p in packages] if isinstance(packages, list) else None,
+        "package_dirs": {str(k): str(v) for k, v in package_dir.items()},
+        "package_data": {str(k): [str(p) for p in v] for k, v in package_data.items()},
+        "modules": [str(m) for m in setup.get("py_modules") or table.get("py-modules") or []],
+        "include_package_data": bool(include),
+    }
+
+
 def _refuse_unsupported(setup: dict[str, Any]) -> None:
-    if "build_ext" in setup["cmdclass"]:
-        raise ConfigError(
-            "setup.py replaces build_ext (cmdclass): fatpack compiles extensions itself; "
-            "declare them in [[tool.fatpack.extension]] instead"
+    custom = [c for c in ("build_ext", "build_py") if c in setup["cmdclass"]]
+    if custom:  # usually only "make the speedups optional"; a build that needed it fails visibly
+        logger.warning(
+            "warning: setup.py replaces %s (cmdclass); fatpack does not run it and compiles the "
+            "extensions itself",
+            " and ".join(custom),
         )
     if setup["build_clib_libraries"]:
         raise ConfigError(
@@ -169,8 +271,11 @@ def _limited_api_floor(extensions: list[dict[str, Any]]) -> Optional[int]:
     return max(floors)
 
 
-def _project_table(setup: dict[str, Any]) -> dict[str, Any]:
-    """A PEP 621 [project] table from setup()'s metadata arguments."""
+def _project_table(setup: dict[str, Any], root: Path) -> dict[str, Any]:
+    """A PEP 621 [project] table from setup()'s metadata arguments (the version from an sdist's
+    PKG-INFO when setup() computes it at build time, e.g. with setuptools-scm)."""
+    if not setup.get("version"):
+        setup = {**setup, "version": _pkg_info_version(root)}
     if not setup.get("name") or not setup.get("version"):
         missing = "name" if not setup.get("name") else "version"
         raise ConfigError(
@@ -251,13 +356,6 @@ def _from_pyproject(setuptools_table: dict[str, Any]) -> SetuptoolsProject:
             converted[key] = table.get(key.replace("_", "-"), [])
         extensions.append(converted)
     tables = [_extension_table(e, f"tool.setuptools.ext-modules {e['name']!r}") for e in extensions]
-    package_dir = setuptools_table.get("package-dir", {})
-    packages = setuptools_table.get("packages")
     return SetuptoolsProject(
-        extensions=tables,
-        packages=packages if isinstance(packages, list) else None,  # {find = ...}: discover
-        package_dir=package_dir.get("") if isinstance(package_dir, dict) else None,
-        package_data={k: list(v) for k, v in setuptools_table.get("package-data", {}).items()},
-        include_package_data=bool(setuptools_table.get("include-package-data", False)),
-        limited_api=_limited_api_floor(extensions),
+        extensions=tables, limited_api=_limited_api_floor(extensions), **_package_layout({}, setuptools_table)
     )

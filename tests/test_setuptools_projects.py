@@ -6,8 +6,10 @@ from __future__ import annotations
 import shutil
 import sys
 import tarfile
+import textwrap
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from conftest import install_into, run_on_path
@@ -75,10 +77,13 @@ def test_cythonize_is_intercepted_and_writes_nothing(tmp_path):
 
 
 UNSUPPORTED = {
-    "cmdclass build_ext": (
-        "from setuptools.command.build_ext import build_ext\n"
-        "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])], cmdclass={'build_ext': build_ext})",
-        "setup.py replaces build_ext (cmdclass)",
+    "scripts": (
+        "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])], scripts=['x.c'])",
+        "setup.py uses scripts (use entry_points console_scripts), which fatpack does not support",
+    ),
+    "SWIG sources": (
+        "setup(name='x', version='1', ext_modules=[Extension('x', ['x.i'])])",
+        "setup.py ext_modules 'x': SWIG sources (.i) are not supported by fatpack",
     ),
     "build_clib": (
         "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])], libraries=[('foo', {'sources': ['x.c']})])",
@@ -91,10 +96,6 @@ UNSUPPORTED = {
     "extra_objects": (
         "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'], extra_objects=['a.o'])])",
         "setup.py ext_modules 'x': extra_objects is not supported by fatpack",
-    ),
-    "package_dir mapping": (
-        "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])], package_dir={'x': 'lib'})",
-        "setup.py package_dir maps 'x'",
     ),
     "computed version": (
         "setup(name='x', ext_modules=[Extension('x', ['x.c'])])",
@@ -178,41 +179,161 @@ def test_setup_py_project_imports_on_windows_python(spam_wheel, tmp_path):
     assert file.endswith(rf"\spam\_fatpack\win_amd64\spam._spam.cp3{sys.version_info[1]}.pyd")
 
 
-# --- a real project from PyPI, unchanged -----------------------------------------------------------
+# --- real projects from PyPI, unchanged ------------------------------------------------------------
 
-BITARRAY_PROBE = (
-    "import bitarray, bitarray._bitarray as b; r = bitarray.test(verbosity=0); "
-    "print('RESULT', r.testsRun, r.wasSuccessful(), b.__file__)"
-)
+# sdist: (probe printing one line, what that line must contain); each exercises something different
+REAL_SDISTS = {
+    # setup.py, two C extensions; runs its own 590 tests
+    "bitarray==3.8.0": (
+        "import bitarray, bitarray._bitarray as b; r = bitarray.test(verbosity=0); print(r.testsRun, r.wasSuccessful(), b.__file__)",
+        "590 True",
+    ),
+    # custom build_ext (ignored with a warning), src layout discovered
+    "markupsafe==3.0.4": (
+        "import markupsafe, markupsafe._speedups as s; print(markupsafe.escape('<a>'), s.__file__)",
+        "&lt;a&gt;",
+    ),
+    # [project] with a dynamic version from a literal attr
+    "msgpack==1.2.4": (
+        "import msgpack, msgpack._cmsgpack as c; print(msgpack.unpackb(msgpack.packb([1, 2.5, 'x'])), c.__file__)",
+        "[1, 2.5, 'x']",
+    ),
+    # ext_package, `**` in package_data
+    "xxhash==4.1.0": (
+        "import xxhash, xxhash._xxhash as x; print(xxhash.xxh64(b'a').hexdigest(), x.__file__)",
+        "d24ec4f1a98c6e5b",
+    ),
+    # computed version (from PKG-INFO), [tool.setuptools] packages and package-dir with a setup.py
+    "wrapt==2.5.2": ("import wrapt, wrapt._wrappers as w; print(wrapt.ObjectProxy(3) + 1, w.__file__)", "4 "),
+    # package_dir mapping to python3/
+    "crcmod==1.7": (
+        "import crcmod.predefined as p, crcmod._crcfunext as c; print(hex(p.mkCrcFun('crc-32')(b'123456789')), c.__file__)",
+        "0xcbf43926",
+    ),
+}
 
 
 @pytest.fixture(scope="module")
-def bitarray_wheel(tmp_path_factory) -> Path:
-    """bitarray 3.8.0's sdist from PyPI (setup.py, two C extensions, no fatpack config), assembled."""
-    sdist = pip_download("bitarray==3.8.0", CACHE / "bitarray-3.8.0-sdist", sdist=True)
-    return assemble(Options(project_dir=sdist, out_dir=tmp_path_factory.mktemp("bitarray")))
-
-
-def bitarray_result(output: str) -> list[str]:
-    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    return line.split()[1:]
+def real_sdist_wheels(tmp_path_factory) -> dict[str, Path]:
+    """Each sdist from PyPI assembled as it is (linux_x86_64 + win_amd64, the host's CPython ABI)."""
+    out = tmp_path_factory.mktemp("real-sdists")
+    wheels = {}
+    for requirement in REAL_SDISTS:
+        sdist = pip_download(requirement, CACHE / "sdists" / requirement, sdist=True)
+        wheels[requirement] = assemble(Options(project_dir=sdist, out_dir=out / requirement))
+    return wheels
 
 
 @pytest.mark.slow
-def test_real_sdist_passes_its_own_tests_on_linux(bitarray_wheel, tmp_path):
-    site = install_into(bitarray_wheel, tmp_path / "site")
-    proc = run_on_path(site, BITARRAY_PROBE)
+@pytest.mark.parametrize("requirement", sorted(REAL_SDISTS))
+def test_real_sdist_imports_on_linux(real_sdist_wheels, requirement, tmp_path):
+    probe, expected = REAL_SDISTS[requirement]
+    site = install_into(real_sdist_wheels[requirement], tmp_path / "site")
+    proc = run_on_path(site, probe)
     assert proc.returncode == 0, proc.stderr
-    count, ok, file = bitarray_result(proc.stdout)
-    assert int(count) > 500 and ok == "True"
-    assert file.endswith(f"/bitarray/_fatpack/linux_x86_64/bitarray._bitarray.cp3{sys.version_info[1]}.so")
+    line = proc.stdout.strip().splitlines()[-1]
+    assert expected in line and "/_fatpack/linux_x86_64/" in line and str(site) in line
 
 
 @pytest.mark.slow
 @pytest.mark.wine
-def test_real_sdist_passes_its_own_tests_on_windows_python(bitarray_wheel, tmp_path):
+def test_real_sdists_import_on_windows_python(real_sdist_wheels, tmp_path):
     python = WindowsPython(f"3.{sys.version_info[1]}", tmp_path / "py")
-    python.pip_install(bitarray_wheel)
-    count, ok, file = bitarray_result(python.check("-c", BITARRAY_PROBE))
-    assert int(count) > 500 and ok == "True"
-    assert file.endswith(rf"\bitarray\_fatpack\win_amd64\bitarray._bitarray.cp3{sys.version_info[1]}.pyd")
+    for requirement, wheel in sorted(real_sdist_wheels.items()):
+        python.pip_install(wheel)
+        probe, expected = REAL_SDISTS[requirement]
+        line = python.check("-c", probe).strip().splitlines()[-1]
+        assert expected in line and "\\_fatpack\\win_amd64\\" in line, (requirement, line)
+
+
+def write_setup(root: Path, body: str, files: Optional[dict[str, str]] = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "x.c").write_text("")
+    (root / "setup.py").write_text("from setuptools import setup, Extension\n" + textwrap.dedent(body))
+    for name, text in (files or {}).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_custom_build_ext_is_ignored_with_a_warning(tmp_path, caplog):
+    root = write_setup(
+        tmp_path / "p",
+        """
+        from setuptools.command.build_ext import build_ext
+        class optional_build_ext(build_ext):  # the usual reason: make the speedups optional
+            pass
+        setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])], cmdclass={'build_ext': optional_build_ext})
+        """,
+    )
+    assert [e.name for e in load_project(root).extensions] == ["x"]
+    assert "warning: setup.py replaces build_ext (cmdclass); fatpack does not run it" in caplog.text
+
+
+def test_package_dir_mapping(tmp_path):
+    root = write_setup(
+        tmp_path / "p",
+        "setup(name='x', version='1', packages=['crc', 'crc.sub'], package_dir={'crc': 'python3/crc'}, ext_modules=[Extension('crc._ext', ['x.c'])])\n",
+        {
+            "python3/crc/__init__.py": "",
+            "python3/crc/sub/__init__.py": "",
+            "python3/crc/sub/m.py": "",
+            "crc/stale.py": "",
+        },
+    )
+    files = {
+        f.archive_name: f.path.relative_to(root).as_posix() for f in find_package_files(load_project(root))
+    }
+    assert files == {
+        "crc/__init__.py": "python3/crc/__init__.py",
+        "crc/sub/__init__.py": "python3/crc/sub/__init__.py",
+        "crc/sub/m.py": "python3/crc/sub/m.py",
+    }
+
+
+PYPROJECT_DYNAMIC = '[project]\nname = "x"\ndynamic = ["version"]\n'
+
+
+@pytest.mark.parametrize(
+    ("dynamic", "files", "version"),
+    [
+        (
+            '[tool.setuptools.dynamic]\nversion = {attr = "x.__version__"}\n',
+            {"x/__init__.py": "__version__ = '1.2.3'\n"},
+            "1.2.3",
+        ),
+        (
+            '[tool.setuptools.dynamic]\nversion = {attr = "x.VERSION"}\n',
+            {"x/__init__.py": "VERSION = (2, 0, 1)\n"},
+            "2.0.1",
+        ),
+        ('[tool.setuptools.dynamic]\nversion = {file = "VERSION.txt"}\n', {"VERSION.txt": "3.1\n"}, "3.1"),
+        (  # computed in the module: an sdist's PKG-INFO has it
+            '[tool.setuptools.dynamic]\nversion = {attr = "x.__version__"}\n',
+            {
+                "x/__init__.py": "__version__ = '.'.join(['4', '0'])\n",
+                "PKG-INFO": "Metadata-Version: 2.1\nName: x\nVersion: 4.0\n",
+            },
+            "4.0",
+        ),
+    ],
+)
+def test_dynamic_version_read_as_setuptools_would(tmp_path, dynamic, files, version):
+    root = write_setup(
+        tmp_path / "p", "setup(ext_modules=[Extension('x._c', ['x.c'])], packages=['x'])\n", files
+    )
+    (root / "pyproject.toml").write_text(PYPROJECT_DYNAMIC + dynamic)
+    assert load_project(root).version == version
+
+
+def test_dynamic_version_that_cannot_be_read(tmp_path):
+    root = write_setup(
+        tmp_path / "p",
+        "setup(ext_modules=[Extension('x._c', ['x.c'])], packages=['x'])\n",
+        {"x/__init__.py": "import os\n__version__ = os.environ['V']\n"},
+    )
+    (root / "pyproject.toml").write_text(
+        PYPROJECT_DYNAMIC + '[tool.setuptools.dynamic]\nversion = {attr = "x.__version__"}\n'
+    )
+    with pytest.raises(ConfigError, match=r"^project.version is dynamic and not a literal fatpack can read"):
+        load_project(root)
