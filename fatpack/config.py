@@ -38,12 +38,16 @@ class ExtensionConfig:
     link_with: tuple[str, ...] = ()  # names of bundled libraries ([[tool.fatpack.library]])
     builder: Optional[str] = None  # this item's builder, over the target's ("command" when `command` is set)
     command: tuple[str, ...] = ()  # for the command builder: the user's build command, run per target
+    oses: tuple[str, ...] = ()  # built only for targets of these OSes ("linux", "windows", "macos"); () = all
     # per-OS ("linux", "windows", "macos") or per-target sub-tables whose lists extend these settings
     overrides: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = ()
 
     @property
     def basename(self) -> str:
         return self.name.rpartition(".")[2]
+
+    def builds_for(self, target: Target) -> bool:
+        return not self.oses or target.os in self.oses
 
     def for_target(self, target: Target) -> ExtensionConfig:
         """These settings with the overrides for the target's OS, then for the target itself, appended."""
@@ -121,11 +125,13 @@ _EXTENSION_KEYS = {
     "link-with",
     "builder",
     "command",
+    "os",
 }
-_LIBRARY_KEYS = (_EXTENSION_KEYS - {"link-with"}) | {"prebuilt"}
+_LIBRARY_KEYS = (_EXTENSION_KEYS - {"link-with", "os"}) | {"prebuilt"}
 _OVERRIDE_SCOPES = {"linux", "windows", "macos"}
 # keys an override may extend: the list keys; the item's name, sources, language and builder stay in its table
-_OVERRIDABLE = _EXTENSION_KEYS - {"name", "sources", "language", "builder", "command"}
+_OVERRIDABLE = _EXTENSION_KEYS - {"name", "language", "builder", "command", "os"}
+OSES = ("linux", "windows", "macos")
 
 
 def load_project(root: Path) -> ProjectConfig:
@@ -284,8 +290,10 @@ def _parse_overrides(
     result = []
     for scope, table in scopes.items():
         parsed = _parse_settings(
-            {**table, "sources": []}, root, f"{where}.{scope}", name, sources_required=False
+            {"sources": [], **table}, root, f"{where}.{scope}", name, sources_required=False
         )
+        if any(source.suffix == ".pyx" for source in parsed.sources):
+            raise ConfigError(f"{where}.{scope}: Cython sources (.pyx) belong in the extension's own sources")
         fields = {key.replace("-", "_") for key in table}
         result.append((scope, {f: getattr(parsed, f) for f in sorted(fields)}))
     return tuple(result)
@@ -324,9 +332,14 @@ def _parse_extension(raw: dict[str, Any], root: Path, where: str) -> ExtensionCo
     name = _str(raw["name"], f"{where}.name")
     if not all(part.isidentifier() for part in name.split(".")):
         raise ConfigError(f"{where}.name {name!r} is not a dotted Python module name")
-    settings = _parse_settings(raw, root, f"extension {name!r}", name, sources_required=True)
+    per_os_sources = any("sources" in table for table in scopes.values())
+    settings = _parse_settings(raw, root, f"extension {name!r}", name, sources_required=not per_os_sources)
+    oses = tuple(_str_list(raw.get("os", []), f"extension {name!r}: os"))
+    for os_name in oses:
+        if os_name not in OSES:
+            raise ConfigError(f"extension {name!r}: os {os_name!r} is not one of {', '.join(OSES)}")
     return dataclasses.replace(
-        settings, overrides=_parse_overrides(scopes, root, f"extension {name!r}", name)
+        settings, overrides=_parse_overrides(scopes, root, f"extension {name!r}", name), oses=oses
     )
 
 

@@ -235,6 +235,8 @@ def _build_target(
         built.append((payload, False))
     for abi in plan.abis:
         for configured in plan.config.extensions:
+            if not configured.builds_for(target):
+                continue
             extension = sources[configured.name, abi.tag].for_target(target)
             item_builder = _builder_for(configured, builder, runner)
             bundled = tuple(libraries[name] for name in extension.link_with)

@@ -4,7 +4,11 @@ fatpack runs this file as a script, in a subprocess, in the project directory: s
 the interception never touch fatpack's own process. Standard library plus setuptools; cythonize() is
 intercepted too, so .pyx sources reach fatpack uncompiled and nothing is written into the project.
 
-    python setuptools_introspect.py OUTPUT.json
+    python setuptools_introspect.py OUTPUT.json [linux|win32|darwin]
+
+The optional platform is what setup.py sees as sys.platform and platform.system(), so that its
+`if sys.platform == "win32":` branches give what it would give on that OS. os.name, the file system
+and everything else stay this Linux host's.
 """
 
 from __future__ import annotations
@@ -103,7 +107,18 @@ def describe(kwargs: dict[str, Any]) -> dict[str, Any]:
     return described
 
 
-def main(output: str) -> int:
+_SYSTEMS = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin"}
+
+
+def _pretend(platform_name: str) -> None:
+    import platform
+
+    sys.platform = platform_name
+    system = _SYSTEMS[platform_name]
+    platform.system = lambda: system
+
+
+def main(output: str, platform_name: str = "linux") -> int:
     captured: dict[str, Any] = {}
 
     def fake_setup(**kwargs: Any) -> None:
@@ -127,6 +142,7 @@ def main(output: str) -> int:
         pass
     sys.argv = ["setup.py"]
     sys.path.insert(0, os.getcwd())
+    _pretend(platform_name)
     with contextlib.suppress(_SetupCalled):
         runpy.run_path("setup.py", run_name="__main__")
     if not captured:
@@ -138,4 +154,4 @@ def main(output: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))

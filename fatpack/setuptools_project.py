@@ -15,6 +15,7 @@ import logging
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -24,6 +25,9 @@ from fatpack.errors import ConfigError
 logger = logging.getLogger("fatpack")
 
 INTROSPECT_SCRIPT = Path(__file__).with_name("setuptools_introspect.py")
+# setup.py runs as it would on Linux (fatpack's own host), then once for each other OS, with that
+# sys.platform: (fatpack's name for the OS, the sys.platform setup.py sees)
+OTHER_PLATFORMS = (("windows", "win32"), ("macos", "darwin"))
 NO_SETUP_CALL = 3  # the script's exit status when setup.py ran without calling setup()
 SETUP_PY_TIMEOUT = 300  # seconds
 _RUN_SCRIPT = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
@@ -57,9 +61,13 @@ def read_setuptools_project(root: Path, pyproject: dict[str, Any]) -> Optional[S
     if "ext-modules" in setuptools_table:
         found = _from_pyproject(setuptools_table)
     elif (root / "setup.py").is_file():
-        setup = run_setup_py(root)
+        with ThreadPoolExecutor(max_workers=1 + len(OTHER_PLATFORMS)) as pool:  # three Pythons at once
+            on_linux = pool.submit(run_setup_py, root)
+            others = {name: pool.submit(_setup_as_on, root, platform) for name, platform in OTHER_PLATFORMS}
+            setup = on_linux.result()
+            elsewhere = {name: future.result() for name, future in others.items()}
         if setup is not None:
-            found = _from_setup_arguments(setup, setuptools_table, root, "project" in pyproject)
+            found = _from_setup_arguments(setup, elsewhere, setuptools_table, root, "project" in pyproject)
             setup_version = setup.get("version")
     if found is None or found.project:
         return found
@@ -144,15 +152,25 @@ def _literal_attribute(root: Path, dotted: str, package_dirs: dict[str, str]) ->
     return None
 
 
-def run_setup_py(root: Path) -> Optional[dict[str, Any]]:
-    """setup.py's setup() arguments, from a subprocess running it in `root`; None if it calls no setup()."""
+def _setup_as_on(root: Path, platform: str) -> Optional[dict[str, Any]]:
+    """setup.py's arguments as it gives them on another OS; None (use Linux's) if it cannot run so."""
+    try:
+        return run_setup_py(root, platform)
+    except ConfigError as exc:
+        logger.info("setup.py cannot be read as on %s (%s); using what it gives on Linux", platform, exc)
+        return None
+
+
+def run_setup_py(root: Path, platform: str = "linux") -> Optional[dict[str, Any]]:
+    """setup.py's setup() arguments, from a subprocess running it in `root` with sys.platform set to
+    `platform`; None if it calls no setup()."""
     with tempfile.TemporaryDirectory(prefix="fatpack-setup-") as tmp:
         output = Path(tmp) / "setup.json"
         try:
             proc = subprocess.run(
                 # run_path, not `python SCRIPT`: the script's own directory (fatpack/, with its
                 # inspect.py) must not shadow the standard library
-                [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output)],
+                [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform],
                 cwd=root,
                 capture_output=True,
                 text=True,
@@ -173,18 +191,78 @@ def run_setup_py(root: Path) -> Optional[dict[str, Any]]:
 
 
 def _from_setup_arguments(
-    setup: dict[str, Any], table: dict[str, Any], root: Path, has_project_table: bool
+    setup: dict[str, Any],
+    elsewhere: dict[str, Optional[dict[str, Any]]],
+    table: dict[str, Any],
+    root: Path,
+    has_project_table: bool,
 ) -> SetuptoolsProject:
+    """From setup()'s arguments on Linux, with the extensions as setup.py gives them on each OS
+    (`elsewhere`: Windows and macOS; None where it could not run so) merged per OS."""
     _refuse_unsupported(setup)
-    prefix = f"{setup['ext_package']}." if setup.get("ext_package") else ""  # setup(ext_package=...)
-    named = [{**e, "name": prefix + e["name"]} for e in setup["ext_modules"]]
-    extensions = [_extension_table(e, f"setup.py ext_modules {e['name']!r}") for e in named]
+    by_os = {"linux": _extension_tables(setup, "")}
+    for os_name, other in elsewhere.items():
+        by_os[os_name] = _extension_tables(other, f" (as on {os_name})") if other else by_os["linux"]
+    extensions = merge_by_os(by_os)
     return SetuptoolsProject(
         extensions=extensions,
         project={} if has_project_table else _project_table(setup, root),
         limited_api=_limited_api_floor(setup["ext_modules"]),
         **_package_layout(setup, table),
     )
+
+
+def _extension_tables(setup: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    prefix = f"{setup['ext_package']}." if setup.get("ext_package") else ""  # setup(ext_package=...)
+    named = [{**e, "name": prefix + e["name"]} for e in setup["ext_modules"]]
+    return [_extension_table(e, f"setup.py{where} ext_modules {e['name']!r}") for e in named]
+
+
+LIST_KEYS = (
+    "sources",
+    "include-dirs",
+    "define-macros",
+    "undef-macros",
+    "libraries",
+    "library-dirs",
+    "extra-compile-args",
+    "extra-link-args",
+)
+
+
+def merge_by_os(by_os: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One [[tool.fatpack.extension]] table per extension from per-OS tables: what every OS has in the
+    table itself, what only some have in per-OS sub-tables, and `os` when it is not built on every OS."""
+    names = list(dict.fromkeys(t["name"] for tables in by_os.values() for t in tables))
+    merged = []
+    for name in names:
+        present = {
+            os_name: next(t for t in tables if t["name"] == name)
+            for os_name, tables in by_os.items()
+            if any(t["name"] == name for t in tables)
+        }
+        merged.append(_merge_extension(name, present, list(by_os)))
+    return merged
+
+
+def _merge_extension(name: str, present: dict[str, dict[str, Any]], oses: list[str]) -> dict[str, Any]:
+    languages = {t.get("language", "c") for t in present.values()}
+    table: dict[str, Any] = {"name": name, "language": "c++" if "c++" in languages else "c"}
+    if set(present) != set(oses):
+        table["os"] = [os_name for os_name in oses if os_name in present]
+    for key in LIST_KEYS:
+        values = {os_name: t.get(key, []) for os_name, t in present.items()}
+        first = next(iter(values.values()))
+        common = [v for v in first if all(v in other for other in values.values())]
+        if common:
+            table[key] = common
+        for os_name, own in values.items():
+            extra = [v for v in own if v not in common]
+            if extra and len(present) > 1:
+                table.setdefault(os_name, {})[key] = extra
+            elif extra:
+                table[key] = own
+    return table
 
 
 def _package_layout(setup: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:

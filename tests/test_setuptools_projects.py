@@ -19,8 +19,9 @@ from fatpack.cli import main
 from fatpack.config import load_project
 from fatpack.errors import ConfigError
 from fatpack.packages import find_package_files
+from fatpack.payloads import build_payloads, make_plan
 from fatpack.pipeline import Options, assemble
-from fatpack.targets import PythonAbi
+from fatpack.targets import TARGETS, PythonAbi
 
 PROJECTS = Path(__file__).parent / "projects"
 HOST_ABI = PythonAbi(sys.version_info[1], abi3=False)
@@ -45,7 +46,10 @@ def test_setup_py_extensions_packages_and_metadata(tmp_path):
         "src/spam/helpers.c",
     ]
     assert [d.relative_to(root).as_posix() for d in ext.include_dirs] == ["src/spam/include"]
-    assert ext.define_macros == (("SPAM_GREETING", '"spam"'),)  # setup.py ran on Linux: no SPAM_WINDOWS
+    assert ext.define_macros == (("SPAM_GREETING", '"spam"'),)
+    # setup.py's `if sys.platform == "win32":` branch, read as on Windows, applies to Windows targets
+    assert ext.for_target(TARGETS["win_amd64"]).define_macros[-1] == ("SPAM_WINDOWS", "1")
+    assert ext.for_target(TARGETS["linux_x86_64"]).define_macros == ext.define_macros
     assert (config.name, config.version) == ("spam-demo", "2.1.0")
     assert config.abis == (HOST_ABI,)  # no py_limited_api: built for the running CPython, as setuptools does
     assert [f.archive_name for f in find_package_files(config)] == ["spam/__init__.py", "spam/data/words.txt"]
@@ -157,11 +161,10 @@ def test_sdist_input_gives_the_same_wheel_as_the_directory(spam_wheel, tmp_path)
 @pytest.mark.slow
 def test_setup_py_project_imports_on_linux(spam_wheel, tmp_path):
     site = install_into(spam_wheel, tmp_path / "site")
-    proc = run_on_path(
-        site, "import spam; print(spam.sum_list([1, 2, 39]), spam.greeting(), spam.platform(), spam.WORDS)"
-    )
+    probe = "import spam, spam._spam as s; print(spam.sum_list([1, 2, 39]), spam.greeting(), spam.platform(), s.setup_branch(), spam.WORDS)"
+    proc = run_on_path(site, probe)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["42", "spam", "posix", "['eggs',", "'ham']"]
+    assert proc.stdout.split() == ["42", "spam", "posix", "default-branch", "['eggs',", "'ham']"]
 
 
 @pytest.mark.slow
@@ -172,10 +175,10 @@ def test_setup_py_project_imports_on_windows_python(spam_wheel, tmp_path):
     python.pip_install(spam_wheel)
     out = python.check(
         "-c",
-        "import spam, spam._spam as s; print(spam.sum_list([1, 2, 39]), spam.greeting(), spam.platform(), s.__file__)",
+        "import spam, spam._spam as s; print(spam.sum_list([1, 2, 39]), spam.greeting(), spam.platform(), s.setup_branch(), s.__file__)",
     )
-    total, greeting, platform, file = out.split()
-    assert (total, greeting, platform) == ("42", "spam", "windows")
+    total, greeting, platform, branch, file = out.split()
+    assert (total, greeting, platform, branch) == ("42", "spam", "windows", "win32-branch")
     assert file.endswith(rf"\spam\_fatpack\win_amd64\spam._spam.cp3{sys.version_info[1]}.pyd")
 
 
@@ -337,3 +340,49 @@ def test_dynamic_version_that_cannot_be_read(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"^project.version is dynamic and not a literal fatpack can read"):
         load_project(root)
+
+
+PER_OS_SETUP = """
+import sys
+from setuptools import setup, Extension
+windows = sys.platform == "win32"
+sources = ["common.c"] + (["win.c"] if windows else ["posix.c"])
+extensions = [Extension("p._core", sources, libraries=["ws2_32"] if windows else ["m"])]
+if windows:
+    extensions.append(Extension("p._winonly", ["win.c"]))
+setup(name="p", version="1", packages=["p"], ext_modules=extensions)
+"""
+
+
+def test_setup_py_read_as_on_each_os(tmp_path, runner):
+    files = {"p/__init__.py": "", "common.c": "", "win.c": "", "posix.c": ""}
+    root = write_setup(
+        tmp_path / "p", PER_OS_SETUP.replace("from setuptools import setup, Extension\n", ""), files
+    )
+    core, winonly = load_project(root).extensions
+    assert [s.name for s in core.sources] == ["common.c"]
+    by_target = {t: core.for_target(TARGETS[t]) for t in ("linux_x86_64", "win_amd64", "macosx_arm64")}
+    assert {t: [s.name for s in e.sources] for t, e in by_target.items()} == {
+        "linux_x86_64": ["common.c", "posix.c"],
+        "win_amd64": ["common.c", "win.c"],
+        "macosx_arm64": ["common.c", "posix.c"],
+    }
+    assert {t: e.libraries for t, e in by_target.items()} == {
+        "linux_x86_64": ("m",),
+        "win_amd64": ("ws2_32",),
+        "macosx_arm64": ("m",),
+    }
+    assert (winonly.name, winonly.oses) == ("p._winonly", ("windows",))
+    payloads = build_payloads(make_plan(load_project(root)), runner, tmp_path / "work", tmp_path / "out")
+    assert sorted((p.module, p.target.name) for p in payloads) == [
+        ("p._core", "linux_x86_64"),
+        ("p._core", "win_amd64"),
+        ("p._winonly", "win_amd64"),  # built only where setup.py declares it
+    ]
+
+
+def test_setup_py_that_cannot_run_as_on_windows_falls_back_to_linux(tmp_path):
+    body = "import sys\nif sys.platform == 'win32':\n    import winreg\nsetup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])])\n"
+    root = write_setup(tmp_path / "p", body)
+    (ext,) = load_project(root).extensions
+    assert ext.name == "x" and ext.oses == () and ext.overrides == ()

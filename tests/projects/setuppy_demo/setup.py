@@ -5,7 +5,7 @@ import sys
 from setuptools import Extension, find_packages, setup
 
 macros = [("SPAM_GREETING", '"spam"')]
-if sys.platform == "win32":  # evaluated on the build host only; fatpack reads setup.py on Linux
+if sys.platform == "win32":  # fatpack reads setup.py once per OS, with that sys.platform
     macros.append(("SPAM_WINDOWS", "1"))
 
 setup(

@@ -27,10 +27,20 @@ static PyObject *platform(PyObject *self, PyObject *unused) {
 #endif
 }
 
+/* SPAM_WINDOWS comes from setup.py's `if sys.platform == "win32":` branch: read as on Windows. */
+static PyObject *setup_branch(PyObject *self, PyObject *unused) {
+#ifdef SPAM_WINDOWS
+    return PyUnicode_FromString("win32-branch");
+#else
+    return PyUnicode_FromString("default-branch");
+#endif
+}
+
 static PyMethodDef methods[] = {
     {"sum_list", sum_list, METH_O, "Sum a list of ints."},
     {"greeting", greeting, METH_NOARGS, "The greeting macro from setup.py."},
     {"platform", platform, METH_NOARGS, "What the binary was compiled for."},
+    {"setup_branch", setup_branch, METH_NOARGS, "Which branch of setup.py built this binary."},
     {NULL, NULL, 0, NULL},
 };
 
