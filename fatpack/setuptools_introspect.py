@@ -110,9 +110,39 @@ def describe(kwargs: dict[str, Any]) -> dict[str, Any]:
 _SYSTEMS = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin"}
 
 
+# standard modules that choose their implementation from sys.platform when first imported: imported
+# for real before sys.platform changes (a "win32" subprocess would look for _winapi)
+_IMPORT_FIRST = (
+    "subprocess",
+    "shutil",
+    "tempfile",
+    "sysconfig",
+    "platform",
+    "locale",
+    "pathlib",
+    "signal",
+    "socket",
+    "selectors",
+    "ctypes",
+    "ctypes.util",
+    "multiprocessing",
+    "uuid",
+    "getpass",
+    "mimetypes",
+    "importlib.metadata",
+    "sysconfig",
+    "distutils.util",
+    "setuptools.command.build_ext",
+)
+
+
 def _pretend(platform_name: str) -> None:
+    import importlib
     import platform
 
+    for name in _IMPORT_FIRST:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
     sys.platform = platform_name
     system = _SYSTEMS[platform_name]
     platform.system = lambda: system
