@@ -4,7 +4,7 @@ import pytest
 
 from fatpack.config import load_project
 from fatpack.errors import ConfigError
-from fatpack.targets import PythonAbi
+from fatpack.targets import TARGETS, PythonAbi
 
 
 def test_defaults(demo_project: Path):
@@ -105,4 +105,38 @@ def test_missing_pyproject(tmp_path: Path):
 def test_dynamic_version_is_refused(make_project):
     root = make_project(project='[project]\nname = "x"\ndynamic = ["version"]\n')
     with pytest.raises(ConfigError, match=r"project.version must be set statically"):
+        load_project(root)
+
+
+OS_EXTENSION = '[[tool.fatpack.extension]]\nname = "demo._x"\nsources = ["x.c"]\n'
+
+
+def test_extension_os_list_and_per_os_sources(make_project):
+    root = make_project(
+        tool=OS_EXTENSION + 'os = ["windows"]\n[tool.fatpack.extension.windows]\nsources = ["win.c"]\n',
+        files={"x.c": "", "win.c": ""},
+    )
+    (ext,) = load_project(root).extensions
+    assert ext.oses == ("windows",)
+    assert ext.builds_for(TARGETS["win_amd64"]) and not ext.builds_for(TARGETS["linux_x86_64"])
+    assert [s.name for s in ext.for_target(TARGETS["win_amd64"]).sources] == ["x.c", "win.c"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('os = ["beos"]\n', r"extension 'demo._x': os 'beos' is not one of linux, windows, macos"),
+        (
+            '[tool.fatpack.extension.windows]\nsources = ["gone.c"]\n',
+            r"extension 'demo._x'.windows: source gone.c does not exist",
+        ),
+        (
+            '[tool.fatpack.extension.linux]\nsources = ["x.pyx"]\n',
+            r"extension 'demo._x'.linux: Cython sources \(.pyx\) belong in the extension's own sources",
+        ),
+    ],
+)
+def test_bad_os_settings(make_project, extra, message):
+    root = make_project(tool=OS_EXTENSION + extra, files={"x.c": "", "x.pyx": ""})
+    with pytest.raises(ConfigError, match=message):
         load_project(root)
