@@ -121,7 +121,11 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
         [],
         r"tool.fatpack.extension: 'demo._speed' is declared twice",
     ),
-    "unknown builder": (lambda p: p(), ["--builder", "gcc9000"], r"gcc9000"),
+    "unknown builder": (
+        lambda p: p(),
+        ["--builder", "gcc9000"],
+        r"unknown builder 'gcc9000' \(available: command, mingw, native, zig\)",
+    ),
     "invalid version": (
         lambda p: p(project='[project]\nname = "demo"\nversion = "one point oh"\n'),
         [],
