@@ -56,10 +56,10 @@ def test_link_with_an_undeclared_library(make_project):
 
 def test_override_keys_are_checked(make_project):
     root = make_project(
-        tool='[[tool.fatpack.library]]\nname = "x"\nsources = ["x.c"]\n[tool.fatpack.library.windows]\nsources = ["y.c"]\n',
+        tool='[[tool.fatpack.library]]\nname = "x"\nsources = ["x.c"]\n[tool.fatpack.library.windows]\nlanguage = "c++"\n',
         files={"x.c": ""},
     )
-    with pytest.raises(ConfigError, match=r"unknown key tool.fatpack.library\[0\].windows.sources"):
+    with pytest.raises(ConfigError, match=r"unknown key tool.fatpack.library\[0\].windows.language"):
         load_project(root)
 
 
