@@ -92,7 +92,7 @@ def _assemble_artifacts(options: Options, runner: Runner, progress: Optional[Pro
         def write(subset: Sequence[Payload], tags: str) -> Path:
             return assemble_wheel(plan.config, pure_files, subset, options.out_dir, tags)
 
-        return write_wheels(write, payloads, options)
+        return write_wheels(write, payloads, options.tags, options.thin)
 
 
 def fuse(
@@ -106,7 +106,7 @@ def fuse(
         def write(subset: Sequence[Payload], tags: str) -> Path:
             return write_fused_wheel(fused, subset, out_dir, tags, keep=inputs)
 
-        written = write_wheels(write, fused.payloads, Options(Path("."), out_dir, tags=tags, thin=thin))
+        written = write_wheels(write, fused.payloads, tags, thin)
         return verified(written, verify)
 
 
@@ -130,17 +130,17 @@ def verified(artifacts: list[Path], verify: bool) -> list[Path]:
 WheelWriter = Callable[[Sequence[Payload], str], Path]
 
 
-def write_wheels(write: WheelWriter, payloads: Sequence[Payload], options: Options) -> list[Path]:
-    """The fat wheel, then with options.thin one wheel per target tagged for its platform; if any
-    write fails, the wheels already written in this run are removed again."""
+def write_wheels(write: WheelWriter, payloads: Sequence[Payload], tags: str, thin: bool) -> list[Path]:
+    """The fat wheel, then with `thin` one wheel per target tagged for its platform; if any write
+    fails, the wheels already written in this run are removed again."""
     written: list[Path] = []
     try:
-        written.append(write(payloads, options.tags))
-        if options.thin:
+        written.append(write(payloads, tags))
+        if thin:
             for target in sorted({p.target for p in payloads}, key=lambda t: t.name):
-                thin = write([p for p in payloads if p.target == target], "platforms")
-                if thin not in written:
-                    written.append(thin)
+                one = write([p for p in payloads if p.target == target], "platforms")
+                if one not in written:
+                    written.append(one)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)

@@ -218,18 +218,6 @@ def _extension_tables(setup: dict[str, Any], where: str) -> list[dict[str, Any]]
     return [_extension_table(e, f"setup.py{where} ext_modules {e['name']!r}") for e in named]
 
 
-LIST_KEYS = (
-    "sources",
-    "include-dirs",
-    "define-macros",
-    "undef-macros",
-    "libraries",
-    "library-dirs",
-    "extra-compile-args",
-    "extra-link-args",
-)
-
-
 def merge_by_os(by_os: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """One [[tool.fatpack.extension]] table per extension from per-OS tables: what every OS has in the
     table itself, what only some have in per-OS sub-tables, and `os` when it is not built on every OS."""
@@ -250,7 +238,8 @@ def _merge_extension(name: str, present: dict[str, dict[str, Any]], oses: list[s
     table: dict[str, Any] = {"name": name, "language": "c++" if "c++" in languages else "c"}
     if set(present) != set(oses):
         table["os"] = [os_name for os_name in oses if os_name in present]
-    for key in LIST_KEYS:
+    list_keys = dict.fromkeys(k for t in present.values() for k in t if k not in ("name", "language"))
+    for key in list_keys:  # every other key _extension_table writes is a list
         values = {os_name: t.get(key, []) for os_name, t in present.items()}
         first = next(iter(values.values()))
         common = [v for v in first if all(v in other for other in values.values())]
