@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -18,6 +18,18 @@ MINIMAL_C = """\
 static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "%(base)s", NULL, -1, NULL};
 PyMODINIT_FUNC PyInit_%(base)s(void) { return PyModule_Create(&m); }
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No test reads or writes the user's real caches: fatpack's payload cache and the loader's zip
+    extraction cache point into this run's temporary directory (subprocesses inherit it). zig's own
+    cache (~/.cache/zig) stays shared: it holds zig's C runtimes, which take minutes to build."""
+    root = tmp_path_factory.mktemp("caches")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FATPACK_BUILD_CACHE", str(root / "builds"))
+        patch.setenv("FATPACK_CACHE_DIR", str(root / "zip"))
+        yield root
 
 
 class RecordingRunner:
