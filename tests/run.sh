@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what it needs, then lints, type-checks and
 # runs every test (unit, end-to-end on Linux, and python.org CPython for Windows under Wine).
-# Extra arguments go to pytest, e.g. `bash tests/run.sh -m "not slow"` for the fast tests only.
+# Extra arguments go to pytest, e.g. `bash tests/run.sh tests/test_loader.py -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
