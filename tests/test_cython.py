@@ -72,7 +72,7 @@ def linux_probe(wheel: Path, tmp_path: Path) -> list:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("which", "payload"), [(0, "cythondemo._stats.cp311.so"), (1, "cythondemo._stats.abi3.so")]
+    ("which", "payload"), [(0, "cythondemo._stats.cp311.so"), (1, "cythondemo._stats.cp311-abi3.so")]
 )
 def test_memoryview_module_on_linux(cython_wheels, tmp_path, which, payload):
     if sys.version_info[:2] != (3, 11):
@@ -86,7 +86,8 @@ def test_memoryview_module_on_linux(cython_wheels, tmp_path, which, payload):
 @pytest.mark.slow
 @pytest.mark.wine
 @pytest.mark.parametrize(
-    ("version", "payload"), [("3.11", "cythondemo._stats.cp311.pyd"), ("3.13", "cythondemo._stats.abi3.pyd")]
+    ("version", "payload"),
+    [("3.11", "cythondemo._stats.cp311.pyd"), ("3.13", "cythondemo._stats.cp311-abi3.pyd")],
 )
 def test_memoryview_module_on_windows(cython_wheels, tmp_path, version, payload):
     python = WindowsPython(version, tmp_path / "py")
