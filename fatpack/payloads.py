@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, load_builder
-from fatpack.cache import PayloadCache, cache_key
+from fatpack.cache import PayloadCache, cache_key, read_dependency_files
 from fatpack.config import ExtensionConfig, LibraryConfig, ProjectConfig
 from fatpack.cython import check_cython_abis, cythonize, is_cython
 from fatpack.errors import ArtifactError, BuildError, ConfigError, FatpackError
@@ -289,7 +289,9 @@ def _build_one(
         fingerprint = sdk_fingerprint(target, abi, sdk_path) + "".join(
             hashlib.sha256(path.read_bytes()).hexdigest() for path in bundled
         )
-        key = cache_key(extension, target, abi, plan.config.strip, builder.name, identity(), fingerprint)
+        key = cache_key(
+            extension, target, abi, plan.config.strip, builder.name, identity(), fingerprint, plan.config.root
+        )
         if plan.cache.fetch(key, output):
             return output, True
     sdk = prepare_sdk(target, abi, work_dir, runner, sdk_path)
@@ -307,7 +309,10 @@ def _build_one(
     )
     _compile(builder, job)
     if key is not None:
-        plan.cache.store(key, output)
+        # this run's own scratch files (the SDK, generated sources) are in the key already
+        dependencies = read_dependency_files(job.dependency_dir, job_dir, ignore=(work_dir,))
+        if dependencies is not None:  # a builder that does not say what it read is never cached
+            plan.cache.store(key, dependencies, output)
     return output, False
 
 

@@ -42,7 +42,7 @@ def test_cythonized_once_per_abi_then_compiled_per_target(make_project, runner, 
     )
     build_payloads(make_plan(load_project(root)), runner, tmp_path / "w", tmp_path / "o")
     cython_runs = [c for c in runner.commands if c[1:3] == ["-m", "cython"]]
-    compiles = [c for c in runner.commands if c[1:4] == ["-m", "ziglang", "cc"]]
+    compiles = [c for c in runner.commands if c[1:4] == ["-m", "ziglang", "cc"] and "-c" in c]
     assert len(cython_runs) == 2 and len(compiles) == 4  # 2 ABIs; 2 ABIs x 2 targets
     assert all(c[c.index("--module-name") + 1] == "cy._m" for c in cython_runs)
     abi3 = [c for c in compiles if "-DPy_LIMITED_API=0x03090000" in c]
