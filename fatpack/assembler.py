@@ -191,7 +191,17 @@ def package_members(
     generated = native_members(config, payloads)
     _reject_collisions(pure_files, generated)
     members = [Member(f.archive_name, f.path) for f in pure_files] + generated
+    check_unique_names(members)
     return sorted(members, key=lambda m: m.name)
+
+
+def check_unique_names(members: Sequence[Member]) -> None:
+    """Two members with one name would make an archive PyPI refuses, and one of them unreachable."""
+    seen: set[str] = set()
+    for member in members:
+        if member.name in seen:
+            raise ArtifactError(f"two files would be written at {member.name} in the artifact")
+        seen.add(member.name)
 
 
 def assemble_wheel(

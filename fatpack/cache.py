@@ -1,20 +1,33 @@
 """A content-hash cache of compiled payloads, so an unchanged rebuild compiles nothing.
 
-The key covers everything that can change the binary: fatpack's own code, the builder and its compiler
-version, the target, the ABI, the SDK (header version, pyconfig.h, import-library export list), every
-extension setting, the sources' contents and the headers they can include (files under the extension's
-include-dirs, and headers beside its sources). Entries live in FATPACK_BUILD_CACHE, else
-~/.cache/fatpack/builds, one file per key, written under a temporary name and renamed.
+The cache is keyed in two steps, as ccache's "manifest" mode is:
+
+1. The command key covers what is known before compiling: fatpack's own code, the builder and its
+   compiler version, the target, the ABI, the SDK (header version, pyconfig.h, import-library export
+   list), every extension setting, the sources' contents, and the linker's inputs (every library a `-l`
+   name resolves to in the library directories, as the target's linker would look for it, and object
+   or archive files named in the link arguments).
+2. The compiler's own dependency files (`-MD -MF`) say which other files it read (headers, `.c` files
+   included with `#include`); their list is stored under the command key. On lookup the files listed
+   there are hashed again, and the entry is found under a key over the command key and those hashes:
+   changing any file the compiler read misses.
+
+Entries live in FATPACK_BUILD_CACHE, else ~/.cache/fatpack/builds. Each file starts with a header
+holding the sha256 of its content, is written under a unique temporary name and renamed into place (a
+crash never leaves a half-written entry under a real name), and is checked on every reuse: a damaged
+entry is reported, removed and built again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
-import shutil
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -23,7 +36,9 @@ from fatpack import __version__
 from fatpack.config import ExtensionConfig
 from fatpack.targets import PythonAbi, Target
 
-HEADER_SUFFIXES = frozenset({".h", ".hh", ".hpp", ".hxx", ".inc", ".pxd", ".pxi"})
+log = logging.getLogger(__name__)
+
+ENTRY_MAGIC = b"fatpack-cache-entry 1 "
 
 
 def default_cache_dir() -> Path:
@@ -39,15 +54,6 @@ def _file_digest(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return "missing"
-
-
-def _header_files(extension: ExtensionConfig) -> Iterable[Path]:
-    directories = {s.parent for s in extension.sources}
-    for directory in directories:
-        yield from (p for p in directory.iterdir() if p.suffix in HEADER_SUFFIXES and p.is_file())
-    for include_dir in extension.include_dirs:
-        if include_dir.is_dir():
-            yield from (p for p in include_dir.rglob("*") if p.suffix in HEADER_SUFFIXES and p.is_file())
 
 
 @functools.lru_cache(maxsize=None)
@@ -70,7 +76,9 @@ def cache_key(
     builder: str,
     compiler: str,
     sdk_fingerprint: str,
+    root: Optional[Path] = None,
 ) -> str:
+    """The command key: everything known before compiling (see the module's docstring)."""
     inputs = {
         "fatpack": fatpack_fingerprint(),
         "builder": builder,
@@ -92,9 +100,97 @@ def cache_key(
         },
         # by name and content, not path: generated sources (Cython) live in a new directory each run
         "sources": [[s.name, _file_digest(s)] for s in extension.sources],
-        "headers": sorted([h.name, _file_digest(h)] for h in set(_header_files(extension))),
+        "linker_inputs": [[str(p), _file_digest(p)] for p in linker_inputs(extension, target, root)],
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def library_file_names(name: str, target: Target) -> tuple[str, ...]:
+    """The files a GNU-style linker (zig's lld, GNU ld, mingw) tries for `-l<name>` in each directory."""
+    if name.startswith(":"):  # -l:file names the file itself
+        return (name[1:],)
+    if target.is_windows:
+        return (f"lib{name}.dll.a", f"{name}.dll.a", f"lib{name}.a", f"{name}.lib", f"lib{name}.lib",
+                f"lib{name}.dll", f"{name}.dll", f"{name}.a")  # fmt: skip
+    if target.is_macos:
+        return (f"lib{name}.dylib", f"lib{name}.tbd", f"lib{name}.so", f"lib{name}.a")
+    return (f"lib{name}.so", f"lib{name}.a")
+
+
+def linker_inputs(extension: ExtensionConfig, target: Target, root: Optional[Path] = None) -> list[Path]:
+    """Every file the link can read from the project: libraries that `-l` names resolve to in the
+    library directories (the extension's and `-L` in its link arguments), and files named outright in
+    the link arguments (objects, archives). Libraries of the toolchain itself are the compiler's
+    (its version is in the key)."""
+    args = list(extension.extra_link_args)
+    directories = [*extension.library_dirs, *(Path(a[2:]) for a in args if a.startswith("-L") and a[2:])]
+    names = [*extension.libraries, *(a[2:] for a in args if a.startswith("-l") and a[2:])]
+    found: list[Path] = []
+    for name in names:
+        for directory in directories:
+            found += [directory / f for f in library_file_names(name, target) if (directory / f).is_file()]
+    for arg in args:
+        if not arg.startswith("-"):
+            path = Path(arg) if root is None else root / arg
+            if path.is_file():
+                found.append(path)
+    return found
+
+
+def read_dependency_files(directory: Path, cwd: Path, ignore: Sequence[Path] = ()) -> Optional[list[Path]]:
+    """The files listed in the make-style dependency files (`*.d`) a compiler wrote into `directory`,
+    relative names taken from `cwd`, without those under `ignore` (this run's own scratch files: the
+    SDK and generated sources are in the key already). None when there are no dependency files."""
+    files = sorted(directory.glob("*.d")) if directory.is_dir() else []
+    if not files:
+        return None
+    found: dict[Path, None] = {}
+    for depfile in files:
+        for name in parse_dependency_file(depfile.read_text(encoding="utf-8", errors="surrogateescape")):
+            path = Path(os.path.normpath(cwd / name))
+            if not any(path.is_relative_to(i) for i in ignore):
+                found[path] = None
+    return sorted(found)
+
+
+_TARGET_SEPARATOR = re.compile(r"(?<!\\):(?=\s|$)")
+
+
+def parse_dependency_file(text: str) -> list[str]:
+    """The prerequisites in a make rule `target: a.c b.h \\ c.h` as gcc and clang write it (spaces
+    in names escaped with a backslash, '$$' for '$')."""
+    body = text.replace("\\\r\n", " ").replace("\\\n", " ")
+    names: list[str] = []
+    for rule in body.splitlines():
+        parts = _TARGET_SEPARATOR.split(rule, maxsplit=1)
+        if len(parts) != 2:
+            continue
+        escaped = parts[1].replace("\\ ", "\x00").replace("$$", "$")
+        names += [n.replace("\x00", " ") for n in escaped.split()]
+    return names
+
+
+class DamagedEntry(Exception):
+    """A cache file whose content does not match its own checksum (internal: never leaves this module)."""
+
+
+def _seal(content: bytes) -> bytes:
+    return ENTRY_MAGIC + hashlib.sha256(content).hexdigest().encode() + b"\n" + content
+
+
+def _unseal(sealed: bytes) -> bytes:
+    header, newline, content = sealed.partition(b"\n")
+    if not newline or not header.startswith(ENTRY_MAGIC):
+        raise DamagedEntry("no fatpack cache header")
+    if header[len(ENTRY_MAGIC) :].decode("ascii", "replace") != hashlib.sha256(content).hexdigest():
+        raise DamagedEntry("its checksum does not match its content (truncated or overwritten)")
+    return content
+
+
+def entry_key(command_key: str, dependencies: Iterable[Path]) -> str:
+    """The key of the entry built from `command_key` when the dependencies have their current content."""
+    listed = [[str(path), _file_digest(path)] for path in dependencies]
+    return hashlib.sha256(json.dumps([command_key, listed]).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -103,26 +199,64 @@ class PayloadCache:
 
     root: Optional[Path]
 
+    def _path(self, key: str, suffix: str = "") -> Path:
+        assert self.root is not None
+        return self.root / key[:2] / (key + suffix)
+
     def fetch(self, key: str, output: Path) -> bool:
-        """Copy the cached payload for `key` to `output`; False if there is none."""
+        """Copy the cached payload for the command `key` to `output` when every file the compiler read
+        for it still has the content it had; False if there is none (or it was damaged)."""
         if self.root is None:
             return False
-        cached = self.root / key[:2] / key
-        if not cached.is_file():
+        index = self._read(self._path(key, ".deps"))
+        if index is None:
+            return False
+        try:
+            dependencies = [Path(p) for p in json.loads(index)["dependencies"]]
+        except (ValueError, KeyError, TypeError):
+            self._damaged(self._path(key, ".deps"), "it is not a dependency list")
+            return False
+        payload = self._read(self._path(entry_key(key, dependencies)))
+        if payload is None:
             return False
         output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cached, output)
+        output.write_bytes(payload)
         return True
 
-    def store(self, key: str, built: Path) -> None:
-        """Keep a copy of `built` under `key`; a cache that cannot be written is skipped, not an error."""
+    def store(self, key: str, dependencies: Sequence[Path], built: Path) -> None:
+        """Keep `built` under the command `key` and the current content of `dependencies` (the files
+        the compiler read); a cache that cannot be written is skipped, not an error."""
         if self.root is None:
             return
-        final = self.root / key[:2] / key
-        temporary = final.with_name(f"{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(built, temporary)
-            os.replace(temporary, final)
+            index = json.dumps({"dependencies": [str(p) for p in dependencies]}).encode()
+            self._write(self._path(entry_key(key, dependencies)), built.read_bytes())
+            self._write(self._path(key, ".deps"), index)
+        except OSError as exc:
+            log.info("payload cache not written (%s)", exc.strerror or exc)
+
+    def _read(self, path: Path) -> Optional[bytes]:
+        try:
+            sealed = path.read_bytes()
         except OSError:
+            return None
+        try:
+            return _unseal(sealed)
+        except DamagedEntry as exc:
+            self._damaged(path, str(exc))
+            return None
+
+    def _damaged(self, path: Path, why: str) -> None:
+        log.warning("payload cache entry %s is damaged: %s; removed, building again", path, why)
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    def _write(self, path: Path, content: bytes) -> None:
+        """Write under a name no other process uses, then rename: readers see the whole file or none."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp")
+        try:
+            temporary.write_bytes(_seal(content))
+            os.replace(temporary, path)
+        finally:
             temporary.unlink(missing_ok=True)

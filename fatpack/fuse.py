@@ -242,7 +242,7 @@ def _stage_platform_files(
     extra: list[tuple[Target, str, bytes]] = []
     for wheel in platform:
         for name, content in sorted(wheel.files.items()):
-            stored_as = f"{wheel.target.name}/{wheel.abi.label}/{name}"
+            stored_as = f"{wheel.target.name}/{wheel.abi.file_label}/{name}"
             path = staging / stored_as
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, load_builder
-from fatpack.cache import PayloadCache, cache_key
+from fatpack.cache import PayloadCache, cache_key, read_dependency_files
 from fatpack.config import ExtensionConfig, LibraryConfig, ProjectConfig
 from fatpack.cython import check_cython_abis, cythonize, is_cython
 from fatpack.errors import ArtifactError, BuildError, ConfigError, FatpackError
@@ -61,8 +61,9 @@ def library_relative_path(name: str, target: Target) -> str:
 
 
 def payload_relative_path(module: str, target: Target, abi: PythonAbi) -> str:
-    """Where a payload lives below the payload root: '<target>/<module>.<abi3|cpXY><.so|.pyd>'."""
-    return f"{target.name}/{module}.{abi.label}{target.extension_suffix}"
+    """Where a payload lives below the payload root: '<target>/<module>.<abi3|cpXY-abi3|cpXY><.so|.pyd>'
+    (one path per module, target, ABI and floor)."""
+    return f"{target.name}/{module}.{abi.file_label}{target.extension_suffix}"
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,15 @@ def make_plan(
     jobs: int = 1,
     cache: PayloadCache = NO_CACHE,
 ) -> BuildPlan:
-    """Command-line choices over the config: targets, ABIs and per-target builders."""
-    chosen_targets = tuple(targets) or config.targets
+    """Command-line choices over the config: targets, ABIs and per-target builders. A target or ABI
+    named twice is built once."""
+    chosen_targets = tuple(dict.fromkeys(tuple(targets) or config.targets))
+    chosen_abis = tuple(dict.fromkeys(tuple(abis) or config.abis))
     overrides = builder_overrides or {}
     builder_names = {
         t.name: overrides.get(t.name, overrides.get("*", config.builder_for(t))) for t in chosen_targets
     }
-    return BuildPlan(config, chosen_targets, tuple(abis) or config.abis, builder_names, max(1, jobs), cache)
+    return BuildPlan(config, chosen_targets, chosen_abis, builder_names, max(1, jobs), cache)
 
 
 def build_payloads(
@@ -161,7 +164,7 @@ def _generated_sources(plan: BuildPlan, runner: Runner, out_dir: Path) -> Compil
         for abi in plan.abis:
             key = (extension.name, abi.tag)
             if is_cython(extension):
-                compiled[key] = cythonize(extension, abi, runner, out_dir / abi.label / extension.name)
+                compiled[key] = cythonize(extension, abi, runner, out_dir / abi.tag / extension.name)
             else:
                 compiled[key] = extension
     return compiled
@@ -241,7 +244,7 @@ def _build_target(
             item_builder = _builder_for(configured, builder, runner)
             bundled = tuple(libraries[name] for name in extension.link_with)
             output = out_dir / payload_relative_path(extension.name, target, abi)
-            job_dir = work_dir / "jobs" / f"{target.name}-{abi.label}-{extension.name}"
+            job_dir = work_dir / "jobs" / f"{target.name}-{abi.tag}-{extension.name}"
             if target.slices:
                 slices = [
                     _build_one(
@@ -286,7 +289,9 @@ def _build_one(
         fingerprint = sdk_fingerprint(target, abi, sdk_path) + "".join(
             hashlib.sha256(path.read_bytes()).hexdigest() for path in bundled
         )
-        key = cache_key(extension, target, abi, plan.config.strip, builder.name, identity(), fingerprint)
+        key = cache_key(
+            extension, target, abi, plan.config.strip, builder.name, identity(), fingerprint, plan.config.root
+        )
         if plan.cache.fetch(key, output):
             return output, True
     sdk = prepare_sdk(target, abi, work_dir, runner, sdk_path)
@@ -304,7 +309,10 @@ def _build_one(
     )
     _compile(builder, job)
     if key is not None:
-        plan.cache.store(key, output)
+        # this run's own scratch files (the SDK, generated sources) are in the key already
+        dependencies = read_dependency_files(job.dependency_dir, job_dir, ignore=(work_dir,))
+        if dependencies is not None:  # a builder that does not say what it read is never cached
+            plan.cache.store(key, dependencies, output)
     return output, False
 
 

@@ -161,10 +161,13 @@ def build(
 
 def _move_into(payload: Payload, staging: Path, out_dir: Path) -> Payload:
     final = out_dir / payload.path.relative_to(staging)
+    # a name no other run uses: builds into one OUT_DIR at the same time must not share a temporary file
+    temporary = final.with_name(f".{final.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp")
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(payload.path, final.with_name(final.name + ".tmp"))
-        os.replace(final.with_name(final.name + ".tmp"), final)
+        shutil.copyfile(payload.path, temporary)
+        os.replace(temporary, final)
     except OSError as exc:
+        temporary.unlink(missing_ok=True)
         raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
     return Payload(payload.module, payload.target, payload.abi, final)

@@ -64,8 +64,9 @@ SETUP_FIELDS = (
 )
 
 
-class _SetupCalled(Exception):
-    pass
+class _SetupCalled(BaseException):
+    """Raised by the intercepted setup(): a BaseException, so that a project's `except Exception:`
+    around setup() (to retry with fewer extensions) does not catch it."""
 
 
 def _module_name(path: str) -> str:
@@ -150,9 +151,12 @@ def _pretend(platform_name: str) -> None:
 
 def main(output: str, platform_name: str = "linux") -> int:
     captured: dict[str, Any] = {}
+    calls: list[bool] = []
 
     def fake_setup(**kwargs: Any) -> None:
-        captured.update(kwargs)
+        if not calls:  # the first call is what setup.py asks for; a fallback after a bare except is not
+            calls.append(True)
+            captured.update(kwargs)
         raise _SetupCalled
 
     import setuptools
@@ -175,7 +179,7 @@ def main(output: str, platform_name: str = "linux") -> int:
     _pretend(platform_name)
     with contextlib.suppress(_SetupCalled):
         runpy.run_path("setup.py", run_name="__main__")
-    if not captured:
+    if not calls:
         sys.stderr.write("setup.py did not call setup()\n")
         return 3
     with open(output, "w", encoding="utf-8") as f:

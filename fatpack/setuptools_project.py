@@ -9,9 +9,12 @@ naming them, instead of being dropped silently.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import json
 import logging
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -163,31 +166,60 @@ def _setup_as_on(root: Path, platform: str) -> Optional[dict[str, Any]]:
 
 def run_setup_py(root: Path, platform: str = "linux") -> Optional[dict[str, Any]]:
     """setup.py's setup() arguments, from a subprocess running it in `root` with sys.platform set to
-    `platform`; None if it calls no setup()."""
+    `platform`; None if it calls no setup().
+
+    The answer comes back in a file and the output goes to files, not pipes: a background process
+    setup.py leaves behind holding its stdout cannot make fatpack wait. setup.py runs in its own
+    process group, which is killed when it is done, so nothing it started outlives the read."""
     with tempfile.TemporaryDirectory(prefix="fatpack-setup-") as tmp:
         output = Path(tmp) / "setup.json"
-        try:
-            proc = subprocess.run(
-                # run_path, not `python SCRIPT`: the script's own directory (fatpack/, with its
-                # inspect.py) must not shadow the standard library
-                [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=SETUP_PY_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
-            raise ConfigError(f"{root / 'setup.py'} did not finish in {SETUP_PY_TIMEOUT} s") from None
-        if proc.returncode == NO_SETUP_CALL:
+        log_path = Path(tmp) / "setup.log"
+        returncode = _run_in_own_group(
+            # run_path, not `python SCRIPT`: the script's own directory (fatpack/, with its
+            # inspect.py) must not shadow the standard library
+            [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform],
+            root,
+            log_path,
+        )
+        if returncode is None:
+            raise ConfigError(f"{root / 'setup.py'} did not finish in {SETUP_PY_TIMEOUT} s")
+        if returncode == NO_SETUP_CALL:
             return None
-        if proc.returncode != 0 or not output.is_file():
-            lines = (proc.stderr or proc.stdout).strip().splitlines()
-            last = lines[-1] if lines else f"exit status {proc.returncode}"
+        if returncode != 0 or not output.is_file():
+            lines = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            last = lines[-1] if lines else f"exit status {returncode}"
             if "No module named 'setuptools'" in last:
                 last = "setuptools is not installed in this Python (pip install setuptools)"
             raise ConfigError(f"{root / 'setup.py'} could not be read: {last}")
-        result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+        try:
+            result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{root / 'setup.py'} could not be read: {exc}") from None
         return result
+
+
+def _run_in_own_group(command: list[str], cwd: Path, log_path: Path) -> Optional[int]:
+    """Run `command` in a new session with its output in `log_path`; its exit status, or None after
+    SETUP_PY_TIMEOUT. Whatever is left of its process group afterwards is killed."""
+    with open(log_path, "wb") as log:
+        try:
+            proc = subprocess.Popen(
+                command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            )
+        except OSError as exc:
+            raise ConfigError(f"cannot run {command[0]}: {exc.strerror or exc}") from None
+        try:
+            return proc.wait(timeout=SETUP_PY_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _from_setup_arguments(

@@ -170,6 +170,7 @@ def host_target() -> Optional[Target]:
     return None
 
 
+MIN_MINOR = 8  # CPython 3.8: the oldest Python fatpack builds for
 _ABI_RE = re.compile(r"^cp3(\d{1,2})(-abi3)?$")
 
 
@@ -188,7 +189,7 @@ class PythonAbi:
                 f"unknown Python ABI {text!r} in {where}: expected 'cpXY-abi3' or 'cpXY', e.g. 'cp38-abi3'"
             )
         minor, abi3 = int(match.group(1)), bool(match.group(2))
-        if minor < 8:
+        if minor < MIN_MINOR:
             raise ConfigError(f"Python ABI {text!r} in {where}: fatpack supports CPython 3.8 and newer")
         return cls(minor=minor, abi3=abi3)
 
@@ -205,6 +206,15 @@ class PythonAbi:
     def label(self) -> str:
         """As used in payload file names and the manifest: 'abi3' or 'cp311'."""
         return "abi3" if self.abi3 else f"cp3{self.minor}"
+
+    @property
+    def file_label(self) -> str:
+        """As used in payload paths, unique per ABI and floor: 'abi3' for the stable ABI from fatpack's
+        lowest floor (3.8), 'cp311-abi3' for a higher floor, 'cp311' for a version-specific binary.
+        Two abi3 floors of one module are two different binaries and need two paths."""
+        if self.abi3 and self.minor == MIN_MINOR:
+            return "abi3"
+        return self.tag
 
     @property
     def limited_api_hex(self) -> str:

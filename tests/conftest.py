@@ -47,6 +47,9 @@ class RecordingRunner:
                 out = Path(command[command.index(flag) + 1])
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(b"fake binary for " + out.name.encode())
+        if "-MF" in command:  # as a compiler does: the dependency file names the source it read
+            depfile = Path(command[command.index("-MF") + 1])
+            depfile.write_text(f"{command[command.index('-o') + 1]}: {command[command.index('-c') + 1]}\n")
 
 
 @pytest.fixture

@@ -17,23 +17,37 @@ def build(project: Path, runner, tmp_path: Path, **plan):
     return build_payloads(make_plan(config, **plan), runner, tmp_path / "work", tmp_path / "out")
 
 
+def compiler_runs(runner):
+    return [c for c in runner.commands if "cc" in c or "c++" in c or c[0] == "cc"]
+
+
 def compile_commands(runner):
-    return [c for c in runner.commands if "cc" in c or "c++" in c]
+    """Each source is compiled on its own (`-c`, with a dependency file for the cache)..."""
+    return [c for c in compiler_runs(runner) if "-c" in c]
+
+
+def link_commands(runner):
+    """...then the objects are linked."""
+    return [c for c in compiler_runs(runner) if "-c" not in c]
 
 
 def test_zig_commands_per_target(demo_project, runner, tmp_path):
     payloads = build(demo_project, runner, tmp_path)
     linux, windows = compile_commands(runner)
-    assert linux[:4] == [sys.executable, "-m", "ziglang", "cc"]
+    linux_link, windows_link = link_commands(runner)
+    assert linux[:4] == linux_link[:4] == [sys.executable, "-m", "ziglang", "cc"]
     assert linux[linux.index("-target") + 1] == "x86_64-linux-gnu.2.17"
     assert windows[windows.index("-target") + 1] == "x86_64-windows-gnu"
+    assert windows_link[windows_link.index("-target") + 1] == "x86_64-windows-gnu"
     for command in (linux, windows):
-        assert "-DPy_LIMITED_API=0x03080000" in command
+        assert "-DPy_LIMITED_API=0x03080000" in command and "-O2" in command
+        assert command[command.index("-c") + 1] == str(demo_project / "src/demo/_speed.c")
+        assert command[command.index("-MF") + 1].endswith(".d") and "-MD" in command
+    for command in (linux_link, windows_link):
         assert "-s" in command and "-O2" in command and "-shared" in command
-        assert str(demo_project / "src/demo/_speed.c") in command
     assert "-fPIC" in linux and "-fPIC" not in windows
     # Windows links python3.dll's import library, made from the .def export list, and uses its own pyconfig
-    assert any(arg.endswith("libpython3.a") for arg in windows)
+    assert any(arg.endswith("libpython3.a") for arg in windows_link)
     assert any(arg.startswith("-I") and arg.endswith("sdk-win_amd64/include") for arg in windows)
     dlltool = next(c for c in runner.commands if "dlltool" in c)
     assert dlltool[4:6] == ["-m", "i386:x86-64"]
@@ -49,8 +63,9 @@ def test_version_specific_abi_links_versioned_dll(demo_project, runner, tmp_path
     host = PythonAbi(sys.version_info[1], abi3=False)
     build(demo_project, runner, tmp_path, abis=[host], targets=[TARGETS["win_amd64"]])
     (windows,) = compile_commands(runner)
+    (link,) = link_commands(runner)
     assert not any("Py_LIMITED_API" in arg for arg in windows)
-    assert any(arg.endswith(f"libpython3{host.minor}.a") for arg in windows)
+    assert any(arg.endswith(f"libpython3{host.minor}.a") for arg in link)
 
 
 def test_extension_options_reach_the_compiler(make_project, runner, tmp_path):
@@ -72,19 +87,12 @@ def test_extension_options_reach_the_compiler(make_project, runner, tmp_path):
         files={"m.cpp": ""},
     )
     build(root, runner, tmp_path)
-    (command,) = runner.commands
-    assert command[3] == "c++"
-    for arg in (
-        f"-I{root / 'inc'}",
-        "-DA=1",
-        "-DB",
-        "-UC",
-        "-lz",
-        f"-L{root / 'lib'}",
-        "-Wall",
-        "-Wl,--as-needed",
-    ):
-        assert arg in command
+    compile_command, link = runner.commands
+    assert compile_command[3] == link[3] == "c++"
+    for arg in (f"-I{root / 'inc'}", "-DA=1", "-DB", "-UC", "-Wall"):
+        assert arg in compile_command and arg not in link
+    for arg in ("-lz", f"-L{root / 'lib'}", "-Wl,--as-needed"):
+        assert arg in link and arg not in compile_command
 
 
 def test_strip_false_keeps_symbols(make_project, runner, tmp_path):
@@ -93,16 +101,16 @@ def test_strip_false_keeps_symbols(make_project, runner, tmp_path):
         files={"m.c": ""},
     )
     build(root, runner, tmp_path)
-    assert "-s" not in runner.commands[0]
+    assert not any("-s" in command for command in runner.commands)
 
 
 def test_native_builder_uses_host_compiler(demo_project, runner, tmp_path):
     build(
         demo_project, runner, tmp_path, targets=[TARGETS["linux_x86_64"]], builder_overrides={"*": "native"}
     )
-    (command,) = runner.commands
-    assert "ziglang" not in command and "-target" not in command
-    assert "-DPy_LIMITED_API=0x03080000" in command
+    compile_command, link = runner.commands
+    assert not any("ziglang" in c or "-target" in c for c in (compile_command, link))
+    assert "-DPy_LIMITED_API=0x03080000" in compile_command
 
 
 def test_native_builder_refuses_foreign_target(demo_project, runner, tmp_path):

@@ -23,7 +23,7 @@ PROBE = (
 )
 NEGATIVE_CONTROL = r"""
 import importlib.machinery as m, importlib.util as u, sys
-path = sys.prefix + r"\Lib\site-packages\mixed\_fatpack\win_amd64\mixed.alpha._alpha.abi3.pyd"
+path = sys.prefix + r"\Lib\site-packages\mixed\_fatpack\win_amd64\mixed.alpha._alpha.cp39-abi3.pyd"
 spec = u.spec_from_file_location("mixed.alpha._alpha", path, loader=m.ExtensionFileLoader("mixed.alpha._alpha", path))
 try:
     u.module_from_spec(spec)
@@ -82,8 +82,8 @@ def test_one_copy_per_target_and_what_each_binary_links(mixed_wheel):
             "mixed/_fatpack/win_amd64/libs/extra.dll",
         ]
         dll = zf.read("mixed/_fatpack/win_amd64/libs/extra.dll")
-        pyd = zf.read("mixed/_fatpack/win_amd64/mixed.beta._beta.abi3.pyd")
-        so = zf.read("mixed/_fatpack/linux_x86_64/mixed.alpha._alpha.abi3.so")
+        pyd = zf.read("mixed/_fatpack/win_amd64/mixed.beta._beta.cp39-abi3.pyd")
+        so = zf.read("mixed/_fatpack/linux_x86_64/mixed.alpha._alpha.cp39-abi3.so")
 
     def info(data, suffix):
         with tempfile.NamedTemporaryFile(suffix=suffix) as f:

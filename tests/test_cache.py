@@ -1,9 +1,13 @@
 """The payload cache: an unchanged rebuild compiles nothing; any input that can change the binary
 (source, header, flag, target, ABI, compiler version) compiles again."""
 
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import run_on_path
 
 from fatpack.builders.zig import ZigBuilder
 from fatpack.cache import PayloadCache
@@ -18,14 +22,14 @@ def cache(tmp_path) -> PayloadCache:
 
 
 def compiles(project: Path, runner, cache, tmp_path, **plan) -> int:
-    """Build once more; return how many compiler runs it took."""
+    """Build once more; return how many payloads it compiled (the link runs: one per payload)."""
     before = len(runner.commands)
     out = tmp_path / f"out{before}"
     payloads = build_payloads(
         make_plan(load_project(project), cache=cache, **plan), runner, tmp_path / f"w{before}", out
     )
     assert all(p.path.is_file() for p in payloads)
-    return sum(1 for c in runner.commands[before:] if "cc" in c or "c++" in c)
+    return sum(1 for c in runner.commands[before:] if "-shared" in c)
 
 
 def test_unchanged_rebuild_compiles_nothing(demo_project, runner, cache, tmp_path):
@@ -40,12 +44,26 @@ def test_source_change_invalidates(demo_project, runner, cache, tmp_path):
     assert compiles(demo_project, runner, cache, tmp_path) == 2
 
 
-def test_header_beside_sources_invalidates(demo_project, runner, cache, tmp_path):
-    header = demo_project / "src/demo/speed.h"
+def test_a_file_the_compiler_read_invalidates(demo_project, runner, cache, tmp_path):
+    """Whatever the compiler's dependency file lists is hashed again on lookup (here a runner that
+    lists a header as a compiler would; the slow tests below use the real compiler)."""
+    header = demo_project / "src/include/speed.h"
+    header.parent.mkdir()
     header.write_text("#define X 1\n")
-    compiles(demo_project, runner, cache, tmp_path)
+
+    def with_header(command, **kwargs):
+        runner(command, **kwargs)
+        if "-MF" in command:
+            with open(command[command.index("-MF") + 1], "a") as depfile:
+                depfile.write(f"x.o: {header}\n")
+
+    with_header.commands = runner.commands  # type: ignore[attr-defined]
+    assert compiles(demo_project, with_header, cache, tmp_path) == 2
+    header.touch()  # same content: still a hit
+    assert compiles(demo_project, with_header, cache, tmp_path) == 0
     header.write_text("#define X 2\n")
-    assert compiles(demo_project, runner, cache, tmp_path) == 2
+    assert compiles(demo_project, with_header, cache, tmp_path) == 2
+    assert compiles(demo_project, with_header, cache, tmp_path) == 0
 
 
 def test_flag_change_invalidates(demo_project, runner, cache, tmp_path):
@@ -91,3 +109,150 @@ def test_parallel_build_gives_the_same_payloads(demo_project, runner, tmp_path):
     parallel = build_payloads(make_plan(config, targets, jobs=4), runner, tmp_path / "w4", tmp_path / "o4")
     assert [p.relative_path for p in serial] == [p.relative_path for p in parallel]
     assert [p.path.read_bytes() for p in serial] == [p.path.read_bytes() for p in parallel]
+
+
+def entries(cache: PayloadCache) -> list[Path]:
+    assert cache.root is not None
+    return [p for p in cache.root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: b"\x00garbage" * 10,  # overwritten
+        lambda data: data[:-1] + bytes([data[-1] ^ 1]),  # one bit flipped
+    ],
+    ids=["truncated", "garbage", "bit-flip"],
+)
+def test_damaged_entry_is_rebuilt_with_a_message(demo_project, runner, cache, tmp_path, caplog, damage):
+    compiles(demo_project, runner, cache, tmp_path)
+    for entry in entries(cache):
+        entry.write_bytes(damage(entry.read_bytes()))
+    caplog.set_level("WARNING", logger="fatpack")
+    assert compiles(demo_project, runner, cache, tmp_path) == 2
+    assert "payload cache entry" in caplog.text and "is damaged" in caplog.text
+    caplog.clear()
+    assert compiles(demo_project, runner, cache, tmp_path) == 0  # written again, and sound
+    assert caplog.text == ""
+
+
+def test_entry_is_never_seen_half_written(demo_project, runner, cache, tmp_path, monkeypatch):
+    """A run that dies between writing an entry and renaming it leaves no entry under a real name."""
+    import fatpack.cache as cache_module
+
+    def crash(source, destination):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cache_module.os, "replace", crash)
+        with pytest.raises(KeyboardInterrupt):
+            compiles(demo_project, runner, cache, tmp_path)
+    assert entries(cache) == []  # the temporary file is gone too
+    assert compiles(demo_project, runner, cache, tmp_path) == 2
+
+
+# Real compiles: the headers, included .c files and libraries a real compiler and linker read.
+VALUE_C = """\
+#include <Python.h>
+#include "../common/value.h"
+#include "impl/part.c"
+extern int libval(void);
+static PyObject *value(PyObject *self, PyObject *unused) { return PyLong_FromLong(VALUE + part() + libval()); }
+static PyMethodDef methods[] = {{"value", value, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "_v", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__v(void) { return PyModule_Create(&m); }
+"""
+
+
+def build_libval(root: Path, result: int) -> None:
+    """lib/libval.a whose libval() returns `result`, built with zig as a user's own build would."""
+    zig = [sys.executable, "-m", "ziglang"]
+    source, obj = root / "lib/val.c", root / "lib/val.o"
+    source.write_text(f"int libval(void) {{ return {result}; }}\n")
+    target = ["-target", "x86_64-linux-gnu.2.17"]
+    subprocess.run([*zig, "cc", *target, "-fPIC", "-c", str(source), "-o", str(obj)], check=True)
+    (root / "lib/libval.a").unlink(missing_ok=True)
+    subprocess.run([*zig, "ar", "rcs", str(root / "lib/libval.a"), str(obj)], check=True)
+
+
+@pytest.fixture
+def value_project(make_project):
+    root = make_project(
+        tool="""
+        targets = ["linux_x86_64"]
+        [[tool.fatpack.extension]]
+        name = "vp._v"
+        sources = ["src/vp/_v.c"]
+        libraries = ["val"]
+        library-dirs = ["lib"]
+        """,
+        files={
+            "src/vp/__init__.py": "",
+            "src/vp/_v.c": VALUE_C,
+            "src/vp/impl/part.c": "static int part(void) { return 20; }\n",
+            "src/common/value.h": "#define VALUE 100\n",
+            "lib/.keep": "",
+        },
+        project='[project]\nname = "vp"\nversion = "1.0"\n',
+    )
+    build_libval(root, 3)
+    return root
+
+
+def built_value(project: Path, cache: PayloadCache, tmp_path: Path) -> tuple[int, bool]:
+    """Assemble with the real compiler; the value the shipped module returns, and if it came from cache."""
+    from fatpack.pipeline import Options, assemble
+
+    reports = []
+    out = tmp_path / f"dist{len(list(tmp_path.glob('dist*')))}"
+    wheel = assemble(Options(project, out, cache_dir=cache.root), progress=reports.append)
+    site = out / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(site)
+    proc = run_on_path(site, "import vp._v; print(vp._v.value())")
+    assert proc.returncode == 0, proc.stderr
+    (report,) = reports
+    return int(proc.stdout), report.cached == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda root: (root / "src/common/value.h").write_text("#define VALUE 400\n"), 423),
+        (
+            lambda root: (root / "src/vp/impl/part.c").write_text("static int part(void) { return 50; }\n"),
+            153,
+        ),
+        (lambda root: build_libval(root, 7), 127),
+    ],
+    ids=["header-via-dotdot", "included-c-file", "library-from-library-dirs"],
+)
+def test_every_file_the_compiler_and_linker_read_is_in_the_key(
+    value_project, cache, tmp_path, change, expected
+):
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    assert built_value(value_project, cache, tmp_path) == (123, True)
+    change(value_project)
+    assert built_value(value_project, cache, tmp_path) == (expected, False)
+    assert built_value(value_project, cache, tmp_path) == (expected, True)
+
+
+def test_dependency_file_as_gcc_and_clang_write_it(tmp_path):
+    from fatpack.cache import parse_dependency_file, read_dependency_files
+
+    text = "obj/0-m.o: /p/src/m.c /p/my\\ dir/a.h \\\n  ../common/value.h impl/part.c \\\n /p/cost$$.h\n"
+    assert parse_dependency_file(text) == [
+        "/p/src/m.c",
+        "/p/my dir/a.h",
+        "../common/value.h",
+        "impl/part.c",
+        "/p/cost$.h",
+    ]
+    deps = tmp_path / "deps"
+    deps.mkdir()
+    (deps / "0-m.d").write_text(f"x.o: {tmp_path}/work/sdk/Python.h ../common/value.h\n")
+    job = tmp_path / "job"
+    assert read_dependency_files(deps, job, ignore=(tmp_path / "work",)) == [tmp_path / "common/value.h"]
+    assert read_dependency_files(tmp_path / "none", job) is None  # said nothing: never cached

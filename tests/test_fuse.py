@@ -146,3 +146,25 @@ def test_real_fused_wheel_imports_on_windows_python_311(real_fused, tmp_path):
     out = python.check("-c", REAL[requirement])
     assert "\\win_amd64\\cp311\\" in out
     assert ('{"a":[1,2]} [3]' if requirement.startswith("ujson") else "b'hi'") in out
+
+
+def test_two_abi3_floors_of_one_platform_each_keep_their_binary(tmp_path):
+    """cp38-abi3 and cp311-abi3 wheels for one platform hold two different binaries of one name: each
+    floor gets its own directory, row and sha256."""
+    pure = {"demo/__init__.py": b""}
+    wheels = [
+        make_wheel(
+            tmp_path / "in",
+            f"demo-1.0-cp3{minor}-abi3-manylinux_2_17_x86_64.whl",
+            {**pure, "demo/_speed.abi3.so": tiny_elf() + bytes([minor])},
+        )
+        for minor in (8, 11)
+    ]
+    (wheel,) = fuse(wheels, tmp_path / "out", verify=False)
+    rows = parse_manifest(read(wheel, "demo/_fatpack/manifest.tsv").decode())
+    assert sorted((e.python, e.file) for e in rows) == [
+        ((3, 8), "linux_x86_64/abi3/demo/_speed.abi3.so"),
+        ((3, 11), "linux_x86_64/cp311-abi3/demo/_speed.abi3.so"),
+    ]
+    assert read(wheel, "demo/_fatpack/linux_x86_64/cp311-abi3/demo/_speed.abi3.so")[-1] == 11
+    assert len({e.sha256 for e in rows}) == 2

@@ -386,3 +386,54 @@ def test_setup_py_that_cannot_run_as_on_windows_falls_back_to_linux(tmp_path):
     root = write_setup(tmp_path / "p", body)
     (ext,) = load_project(root).extensions
     assert ext.name == "x" and ext.oses == () and ext.overrides == ()
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie no one has reaped yet counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_background_child_holding_stdout_does_not_make_fatpack_wait(tmp_path, monkeypatch):
+    """setup.py leaves a child that keeps its stdout open: fatpack reads the answer when setup.py ends
+    (not when stdout closes) and ends the child."""
+    import time
+
+    import fatpack.setuptools_project as setuptools_project
+
+    monkeypatch.setattr(setuptools_project, "SETUP_PY_TIMEOUT", 20)
+    body = """\
+    import pathlib, subprocess, sys
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    pathlib.Path("child.pid").write_text(str(child.pid))
+    print("setup.py says hello")
+    setup(name="x", version="1", ext_modules=[Extension("x", ["x.c"])])
+    """
+    root = write_setup(tmp_path / "p", body)
+    started = time.monotonic()
+    (ext,) = load_project(root).extensions
+    assert ext.name == "x"
+    assert time.monotonic() - started < 15
+    child = int((root / "child.pid").read_text())
+    deadline = time.monotonic() + 5
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child), "the child setup.py left behind outlived the read"
+
+
+@pytest.mark.parametrize("handler", ["except Exception", "except BaseException", "except"])
+def test_setup_retried_without_extensions_still_gives_the_extensions(tmp_path, handler):
+    """`try: setup(ext_modules=...) except Exception: setup(ext_modules=[])`: the interception is no
+    Exception, and the first setup() call is the one that counts."""
+    body = f"""\
+    try:
+        setup(name="x", version="1", ext_modules=[Extension("x", ["x.c"])])
+    {handler}:
+        setup(name="x", version="1", ext_modules=[])
+    """
+    root = write_setup(tmp_path / "p", body)
+    (ext,) = load_project(root).extensions
+    assert ext.name == "x"

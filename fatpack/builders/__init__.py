@@ -39,10 +39,17 @@ class BuildJob:
     project_dir: Path = Path(".")  # the project being built (the command builder's working directory)
     bundled: tuple[Path, ...] = ()  # bundled libraries to link (import libraries on Windows)
 
+    @property
+    def dependency_dir(self) -> Path:
+        """Where the builder leaves the compiler's make-style dependency files (`*.d`, from `-MD -MF`):
+        the payload cache keys on every file listed there."""
+        return self.work_dir / "deps"
+
 
 class Builder(Protocol):
-    """A builder may also define `identity() -> str` (its compiler and version): only builders that
-    do are served from the payload cache, since the key must change when the compiler does."""
+    """A builder may also define `identity() -> str` (its compiler and version). Only builders that do,
+    and that leave the compiler's dependency files in `job.dependency_dir`, are served from the payload
+    cache: its key must change when the compiler does, or any file the compiler read."""
 
     name: str
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Optional
 
 from fatpack.builders import BuildJob
+from fatpack.runner import Runner
 
 RELEASE_FLAGS = ("-O2",)
 
@@ -13,12 +16,24 @@ def define_flag(name: str, value: Optional[str]) -> str:
     return f"-D{name}" if value is None else f"-D{name}={value}"
 
 
-def compile_and_link_args(job: BuildJob) -> list[str]:
-    """Everything after the compiler name except the target selection and `-o`."""
+def compile_args(job: BuildJob) -> list[str]:
+    """Everything for compiling one source (`-c`) except the compiler, the target, the source and `-o`."""
     ext, sdk = job.extension, job.sdk
-    args = ["-shared", *RELEASE_FLAGS]
+    args = [*RELEASE_FLAGS]
     if not job.target.is_windows:
         args.append("-fPIC")
+    args += [f"-I{d}" for d in ext.include_dirs]
+    args += [f"-I{d}" for d in sdk.include_dirs]
+    args += [define_flag(n, v) for n, v in sdk.defines + ext.define_macros]
+    args += [f"-U{n}" for n in ext.undef_macros]
+    args += ext.extra_compile_args
+    return args
+
+
+def link_args(job: BuildJob, objects: Sequence[Path]) -> list[str]:
+    """Everything for linking `objects` into the shared library except the compiler, the target and `-o`."""
+    ext, sdk = job.extension, job.sdk
+    args = ["-shared", *RELEASE_FLAGS]
     if job.target.is_macos and not job.library:
         # CPython resolves the Python API at load time; macOS linkers refuse undefined symbols otherwise.
         args.append("-Wl,-undefined,dynamic_lookup")
@@ -31,18 +46,37 @@ def compile_and_link_args(job: BuildJob) -> list[str]:
         args.append("-Wl,-rpath,@loader_path/libs" if job.target.is_macos else "-Wl,-rpath,$ORIGIN/libs")
     if job.strip:
         args.append("-s")
-    args += [f"-I{d}" for d in ext.include_dirs]
-    args += [f"-I{d}" for d in sdk.include_dirs]
-    args += [define_flag(n, v) for n, v in sdk.defines + ext.define_macros]
-    args += [f"-U{n}" for n in ext.undef_macros]
-    args += ext.extra_compile_args
-    args += [str(s) for s in ext.sources]
+    args += [str(o) for o in objects]
     args += [str(lib) for lib in sdk.link_inputs]
     args += bundled_link_args(job)
     args += [f"-L{d}" for d in ext.library_dirs]
     args += [f"-l{lib}" for lib in ext.libraries]
     args += ext.extra_link_args
     return args
+
+
+def compile_then_link(
+    runner: Runner,
+    compiler: Sequence[str],
+    job: BuildJob,
+    output: Path,
+    compile_extra: Sequence[str] = (),
+    link_extra: Sequence[str] = (),
+) -> None:
+    """Compile each source to an object, with its dependency file in job.dependency_dir (the headers
+    and included files the compiler read, for the payload cache), then link the objects to `output`."""
+    objects_dir = job.work_dir / "objects"
+    objects_dir.mkdir(parents=True, exist_ok=True)
+    job.dependency_dir.mkdir(parents=True, exist_ok=True)
+    objects = []
+    for number, source in enumerate(job.extension.sources):
+        stem = f"{number}-{source.stem}"  # sources in different directories may share a name
+        obj = objects_dir / f"{stem}.o"
+        depfile = job.dependency_dir / f"{stem}.d"
+        command = [*compiler, *compile_extra, *compile_args(job), "-MD", "-MF", str(depfile)]
+        runner([*command, "-c", str(source), "-o", str(obj)], cwd=job.work_dir)
+        objects.append(obj)
+    runner([*compiler, *link_args(job, objects), *link_extra, "-o", str(output)], cwd=job.work_dir)
 
 
 def bundled_link_args(job: BuildJob) -> list[str]:

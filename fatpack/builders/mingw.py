@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from fatpack.builders import BuildJob
-from fatpack.builders.ccflags import compile_and_link_args
+from fatpack.builders.ccflags import compile_then_link
 from fatpack.errors import ConfigError, ToolchainError
 from fatpack.runner import Runner
 from fatpack.targets import Target
@@ -47,13 +47,14 @@ class MingwBuilder:
     def build(self, job: BuildJob) -> None:
         triple = TRIPLES[job.target.name]
         compiler = f"{triple}-g++" if job.extension.language == "c++" else f"{triple}-gcc"
-        command = [compiler, f"-specs={ucrt_specs(f'{triple}-gcc', job.work_dir.parent)}", *UCRT_DEFINES]
-        command += compile_and_link_args(job)
-        command += ["-static-libgcc"] + (["-static-libstdc++"] if job.extension.language == "c++" else [])
+        specs = f"-specs={ucrt_specs(f'{triple}-gcc', job.work_dir.parent)}"
+        link_extra = ["-static-libgcc"] + (["-static-libstdc++"] if job.extension.language == "c++" else [])
         if job.library:  # GNU ld writes no import library unless asked; link-with needs one
-            command.append(f"-Wl,--out-implib,{job.work_dir / f'lib{job.extension.name}.dll.a'}")
+            link_extra.append(f"-Wl,--out-implib,{job.work_dir / f'lib{job.extension.name}.dll.a'}")
         job.output.parent.mkdir(parents=True, exist_ok=True)
-        self.runner([*command, "-o", str(job.output)], cwd=job.work_dir)
+        compile_then_link(
+            self.runner, [compiler, specs], job, job.output, compile_extra=UCRT_DEFINES, link_extra=link_extra
+        )
 
 
 def ucrt_specs(gcc: str, directory: Path) -> Path:

@@ -9,7 +9,7 @@ import subprocess
 import sysconfig
 
 from fatpack.builders import BuildJob
-from fatpack.builders.ccflags import compile_and_link_args
+from fatpack.builders.ccflags import compile_then_link
 from fatpack.errors import ConfigError, ToolchainError
 from fatpack.runner import Runner
 from fatpack.targets import Target, host_target
@@ -40,8 +40,7 @@ class NativeBuilder:
 
     def build(self, job: BuildJob) -> None:
         job.output.parent.mkdir(parents=True, exist_ok=True)
-        command = [*self.compiler(job.extension.language), *compile_and_link_args(job), "-o", str(job.output)]
-        self.runner(command, cwd=job.work_dir)
+        compile_then_link(self.runner, self.compiler(job.extension.language), job, job.output)
 
 
 @functools.lru_cache(maxsize=None)

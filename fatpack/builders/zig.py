@@ -6,7 +6,7 @@ import importlib.util
 import shutil
 
 from fatpack.builders import BuildJob
-from fatpack.builders.ccflags import compile_and_link_args
+from fatpack.builders.ccflags import compile_then_link
 from fatpack.errors import ToolchainError
 from fatpack.runner import Runner, zig_command
 from fatpack.targets import Target
@@ -32,14 +32,7 @@ class ZigBuilder:
         driver = "c++" if job.extension.language == "c++" else "cc"
         # zig writes NAME.pdb and NAME.lib beside a Windows DLL: link inside the job's scratch directory.
         scratch_output = job.work_dir / job.output.name
-        command = [
-            *zig_command(driver),
-            "-target",
-            job.target.zig_triple,
-            *compile_and_link_args(job),
-            "-o",
-            str(scratch_output),
-        ]
-        self.runner(command, cwd=job.work_dir)
+        compiler = [*zig_command(driver), "-target", job.target.zig_triple]
+        compile_then_link(self.runner, compiler, job, scratch_output)
         job.output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(scratch_output, job.output)
