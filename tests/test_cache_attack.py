@@ -1,0 +1,121 @@
+"""A second local user attacks the zip-mode extraction cache for real (issue 13, section 1).
+
+The victim (root here) imports `hello._core` from an egg with FATPACK_CACHE_DIR in the shared /tmp. The
+attacker, a separate Unix user, created that path first as a symbolic link and keeps swapping it
+(os.replace) between a link to the victim's own private cache and a link to a directory of theirs holding
+a planted library at every place the loader might look. The planted library's constructor appends to a
+marker file whenever any process loads it. Zero loads are allowed; every failed import must be an
+ImportError saying why the cache was refused."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.root,
+    pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs root to create a second user"),
+]
+
+ATTACKER = "fatpack-attacker"
+VICTIM_RUNS = 300
+
+PLANTED_C = r"""
+#include <fcntl.h>
+#include <unistd.h>
+__attribute__((constructor)) static void planted(void) {
+    int fd = open("%(marker)s", O_WRONLY | O_CREAT | O_APPEND, 0666);
+    if (fd >= 0) { (void)write(fd, "x", 1); close(fd); }
+}
+void *PyInit__core(void) { return 0; }
+"""
+
+ATTACKER_PY = r"""
+import os, sys, time
+shared, own, evil, stop = sys.argv[1:5]
+os.symlink(own, shared)
+i = 0
+while not os.path.exists(stop):
+    i += 1
+    link = f"{shared}.{i}"
+    os.symlink(own if i % 2 else evil, link)
+    os.replace(link, shared)
+"""
+
+
+def attacker_ids() -> tuple[int, int]:
+    try:
+        entry = pwd.getpwnam(ATTACKER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ATTACKER], check=True
+        )
+        entry = pwd.getpwnam(ATTACKER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def test_swapping_attacker_never_gets_a_library_loaded(hello_egg, tmp_path):
+    uid, gid = attacker_ids()
+    arena = Path(f"/tmp/fatpack-attack-{os.getpid()}-{time.monotonic_ns()}")  # world-readable, theirs
+    arena.mkdir(mode=0o755)
+    try:
+        os.chown(arena, uid, gid)
+        marker = arena / "loaded"
+        planted = tmp_path / "planted.so"
+        (tmp_path / "planted.c").write_text(PLANTED_C % {"marker": marker})
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", planted, tmp_path / "planted.c"], check=True)
+        evil = arena / "evil"
+        sha = ""
+        with __import__("zipfile").ZipFile(hello_egg) as zf:
+            manifest = zf.read("hello/_fatpack/manifest.tsv").decode()
+        for line in manifest.splitlines()[1:]:
+            fields = line.split("\t")
+            if fields[1] == "linux_x86_64":
+                relative, sha = fields[5], fields[6]
+        for place in (evil / sha, evil / sha / relative.rsplit("/", 1)[0]):  # old and new layouts
+            place.mkdir(parents=True, exist_ok=True)
+            shutil.copy(planted, place / relative.rsplit("/", 1)[1])
+        for path in [evil, *evil.rglob("*")]:
+            os.chown(path, uid, gid)
+        (arena / "attacker.py").write_text(ATTACKER_PY)
+        own = tmp_path / "own-cache"  # the victim's private cache, already holding a good copy
+        shared = arena / "shared"
+        stop = arena / "stop"
+        env = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(own)}
+        probe = f"import sys; sys.path.insert(0, {str(hello_egg)!r}); import hello; print(hello.add(1, 2))"
+        warm = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, env=env)
+        assert warm.stdout == "3\n", warm.stderr
+        as_attacker = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups"]
+        arguments = [arena / "attacker.py", shared, own, evil, stop]
+        attacker = subprocess.Popen([*as_attacker, "/usr/bin/python3", "-I", *map(str, arguments)])
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.lexists(shared) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert os.path.lexists(shared), "the attacker did not start"
+            env["FATPACK_CACHE_DIR"] = str(shared)
+            outcomes = [
+                subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, env=env)
+                for _ in range(VICTIM_RUNS)
+            ]
+        finally:
+            stop.touch()
+            attacker.wait(timeout=10)
+        loads = len(marker.read_bytes()) if marker.exists() else 0
+        ok = sum(p.returncode == 0 and p.stdout == "3\n" for p in outcomes)
+        refusals = [p.stderr.strip().splitlines()[-1] for p in outcomes if p.returncode != 0]
+        print(f"attack: {loads} planted loads, {ok} imports, {len(refusals)} refusals in {VICTIM_RUNS} runs")
+        print("\n".join(sorted(set(refusals))))
+        assert loads == 0
+        assert all(r.startswith("ImportError: fatpack: refusing cache directory") for r in refusals), refusals
+        assert refusals and all(str(shared) in r for r in refusals)
+    finally:
+        shutil.rmtree(arena, ignore_errors=True)
