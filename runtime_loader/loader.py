@@ -54,10 +54,10 @@ _dll_directories: "dict[str, object]" = {}  # path -> handle from os.add_dll_dir
 
 
 def _version(text: str) -> "tuple[int, ...]":
-    version = tuple(int(part) for part in text.split("."))  # ValueError for anything but digits and dots
-    if len(version) < 2 or min(version) < 0:
+    parts = text.split(".")
+    if len(parts) < 2 or not all(part.isdigit() and part.isascii() for part in parts):
         raise ValueError(text)
-    return version
+    return tuple(int(part) for part in parts)
 
 
 def _dotted(version: "tuple[int, ...]") -> str:

@@ -144,10 +144,11 @@ def _file_sha256(path: str) -> "str | None":
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except OSError:
         return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or (os.name == "posix" and st.st_uid != os.geteuid()):
+        os.close(fd)
+        return None
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or (os.name == "posix" and st.st_uid != os.geteuid()):
-            return None
         return _sha256(f.read())
 
 
@@ -173,7 +174,7 @@ def extract(
             paths.append(final)
         return paths
     except OSError as exc:
-        where = exc.filename or root
+        where = exc.filename2 or exc.filename if isinstance(exc.filename, str) else root
         raise ImportError(f"fatpack: cannot write to the cache at {where}: {exc.strerror}; {_HINT}") from None
 
 

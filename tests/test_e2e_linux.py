@@ -66,7 +66,8 @@ def test_no_payload_for_host_is_a_clear_import_error(hello_windows_only_wheel, t
     last = proc.stderr.strip().splitlines()[-1]
     assert last == (
         f"ImportError: hello._core: no native payload for this interpreter ({HOST_ABI}-linux_x86_64); "
-        "the package carries: cp38-abi3-win_amd64"
+        "the package carries: cp38-abi3-win_amd64; "
+        "`python -m hello._fatpack` shows every payload and why it does not fit"
     )
 
 
