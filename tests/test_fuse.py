@@ -146,3 +146,17 @@ def test_real_fused_wheel_imports_on_windows_python_311(real_fused, tmp_path):
     out = python.check("-c", REAL[requirement])
     assert "\\win_amd64\\cp311\\" in out
     assert ('{"a":[1,2]} [3]' if requirement.startswith("ujson") else "b'hi'") in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the downloaded Linux wheels are cp311")
+def test_real_fused_wheel_imports_from_a_zip(real_fused, tmp_path):
+    """The fat wheel itself on sys.path: pyzmq's RUNPATH $ORIGIN/../../../pyzmq.libs must still resolve
+    in the extraction cache."""
+    requirement, wheel = real_fused
+    code = f"import sys; sys.path.insert(0, {str(wheel)!r}); {REAL[requirement]}"
+    env = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert str(tmp_path / "cache") in proc.stdout and "/linux_x86_64/cp311/" in proc.stdout
+    assert ('{"a":[1,2]} [3]' if requirement.startswith("ujson") else "4.3.5 b'hi'") in proc.stdout

@@ -209,3 +209,18 @@ def test_zipapp_built_from_the_wheel_runs_under_wine(hello_wheel, tmp_path):
     greeting, size, file = python.check(windows_path(app)).strip().rsplit(" ", 2)
     assert (greeting, size) == ("Hello, zipapp!", "4")
     assert "\\fatpack\\Cache\\" in file and file.endswith("\\hello._core.abi3.pyd")
+
+
+def test_relative_zip_path_on_sys_path(hello_egg, tmp_path):
+    """sys.path.insert(0, 'hello-1.0-py3.egg'), relative to the current directory."""
+    code = f"import sys; sys.path.insert(0, {hello_egg.name!r}); {PROBE}"
+    environment = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=hello_egg.parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "42 4 linux"
