@@ -11,7 +11,9 @@ Layout inside the wheel, for an extension `hello._core`:
     hello/_fatpack/win_amd64/hello._core.abi3.pyd
     hello-1.0.dist-info/METADATA, WHEEL, RECORD (written by the `wheel` library), entry_points.txt
 
-An extension at the top level (`_speedups`) gets its loader package `_fatpack_<project>` instead.
+An extension at the top level (`_speedups`) gets its loader package `_fatpack_<project>` instead, and one
+in a namespace package (no `ns/__init__.py` in this project) `ns._fatpack_<project>`: several projects
+share a namespace, and each one's loader files must be its own.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, Union
@@ -58,10 +60,15 @@ class Member:
         return self.content if isinstance(self.content, bytes) else self.content.read_bytes()
 
 
-def loader_package(module: str, project_name: str) -> str:
-    """The package that carries the loader for `module`: '<top>._fatpack' or '_fatpack_<project>'."""
+def loader_package(module: str, project_name: str, shipped: Collection[str]) -> str:
+    """The package that carries the loader for `module`: '<top>._fatpack' when this project ships
+    `<top>/__init__.py` (a regular package belongs to one distribution), '<top>._fatpack_<project>' in a
+    namespace package (shared by several), '_fatpack_<project>' for a top-level extension."""
     top, dot, _ = module.partition(".")
-    return f"{top}._fatpack" if dot else "_fatpack_" + canonicalize_name(project_name).replace("-", "_")
+    project = canonicalize_name(project_name).replace("-", "_")
+    if not dot:
+        return "_fatpack_" + project
+    return f"{top}._fatpack" if f"{top}/__init__.py" in shipped else f"{top}._fatpack_{project}"
 
 
 def stub_source(module: str, loader: str) -> str:
@@ -106,16 +113,19 @@ def runtime_file(name: str) -> bytes:
     return files("runtime_loader").joinpath(name).read_bytes()
 
 
-def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[Member]:
-    """Stubs, loader, manifest and payload files for every loader package."""
+def native_members(
+    config: ProjectConfig, payloads: Sequence[Payload], shipped: Collection[str]
+) -> list[Member]:
+    """Stubs, loader, manifest and payload files for every loader package; `shipped`: the names of the
+    project's own files in the artifact."""
     by_loader: dict[str, list[Payload]] = {}
     for payload in payloads:
-        for loader in _loader_packages_of(payload, config):
+        for loader in _loader_packages_of(payload, config, shipped):
             by_loader.setdefault(loader, []).append(payload)
     members = [
         Member(
             ext.name.replace(".", "/") + ".py",
-            stub_source(ext.name, loader_package(ext.name, config.name)).encode(),
+            stub_source(ext.name, loader_package(ext.name, config.name, shipped)).encode(),
         )
         for ext in config.extensions
     ]
@@ -127,13 +137,13 @@ def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[M
     return members
 
 
-def _loader_packages_of(payload: Payload, config: ProjectConfig) -> list[str]:
+def _loader_packages_of(payload: Payload, config: ProjectConfig, shipped: Collection[str]) -> list[str]:
     """An extension's payload lives in its loader package; a bundled library in that of each extension
     that links it (normally one package: stored once per target, shared by its subpackages)."""
     if payload.kind != "library":
-        return [loader_package(payload.module, config.name)]
+        return [loader_package(payload.module, config.name, shipped)]
     users = [ext.name for ext in config.extensions if payload.module in ext.link_with]
-    return sorted({loader_package(name, config.name) for name in users})
+    return sorted({loader_package(name, config.name, shipped) for name in users})
 
 
 def wheel_name(config: ProjectConfig) -> tuple[str, str]:
@@ -188,7 +198,7 @@ def package_members(
     config: ProjectConfig, pure_files: Sequence[SourceFile], payloads: Sequence[Payload]
 ) -> list[Member]:
     """What any artifact carries besides its metadata: pure files, stubs, loader, manifest, payloads."""
-    generated = native_members(config, payloads)
+    generated = native_members(config, payloads, {f.archive_name for f in pure_files})
     _reject_collisions(pure_files, generated)
     members = [Member(f.archive_name, f.path) for f in pure_files] + generated
     return sorted(members, key=lambda m: m.name)

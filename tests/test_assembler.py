@@ -110,8 +110,12 @@ def test_wheel_is_reproducible(demo_project, tmp_path):
 
 
 def test_top_level_extension_gets_its_own_loader_package():
-    assert loader_package("hello._core", "hello") == "hello._fatpack"
-    assert loader_package("_speedups", "My-Project") == "_fatpack_my_project"
+    assert loader_package("hello._core", "hello", {"hello/__init__.py"}) == "hello._fatpack"
+    assert loader_package("_speedups", "My-Project", {"hello/__init__.py"}) == "_fatpack_my_project"
+
+
+def test_namespace_package_extension_gets_a_loader_package_named_after_the_project():
+    assert loader_package("ns.a._core", "ns-a", {"ns/a/__init__.py"}) == "ns._fatpack_ns_a"
 
 
 def test_pure_file_colliding_with_stub_is_refused(demo_project, tmp_path):
