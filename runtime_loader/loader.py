@@ -13,7 +13,9 @@ Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded i
 vendored beside this file, extracts the chosen payload to a private per-user cache.
 
 Standard library only; CPython 3.8+. Import cost: one small manifest read, one dlopen.
-Set FATPACK_DEBUG=1 to see the selection reasoning on stderr. Set FATPACK_VERIFY=1 to have the chosen
+Set FATPACK_DEBUG=1 to see the selection reasoning on stderr; run this file (`python
+<package>/_fatpack/__init__.py`, the path every "no payload" ImportError names) for the same diagnosis
+without loading anything. Set FATPACK_VERIFY=1 to have the chosen
 payload and its target's bundled libraries checked against the manifest's sha256 before loading (off
 by default: it reads and hashes every byte, see docs/benchmarks.md for the cost).
 
@@ -45,6 +47,7 @@ _FLOOR_NAMES = {"glibc": "glibc", "macos": "macOS"}
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # never true at run time: `types` alone costs ~0.5 ms to import
     from types import ModuleType
+    from typing import Callable
 
 _DIR = os.path.dirname(__file__)  # as the importer gave it: zipimport wants it so, relative or not
 _HERE = os.path.abspath(_DIR)
@@ -241,7 +244,12 @@ def no_payload_message(fullname: str, host: Host, rejected: "list[tuple[Entry, s
 
 
 def diagnosis_hint() -> str:
-    return f"`python -m {__name__}` shows every payload and why it does not fit"
+    """The command that explains the choice (running this file; `python -m` would import the package,
+    whose own __init__ may be what fails)."""
+    if _IN_ZIP:
+        return "FATPACK_DEBUG=1 shows every payload and why it does not fit"
+    script = os.path.join(_HERE, "__init__.py")
+    return f"`{sys.executable or 'python'} {script}` shows every payload and why it does or does not fit"
 
 
 def _debug(line: str) -> None:
@@ -366,3 +374,36 @@ def _add_dll_directory(directory: str) -> None:
     """Let Windows find DLLs the payload depends on in its own payload directory, and nowhere else new."""
     if sys.platform == "win32" and directory not in _dll_directories:
         _dll_directories[directory] = os.add_dll_directory(directory)
+
+
+def diagnose(write: "Callable[[str], object]" = print) -> int:
+    """What FATPACK_DEBUG=1 shows, for every module of this package, without loading any payload:
+    this interpreter's platform, floors and ABI, what would load and why the others do not fit.
+    0 when every module has a payload, else 1."""
+    host = detect_host()
+    floors = ", ".join(f"{_FLOOR_NAMES.get(k, k)} {_dotted(v)}" for k, v in host.floors.items()) or "none"
+    write(f"fatpack loader in {_HERE}")
+    write(f"interpreter: {sys.executable} ({sys.implementation.name} {_dotted(sys.version_info[:3])})")
+    write(
+        f"host: {host.key}; targets: {', '.join(host.targets) or 'none'}; floors: {floors}; "
+        f"ABI flags: {host.abiflags or 'none'}; extension suffixes: {' '.join(extension_suffixes())}"
+    )
+    try:
+        entries = _manifest()
+    except ImportError as exc:
+        write(str(exc))
+        return 1
+    status = 0
+    for module in sorted({e.module for e in entries if e.abi != "library"}):
+        best, rejected = select_payload(entries, module, host)
+        write(f"{module}: " + (f"loads {best.label} ({best.file})" if best else "no payload fits"))
+        status |= best is None
+        for entry, reason in sorted(rejected, key=lambda pair: pair[0].label):
+            write(f"  not {entry.label}: {reason}")
+    for library in sorted((e for e in entries if e.abi == "library"), key=lambda e: e.file):
+        write(f"bundled library for {library.target}: {library.file}")
+    return status
+
+
+if __name__ == "__main__":  # `python <package>/_fatpack/__init__.py`: the diagnosis
+    sys.exit(diagnose())
