@@ -4,6 +4,7 @@ Layout inside the wheel, for an extension `hello._core`:
 
     hello/__init__.py ...                    the project's pure-Python files
     hello/_core.py                           stub: hands the import over to the loader
+    hello/_core.pyi                          for type checkers: a dynamic module (a shipped .pyi wins)
     hello/_fatpack/__init__.py               the vendored runtime loader (runtime_loader/loader.py)
     hello/_fatpack/zipcache.py               its zip part, imported only from inside a zip
     hello/_fatpack/manifest.tsv              module, target, ABI, Python floor, libc/OS floor, file, sha256
@@ -79,6 +80,20 @@ def stub_source(module: str, loader: str) -> str:
     )
 
 
+_DYNAMIC_MODULE = "\nfrom typing import Any\n\ndef __getattr__(name: str) -> Any: ...\n"
+
+
+def typing_stubs(modules: Iterable[str], shipped: Collection[str]) -> list[Member]:
+    """`pkg/_x.pyi` for each extension module, so type checkers read a dynamic module (as for an untyped
+    extension) rather than the stub's body; a .pyi the project ships itself wins."""
+    names = ((m, m.replace(".", "/") + ".pyi") for m in modules)
+    return [
+        Member(pyi, (f'"""{module}: a native extension module (fatpack)."""\n' + _DYNAMIC_MODULE).encode())
+        for module, pyi in names
+        if pyi not in shipped
+    ]
+
+
 def manifest_text(payloads: Iterable[Payload]) -> str:
     rows = [MANIFEST_HEADER]
     for p in sorted(payloads, key=lambda p: p.relative_path):
@@ -129,6 +144,7 @@ def native_members(
         )
         for ext in config.extensions
     ]
+    members += typing_stubs((ext.name for ext in config.extensions), shipped)
     for loader, group in sorted(by_loader.items()):
         base = loader.replace(".", "/")
         members += [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]

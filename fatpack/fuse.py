@@ -28,6 +28,7 @@ from fatpack.assembler import (
     manifest_text,
     runtime_file,
     stub_source,
+    typing_stubs,
     wheel_file,
     wheel_tag,
     write_atomically,
@@ -74,7 +75,9 @@ class FusedWheel:
         """Everything but the dist-info, for these payloads (all of them, or one target's)."""
         targets = {p.target for p in payloads}
         extra = [(name, data) for target, name, data in self.other_platform_files if target in targets]
-        return sorted(self.pure + _native_members(self.loader, payloads, extra), key=lambda m: m.name)
+        shipped = {m.name for m in self.pure}
+        generated = _native_members(self.loader, payloads, extra, shipped)
+        return sorted(self.pure + generated, key=lambda m: m.name)
 
 
 def write_fused_wheel(
@@ -277,11 +280,12 @@ def _loader_for(payloads: Sequence[Payload], project: str, shipped: Collection[s
 
 
 def _native_members(
-    loader: str, payloads: Sequence[Payload], extra: Sequence[tuple[str, bytes]]
+    loader: str, payloads: Sequence[Payload], extra: Sequence[tuple[str, bytes]], shipped: Collection[str]
 ) -> list[Member]:
     base = loader.replace(".", "/")
     modules = sorted({p.module for p in payloads if p.kind == "extension"})
     members = [Member(m.replace(".", "/") + ".py", stub_source(m, loader).encode()) for m in modules]
+    members += typing_stubs(modules, shipped)
     members += [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
     members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(payloads).encode()))
     members += [Member(f"{base}/{p.relative_path}", p.path) for p in payloads]

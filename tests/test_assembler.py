@@ -3,6 +3,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_C
 from wheel.wheelfile import WheelFile
 
 from fatpack.assembler import assemble_wheel, loader_package, stub_source
@@ -62,6 +63,7 @@ def test_wheel_layout(demo_project, tmp_path):
             "demo/_fatpack/win_amd64/demo._speed.abi3.pyd",
             "demo/_fatpack/zipcache.py",
             "demo/_speed.py",
+            "demo/_speed.pyi",
             "demo/data.txt",
             "demo-1.0.dist-info/METADATA",
             "demo-1.0.dist-info/WHEEL",
@@ -187,3 +189,15 @@ def test_payload_of_wrong_architecture_is_refused(demo_project, tmp_path):
     ):
         assemble_wheel(config, [], payloads, tmp_path / "dist")
     assert not (tmp_path / "dist").exists()
+
+
+def test_generated_pyi_and_a_shipped_one_wins(make_project, tmp_path):
+    tool = '[[tool.fatpack.extension]]\nname = "demo._speed"\nsources = ["src/demo/_speed.c"]\n'
+    files = {"src/demo/__init__.py": "", "src/demo/_speed.c": MINIMAL_C % {"base": "_speed"}}
+    generated = assemble(make_project(tool=tool, files=files, name="gen"), tmp_path / "gen")
+    own = "def speed() -> int: ...\n"
+    shipped = make_project(tool=tool, files={**files, "src/demo/_speed.pyi": own}, name="own")
+    with zipfile.ZipFile(generated) as zf:
+        assert zf.read("demo/_speed.pyi").decode().endswith("def __getattr__(name: str) -> Any: ...\n")
+    with zipfile.ZipFile(assemble(shipped, tmp_path / "own")) as zf:
+        assert zf.read("demo/_speed.pyi").decode() == own
