@@ -7,6 +7,7 @@ Layout inside the wheel, for an extension `hello._core`:
     hello/_core.pyi                          for type checkers: a dynamic module (a shipped .pyi wins)
     hello/_fatpack/__init__.py               the vendored runtime loader (runtime_loader/loader.py)
     hello/_fatpack/zipcache.py               its zip part, imported only from inside a zip
+    hello/_fatpack/diagnose.py               `python hello/_fatpack/__init__.py`: why which payload fits
     hello/_fatpack/manifest.tsv              module, target, ABI, Python floor, libc/OS floor, file, sha256
     hello/_fatpack/linux_x86_64/hello._core.abi3.so
     hello/_fatpack/win_amd64/hello._core.abi3.pyd
@@ -117,7 +118,7 @@ def checked_binary(payload: Payload) -> BinaryInfo:
 
 
 # runtime_loader's files as vendored into each loader package: the loader is the package itself.
-VENDORED_RUNTIME = {"__init__.py": "loader.py", "zipcache.py": "zipcache.py"}
+VENDORED_RUNTIME = {"__init__.py": "loader.py", "zipcache.py": "zipcache.py", "diagnose.py": "diagnose.py"}
 
 
 def runtime_file(name: str) -> bytes:

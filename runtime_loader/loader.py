@@ -47,7 +47,6 @@ _FLOOR_NAMES = {"glibc": "glibc", "macos": "macOS"}
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # never true at run time: `types` alone costs ~0.5 ms to import
     from types import ModuleType
-    from typing import Callable
 
 _DIR = os.path.dirname(__file__)  # as the importer gave it: zipimport wants it so, relative or not
 _HERE = os.path.abspath(_DIR)
@@ -376,34 +375,9 @@ def _add_dll_directory(directory: str) -> None:
         _dll_directories[directory] = os.add_dll_directory(directory)
 
 
-def diagnose(write: "Callable[[str], object]" = print) -> int:
-    """What FATPACK_DEBUG=1 shows, for every module of this package, without loading any payload:
-    this interpreter's platform, floors and ABI, what would load and why the others do not fit.
-    0 when every module has a payload, else 1."""
-    host = detect_host()
-    floors = ", ".join(f"{_FLOOR_NAMES.get(k, k)} {_dotted(v)}" for k, v in host.floors.items()) or "none"
-    write(f"fatpack loader in {_HERE}")
-    write(f"interpreter: {sys.executable} ({sys.implementation.name} {_dotted(sys.version_info[:3])})")
-    write(
-        f"host: {host.key}; targets: {', '.join(host.targets) or 'none'}; floors: {floors}; "
-        f"ABI flags: {host.abiflags or 'none'}; extension suffixes: {' '.join(extension_suffixes())}"
-    )
-    try:
-        entries = _manifest()
-    except ImportError as exc:
-        write(str(exc))
-        return 1
-    status = 0
-    for module in sorted({e.module for e in entries if e.abi != "library"}):
-        best, rejected = select_payload(entries, module, host)
-        write(f"{module}: " + (f"loads {best.label} ({best.file})" if best else "no payload fits"))
-        status |= best is None
-        for entry, reason in sorted(rejected, key=lambda pair: pair[0].label):
-            write(f"  not {entry.label}: {reason}")
-    for library in sorted((e for e in entries if e.abi == "library"), key=lambda e: e.file):
-        write(f"bundled library for {library.target}: {library.file}")
-    return status
+if __name__ == "__main__":  # `python <package>/_fatpack/__init__.py`: the diagnosis, in its own file
+    # so that zip mode, which compiles this source at every import, does not pay for it
+    sys.path.insert(0, _HERE)  # beside this file (python -I or -P would not look there)
+    from diagnose import diagnose  # type: ignore[import-not-found]
 
-
-if __name__ == "__main__":  # `python <package>/_fatpack/__init__.py`: the diagnosis
-    sys.exit(diagnose())
+    sys.exit(diagnose(sys.modules[__name__]))

@@ -58,6 +58,7 @@ def test_wheel_layout(demo_project, tmp_path):
         assert zf.namelist() == [
             "demo/__init__.py",
             "demo/_fatpack/__init__.py",
+            "demo/_fatpack/diagnose.py",
             "demo/_fatpack/linux_x86_64/demo._speed.abi3.so",
             "demo/_fatpack/manifest.tsv",
             "demo/_fatpack/win_amd64/demo._speed.abi3.pyd",
