@@ -193,17 +193,22 @@ def _materialize(
     if _sha256(data) != sha256:
         raise ImportError(f"fatpack: {relative} in the archive does not match its sha256 in the manifest")
     temporary = f"{final}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o700)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o700)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise ImportError(f"fatpack: cannot write to the cache at {final}: {exc.strerror}; {_HINT}") from None
     try:
         os.replace(temporary, final)  # atomic: a reader sees no file or the whole file
-    except OSError:  # Windows: another process has `final` loaded; it is complete if its hash matches
+    except OSError as exc:  # Windows: another process has `final` loaded; it is complete if its hash matches
         os.unlink(temporary)
         if _file_sha256(final) != sha256:
-            raise
+            raise ImportError(
+                f"fatpack: cannot write to the cache at {final}: {exc.strerror}; {_HINT}"
+            ) from None
     if _file_sha256(final) != sha256:
         raise ImportError(f"fatpack: extracted {final} does not match its sha256; the cache is unreliable")
     if debug:

@@ -4,6 +4,7 @@ directories or zips with the real loader files and imported in this process (no 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import itertools
@@ -13,6 +14,7 @@ import sys
 import sysconfig
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -183,21 +185,6 @@ def test_cache_file_that_is_a_directory(tmp_path, real_payload):
     )
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
-def test_unwritable_cache(tmp_path, real_payload):  # pragma: no cover - CI runs as root
-    (tmp_path / "cache").mkdir(mode=0o500)
-    message = failure(
-        tmp_path,
-        manifest(row(sha=hashlib.sha256(real_payload).hexdigest())),
-        {PAYLOAD: real_payload},
-        zipped=True,
-    )
-    assert (
-        message.startswith("fatpack: cannot write to the cache at {tmp}/cache/")
-        and "Permission denied" in message
-    )
-
-
 @pytest.mark.parametrize(
     "path", ["../../evil/x._core.abi3.so", "/tmp/x._core.abi3.so", "linux_x86_64/../../x.so"]
 )
@@ -237,22 +224,44 @@ def test_group_writable_parent_without_sticky_bit(tmp_path, real_payload):
     )
 
 
-@pytest.mark.root
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a noexec filesystem")
-def test_noexec_cache_is_refused(tmp_path, real_payload):
-    mount = tmp_path / "noexec"
+@contextlib.contextmanager
+def tmpfs(mount: Path, options: str) -> Iterator[Path]:
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "noexec,size=4m,mode=700", "tmpfs", mount], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},size=4m,mode=700", "tmpfs", mount], check=True)
     try:
-        sha = hashlib.sha256(real_payload).hexdigest()
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", mount], check=True)  # even if a failed load keeps it busy
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a filesystem")
+def test_noexec_cache_is_refused(tmp_path, real_payload):
+    sha = hashlib.sha256(real_payload).hexdigest()
+    with tmpfs(tmp_path / "noexec", "noexec") as mount:
         env = {"FATPACK_CACHE_DIR": str(mount / "cache")}
         assert failure(tmp_path, manifest(row(sha=sha)), {PAYLOAD: real_payload}, zipped=True, env=env) == (
             "fatpack: cache directory {tmp}/noexec/cache is on a filesystem mounted noexec: a native "
             "payload extracted there cannot be loaded; set FATPACK_CACHE_DIR to a directory on another "
             "filesystem"
         )
-    finally:
-        subprocess.run(["umount", "--lazy", mount], check=True)  # even if a failed load keeps it busy
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a filesystem")
+def test_unwritable_cache_entry(tmp_path, real_payload):
+    """A damaged cached copy that cannot be replaced (root writes anywhere but on a read-only mount)."""
+    sha = hashlib.sha256(real_payload).hexdigest()
+    with tmpfs(tmp_path / "readonly", "rw") as mount:
+        for place in (mount / sha, mount / sha / "linux_x86_64"):  # the old and the new layout
+            place.mkdir(mode=0o700, parents=True)
+            (place / "x._core.abi3.so").write_bytes(b"damaged")
+        subprocess.run(["mount", "-o", "remount,ro", mount], check=True)
+        env = {"FATPACK_CACHE_DIR": str(mount)}
+        assert failure(tmp_path, manifest(row(sha=sha)), {PAYLOAD: real_payload}, zipped=True, env=env) == (
+            f"fatpack: cannot write to the cache at {{tmp}}/readonly/{sha}/{PAYLOAD}: Read-only file system; "
+            "set FATPACK_CACHE_DIR to a directory of your own"
+        )
 
 
 # -- the property: random manifests, cache states and environments end in success or ImportError --
