@@ -1,17 +1,22 @@
 """A second local user attacks the zip-mode extraction cache for real (issue 13, section 1).
 
-The victim (root here) imports `hello._core` from an egg with FATPACK_CACHE_DIR in the shared /tmp. The
-attacker, a separate Unix user, created that path first as a symbolic link and keeps swapping it
-(os.replace) between a link to the victim's own private cache and a link to a directory of theirs holding
-a planted library at every place the loader might look. The planted library's constructor appends to a
-marker file whenever any process loads it. Zero loads are allowed; every failed import must be an
-ImportError saying why the cache was refused."""
+The victim (root here) imports `hello._core` from an egg with FATPACK_CACHE_DIR in a shared sticky
+directory like /tmp. The attacker, a separate Unix user, has a directory there holding a planted library
+at every place the loader might look, and either
+- "swap": created the cache path first as a symbolic link and keeps swapping it (os.replace) between a
+  link to the victim's own private cache and a link to the planted directory, or
+- "appear": keeps creating and removing such links, so the path may be missing when the victim looks
+  and a link when it resolves (the victim may then win and create the path itself: the test removes it
+  before the next import, so the race goes on).
+The planted library's constructor appends to a marker file whenever any process loads it. Zero loads are
+allowed; a failed import must be an ImportError from fatpack naming the cache path."""
 
 from __future__ import annotations
 
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -26,7 +31,6 @@ pytestmark = [
 ]
 
 ATTACKER = "fatpack-attacker"
-VICTIM_RUNS = 300
 
 PLANTED_C = r"""
 #include <fcntl.h>
@@ -40,15 +44,26 @@ void *PyInit__core(void) { return 0; }
 
 ATTACKER_PY = r"""
 import os, sys, time
-shared, own, evil, stop = sys.argv[1:5]
+mode, shared, own, evil, stop = sys.argv[1:6]
 os.symlink(own, shared)
 i = 0
 while not os.path.exists(stop):
     i += 1
-    link = f"{shared}.{i}"
-    os.symlink(own if i % 2 else evil, link)
-    os.replace(link, shared)
+    target = own if i % 2 else evil
+    try:
+        if mode == "swap":
+            os.symlink(target, f"{shared}.{i}")
+            os.replace(f"{shared}.{i}", shared)
+            continue
+        os.unlink(shared)
+    except OSError:  # missing, or the victim created it (a directory of theirs, in a sticky dir)
+        pass
+    try:
+        os.symlink(target, shared)
+    except OSError:
+        pass
 """
+RUNS = {"swap": 250, "appear": 100}
 
 
 def attacker_ids() -> tuple[int, int]:
@@ -62,12 +77,21 @@ def attacker_ids() -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-def test_swapping_attacker_never_gets_a_library_loaded(hello_egg, tmp_path):
-    uid, gid = attacker_ids()
-    arena = Path(f"/tmp/fatpack-attack-{os.getpid()}-{time.monotonic_ns()}")  # world-readable, theirs
-    arena.mkdir(mode=0o755)
+def victim_made(path: Path) -> bool:
+    """A real directory at `path` (only the victim can make one there that the attacker cannot remove)."""
     try:
-        os.chown(arena, uid, gid)
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("mode", sorted(RUNS))
+def test_attacker_never_gets_a_library_loaded(hello_egg, tmp_path, mode):
+    uid, gid = attacker_ids()
+    arena = Path(f"/tmp/fatpack-attack-{os.getpid()}-{time.monotonic_ns()}")  # like /tmp: sticky, shared
+    arena.mkdir()
+    try:
+        arena.chmod(0o1777)
         marker = arena / "loaded"
         planted = tmp_path / "planted.so"
         (tmp_path / "planted.c").write_text(PLANTED_C % {"marker": marker})
@@ -94,7 +118,7 @@ def test_swapping_attacker_never_gets_a_library_loaded(hello_egg, tmp_path):
         warm = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, env=env)
         assert warm.stdout == "3\n", warm.stderr
         as_attacker = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups"]
-        arguments = [arena / "attacker.py", shared, own, evil, stop]
+        arguments = [arena / "attacker.py", mode, shared, own, evil, stop]
         attacker = subprocess.Popen([*as_attacker, "/usr/bin/python3", "-I", *map(str, arguments)])
         try:
             deadline = time.monotonic() + 10
@@ -102,20 +126,26 @@ def test_swapping_attacker_never_gets_a_library_loaded(hello_egg, tmp_path):
                 time.sleep(0.01)
             assert os.path.lexists(shared), "the attacker did not start"
             env["FATPACK_CACHE_DIR"] = str(shared)
-            outcomes = [
-                subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, env=env)
-                for _ in range(VICTIM_RUNS)
-            ]
+            outcomes = []
+            for _ in range(RUNS[mode]):
+                if victim_made(shared):  # the victim won a race: race again
+                    shutil.rmtree(shared)
+                victim = [sys.executable, "-I", "-c", probe]
+                outcomes.append(subprocess.run(victim, capture_output=True, text=True, env=env))
         finally:
             stop.touch()
             attacker.wait(timeout=10)
         loads = len(marker.read_bytes()) if marker.exists() else 0
         ok = sum(p.returncode == 0 and p.stdout == "3\n" for p in outcomes)
         refusals = [p.stderr.strip().splitlines()[-1] for p in outcomes if p.returncode != 0]
-        print(f"attack: {loads} planted loads, {ok} imports, {len(refusals)} refusals in {VICTIM_RUNS} runs")
-        print("\n".join(sorted(set(refusals))))
+        print(f"{mode}: {loads} planted loads, {ok} imports, {len(refusals)} refusals in {RUNS[mode]} runs")
+        print("\n".join(sorted({r.replace(str(arena), "<arena>") for r in refusals})))
         assert loads == 0
-        assert all(r.startswith("ImportError: fatpack: refusing cache directory") for r in refusals), refusals
-        assert refusals and all(str(shared) in r for r in refusals)
+        assert ok + len(refusals) == RUNS[mode]
+        assert all(r.startswith("ImportError: fatpack: ") and str(shared) in r for r in refusals), refusals
+        if mode == "swap":  # the link is always there: always refused, never followed
+            assert ok == 0 and all(
+                r.startswith("ImportError: fatpack: refusing cache directory") for r in refusals
+            )
     finally:
         shutil.rmtree(arena, ignore_errors=True)
