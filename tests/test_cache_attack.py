@@ -46,6 +46,7 @@ ATTACKER_PY = r"""
 import os, sys, time
 mode, shared, own, evil, stop = sys.argv[1:6]
 os.symlink(own, shared)
+open(stop + ".started", "w").close()
 i = 0
 while not os.path.exists(stop):
     i += 1
@@ -122,9 +123,10 @@ def test_attacker_never_gets_a_library_loaded(hello_egg, tmp_path, mode):
         attacker = subprocess.Popen([*as_attacker, "/usr/bin/python3", "-I", *map(str, arguments)])
         try:
             deadline = time.monotonic() + 10
-            while not os.path.lexists(shared) and time.monotonic() < deadline:
+            started = arena / "stop.started"
+            while not started.exists() and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert os.path.lexists(shared), "the attacker did not start"
+            assert started.exists(), "the attacker did not start"
             env["FATPACK_CACHE_DIR"] = str(shared)
             outcomes = []
             for _ in range(RUNS[mode]):
