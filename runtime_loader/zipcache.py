@@ -71,8 +71,8 @@ def cache_directory() -> str:
         if stat.S_ISLNK(st.st_mode) and st.st_uid not in (0, euid):
             raise _refuse(root, f"{path} is a symbolic link owned by uid {st.st_uid}; {_HINT}")
     _makedirs(root, root)
-    real = os.path.realpath(root)
     try:
+        real = os.path.realpath(root)  # OSError if a link vanishes while it is read
         _check_chain(real, root, euid)
         noexec = hasattr(os, "statvfs") and os.statvfs(real).f_flag & getattr(os, "ST_NOEXEC", 0)
     except OSError as exc:
