@@ -125,14 +125,16 @@ def parse_manifest(text: str) -> "list[Entry]":
         raise ImportError(f"fatpack: {MANIFEST_NAME} is not a fatpack manifest this loader can read")
     entries = []
     for number, line in enumerate(lines[1:], 2):
+        if not line:
+            continue
         fields = line.split("\t")[:width]
-        if len(fields) < width and line:
+        if len(fields) < width:
             raise ImportError(
                 f"fatpack: {MANIFEST_NAME} line {number} has {len(fields)} of the {width} columns; "
                 "the package is damaged, reinstall it"
             )
         try:
-            entries.append(Entry(*fields)) if line else None
+            entries.append(Entry(*fields))
         except ValueError as exc:
             raise ImportError(
                 f"fatpack: {MANIFEST_NAME} line {number}: {exc.args[0]!r} is not a version; "
