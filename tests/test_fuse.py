@@ -61,6 +61,19 @@ def test_delvewheel_patches_are_dropped_and_line_endings_do_not_count(tmp_path):
     assert "demo-stubs/__init__.py" not in names(wheel)  # delvewheel made it only to hold its patch
 
 
+def test_typing_stub_generated_unless_the_wheels_ship_one(tmp_path):
+    (wheel,) = fuse(demo_wheels(tmp_path / "in"), tmp_path / "out", verify=False)
+    assert read(wheel, "demo/_speed.pyi").endswith(b"def __getattr__(name: str) -> Any: ...\n")
+    own = b"def add(a: int, b: int) -> int: ...\n"
+    inputs = []
+    for path in demo_wheels(tmp_path / "in2"):
+        with zipfile.ZipFile(path) as archive:
+            files = {n: archive.read(n) for n in archive.namelist() if ".dist-info/" not in n}
+        inputs.append(make_wheel(tmp_path / "typed", path.name, {**files, "demo/_speed.pyi": own}))
+    (typed,) = fuse(inputs, tmp_path / "out2", verify=False)
+    assert read(typed, "demo/_speed.pyi") == own
+
+
 def test_a_differing_pure_file_is_named(tmp_path):
     linux, _ = demo_wheels(tmp_path / "in")
     other = make_wheel(
