@@ -4,14 +4,18 @@ Layout inside the wheel, for an extension `hello._core`:
 
     hello/__init__.py ...                    the project's pure-Python files
     hello/_core.py                           stub: hands the import over to the loader
+    hello/_core.pyi                          for type checkers: a dynamic module (a shipped .pyi wins)
     hello/_fatpack/__init__.py               the vendored runtime loader (runtime_loader/loader.py)
     hello/_fatpack/zipcache.py               its zip part, imported only from inside a zip
+    hello/_fatpack/diagnose.py               `python hello/_fatpack/__init__.py`: why which payload fits
     hello/_fatpack/manifest.tsv              module, target, ABI, Python floor, libc/OS floor, file, sha256
     hello/_fatpack/linux_x86_64/hello._core.abi3.so
     hello/_fatpack/win_amd64/hello._core.abi3.pyd
     hello-1.0.dist-info/METADATA, WHEEL, RECORD (written by the `wheel` library), entry_points.txt
 
-An extension at the top level (`_speedups`) gets its loader package `_fatpack_<project>` instead.
+An extension at the top level (`_speedups`) gets its loader package `_fatpack_<project>` instead, and one
+in a namespace package (no `ns/__init__.py` in this project) `ns._fatpack_<project>`: several projects
+share a namespace, and each one's loader files must be its own.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, Union
@@ -58,10 +62,15 @@ class Member:
         return self.content if isinstance(self.content, bytes) else self.content.read_bytes()
 
 
-def loader_package(module: str, project_name: str) -> str:
-    """The package that carries the loader for `module`: '<top>._fatpack' or '_fatpack_<project>'."""
+def loader_package(module: str, project_name: str, shipped: Collection[str]) -> str:
+    """The package that carries the loader for `module`: '<top>._fatpack' when this project ships
+    `<top>/__init__.py` (a regular package belongs to one distribution), '<top>._fatpack_<project>' in a
+    namespace package (shared by several), '_fatpack_<project>' for a top-level extension."""
     top, dot, _ = module.partition(".")
-    return f"{top}._fatpack" if dot else "_fatpack_" + canonicalize_name(project_name).replace("-", "_")
+    project = canonicalize_name(project_name).replace("-", "_")
+    if not dot:
+        return "_fatpack_" + project
+    return f"{top}._fatpack" if f"{top}/__init__.py" in shipped else f"{top}._fatpack_{project}"
 
 
 def stub_source(module: str, loader: str) -> str:
@@ -70,6 +79,20 @@ def stub_source(module: str, loader: str) -> str:
         f"from {loader} import load_extension as _load_extension\n\n"
         "_load_extension(__name__)\n"
     )
+
+
+_DYNAMIC_MODULE = "\nfrom typing import Any\n\ndef __getattr__(name: str) -> Any: ...\n"
+
+
+def typing_stubs(modules: Iterable[str], shipped: Collection[str]) -> list[Member]:
+    """`pkg/_x.pyi` for each extension module, so type checkers read a dynamic module (as for an untyped
+    extension) rather than the stub's body; a .pyi the project ships itself wins."""
+    names = ((m, m.replace(".", "/") + ".pyi") for m in modules)
+    return [
+        Member(pyi, (f'"""{module}: a native extension module (fatpack)."""\n' + _DYNAMIC_MODULE).encode())
+        for module, pyi in names
+        if pyi not in shipped
+    ]
 
 
 def manifest_text(payloads: Iterable[Payload]) -> str:
@@ -95,7 +118,7 @@ def checked_binary(payload: Payload) -> BinaryInfo:
 
 
 # runtime_loader's files as vendored into each loader package: the loader is the package itself.
-VENDORED_RUNTIME = {"__init__.py": "loader.py", "zipcache.py": "zipcache.py"}
+VENDORED_RUNTIME = {"__init__.py": "loader.py", "zipcache.py": "zipcache.py", "diagnose.py": "diagnose.py"}
 
 
 def runtime_file(name: str) -> bytes:
@@ -106,19 +129,23 @@ def runtime_file(name: str) -> bytes:
     return files("runtime_loader").joinpath(name).read_bytes()
 
 
-def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[Member]:
-    """Stubs, loader, manifest and payload files for every loader package."""
+def native_members(
+    config: ProjectConfig, payloads: Sequence[Payload], shipped: Collection[str]
+) -> list[Member]:
+    """Stubs, loader, manifest and payload files for every loader package; `shipped`: the names of the
+    project's own files in the artifact."""
     by_loader: dict[str, list[Payload]] = {}
     for payload in payloads:
-        for loader in _loader_packages_of(payload, config):
+        for loader in _loader_packages_of(payload, config, shipped):
             by_loader.setdefault(loader, []).append(payload)
     members = [
         Member(
             ext.name.replace(".", "/") + ".py",
-            stub_source(ext.name, loader_package(ext.name, config.name)).encode(),
+            stub_source(ext.name, loader_package(ext.name, config.name, shipped)).encode(),
         )
         for ext in config.extensions
     ]
+    members += typing_stubs((ext.name for ext in config.extensions), shipped)
     for loader, group in sorted(by_loader.items()):
         base = loader.replace(".", "/")
         members += [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
@@ -127,13 +154,13 @@ def native_members(config: ProjectConfig, payloads: Sequence[Payload]) -> list[M
     return members
 
 
-def _loader_packages_of(payload: Payload, config: ProjectConfig) -> list[str]:
+def _loader_packages_of(payload: Payload, config: ProjectConfig, shipped: Collection[str]) -> list[str]:
     """An extension's payload lives in its loader package; a bundled library in that of each extension
     that links it (normally one package: stored once per target, shared by its subpackages)."""
     if payload.kind != "library":
-        return [loader_package(payload.module, config.name)]
+        return [loader_package(payload.module, config.name, shipped)]
     users = [ext.name for ext in config.extensions if payload.module in ext.link_with]
-    return sorted({loader_package(name, config.name) for name in users})
+    return sorted({loader_package(name, config.name, shipped) for name in users})
 
 
 def wheel_name(config: ProjectConfig) -> tuple[str, str]:
@@ -188,7 +215,7 @@ def package_members(
     config: ProjectConfig, pure_files: Sequence[SourceFile], payloads: Sequence[Payload]
 ) -> list[Member]:
     """What any artifact carries besides its metadata: pure files, stubs, loader, manifest, payloads."""
-    generated = native_members(config, payloads)
+    generated = native_members(config, payloads, {f.archive_name for f in pure_files})
     _reject_collisions(pure_files, generated)
     members = [Member(f.archive_name, f.path) for f in pure_files] + generated
     check_unique_names(members)

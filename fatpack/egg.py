@@ -24,7 +24,7 @@ def egg_info_members(
 ) -> list[Member]:
     top_level = sorted({m.name.split("/")[0].removesuffix(".py") for m in members})
     payload_names = {p.relative_path for p in payloads}
-    native_libs = sorted(m.name for m in members if m.name.split("/_fatpack/", 1)[-1] in payload_names)
+    native_libs = sorted(m.name for m in members if _inside_loader(m.name) in payload_names)
     info = [
         Member("EGG-INFO/PKG-INFO", core_metadata(config)),
         Member("EGG-INFO/top_level.txt", "".join(f"{name}\n" for name in top_level).encode()),
@@ -48,3 +48,10 @@ def assemble_egg(
     members = package_members(config, pure_files, payloads)
     members += egg_info_members(config, members, payloads)
     return write_atomically(out_dir, f"{dist}-{version}-{EGG_PYTHON_TAG}.egg", members, zipfile.ZipFile)
+
+
+def _inside_loader(name: str) -> str:
+    """'ns/_fatpack_nsa/linux_x86_64/x.so' -> 'linux_x86_64/x.so': the path inside the loader package."""
+    parts = name.split("/")
+    starts = [i for i, part in enumerate(parts) if part.startswith("_fatpack")]
+    return "/".join(parts[starts[0] + 1 :]) if starts else ""

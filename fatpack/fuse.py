@@ -12,7 +12,7 @@ for a project fatpack built.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -28,6 +28,7 @@ from fatpack.assembler import (
     manifest_text,
     runtime_file,
     stub_source,
+    typing_stubs,
     wheel_file,
     wheel_tag,
     write_atomically,
@@ -66,7 +67,7 @@ class FusedWheel:
     version: str
     metadata: list[Member]  # dist-info files all inputs share (METADATA, licenses...), relative names
     pure: list[Member]  # files every input wheel has
-    loader: str  # the loader package: 'pkg._fatpack' or '_fatpack_<project>'
+    loader: str  # the loader package: 'pkg._fatpack', 'ns._fatpack_<project>' or '_fatpack_<project>'
     payloads: list[Payload]  # extension modules and shared libraries: the manifest's rows
     other_platform_files: list[tuple[Target, str, bytes]]  # e.g. import libraries in a .libs directory
 
@@ -74,7 +75,9 @@ class FusedWheel:
         """Everything but the dist-info, for these payloads (all of them, or one target's)."""
         targets = {p.target for p in payloads}
         extra = [(name, data) for target, name, data in self.other_platform_files if target in targets]
-        return sorted(self.pure + _native_members(self.loader, payloads, extra), key=lambda m: m.name)
+        shipped = {m.name for m in self.pure}
+        generated = _native_members(self.loader, payloads, extra, shipped)
+        return sorted(self.pure + generated, key=lambda m: m.name)
 
 
 def write_fused_wheel(
@@ -112,9 +115,8 @@ def fuse(paths: Sequence[Path], staging: Path) -> FusedWheel:
     payloads, extra = _stage_platform_files(platform, staging)
     pure_members = _without_shadowed_sources(pure_members, payloads)
     dist = canonicalize_name(wheels[0].name).replace("-", "_")
-    fused = FusedWheel(
-        dist, str(wheels[0].version), metadata, pure_members, _loader_for(payloads, dist), payloads, extra
-    )
+    loader = _loader_for(payloads, dist, {m.name for m in pure_members})
+    fused = FusedWheel(dist, str(wheels[0].version), metadata, pure_members, loader, payloads, extra)
     _reject_collisions(fused.members(payloads))
     return fused
 
@@ -266,23 +268,24 @@ def _is_binary(content: bytes) -> bool:
     return content[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe") or content[:2] == b"MZ"
 
 
-def _loader_for(payloads: Sequence[Payload], project: str) -> str:
-    """One loader package for the fused wheel: `pkg._fatpack` when every extension module lives in the
-    same top-level package, else `_fatpack_<project>`."""
+def _loader_for(payloads: Sequence[Payload], project: str, shipped: Collection[str]) -> str:
+    """One loader package for the fused wheel: `pkg._fatpack` (`ns._fatpack_<project>` in a namespace
+    package) when every extension module lives in the same top-level package, else `_fatpack_<project>`."""
     modules = {p.module for p in payloads if p.kind == "extension"}
     if not modules:
         raise ArtifactError("the wheels hold no extension module: nothing to fuse (use any one of them)")
-    loaders = {loader_package(m, project) for m in modules}
-    top_level_loader = loader_package("", project)  # '_fatpack_<project>'
+    loaders = {loader_package(m, project, shipped) for m in modules}
+    top_level_loader = loader_package("", project, shipped)  # '_fatpack_<project>'
     return loaders.pop() if len(loaders) == 1 else top_level_loader
 
 
 def _native_members(
-    loader: str, payloads: Sequence[Payload], extra: Sequence[tuple[str, bytes]]
+    loader: str, payloads: Sequence[Payload], extra: Sequence[tuple[str, bytes]], shipped: Collection[str]
 ) -> list[Member]:
     base = loader.replace(".", "/")
     modules = sorted({p.module for p in payloads if p.kind == "extension"})
     members = [Member(m.replace(".", "/") + ".py", stub_source(m, loader).encode()) for m in modules]
+    members += typing_stubs(modules, shipped)
     members += [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
     members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(payloads).encode()))
     members += [Member(f"{base}/{p.relative_path}", p.path) for p in payloads]

@@ -13,7 +13,9 @@ Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded i
 vendored beside this file, extracts the chosen payload to a private per-user cache.
 
 Standard library only; CPython 3.8+. Import cost: one small manifest read, one dlopen.
-Set FATPACK_DEBUG=1 to see the selection reasoning on stderr. Set FATPACK_VERIFY=1 to have the chosen
+Set FATPACK_DEBUG=1 to see the selection reasoning on stderr; run this file (`python
+<package>/_fatpack/__init__.py`, the path every "no payload" ImportError names) for the same diagnosis
+without loading anything. Set FATPACK_VERIFY=1 to have the chosen
 payload and its target's bundled libraries checked against the manifest's sha256 before loading (off
 by default: it reads and hashes every byte, see docs/benchmarks.md for the cost).
 
@@ -46,14 +48,18 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # never true at run time: `types` alone costs ~0.5 ms to import
     from types import ModuleType
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+_DIR = os.path.dirname(__file__)  # as the importer gave it: zipimport wants it so, relative or not
+_HERE = os.path.abspath(_DIR)
 _IN_ZIP = not os.path.isdir(_HERE)  # imported from an egg, a zipapp or another zip on sys.path
 _entries: "list[Entry] | None" = None  # parsed manifest, read once per process
 _dll_directories: "dict[str, object]" = {}  # path -> handle from os.add_dll_directory, kept alive
 
 
 def _version(text: str) -> "tuple[int, ...]":
-    return tuple(int(part) for part in text.split("."))
+    parts = text.split(".")
+    if len(parts) < 2 or not all(part.isdigit() and part.isascii() for part in parts):
+        raise ValueError(text)
+    return tuple(int(part) for part in parts)
 
 
 def _dotted(version: "tuple[int, ...]") -> str:
@@ -112,11 +118,29 @@ class Host:
 
 
 def parse_manifest(text: str) -> "list[Entry]":
+    """The manifest's rows; ImportError naming the first line this loader cannot read."""
     lines = text.splitlines()
     width = len(MANIFEST_COLUMNS)
     if not lines or tuple(lines[0].split("\t")[:width]) != MANIFEST_COLUMNS:
         raise ImportError(f"fatpack: {MANIFEST_NAME} is not a fatpack manifest this loader can read")
-    return [Entry(*line.split("\t")[:width]) for line in lines[1:] if line]
+    entries = []
+    for number, line in enumerate(lines[1:], 2):
+        if not line:
+            continue
+        fields = line.split("\t")[:width]
+        if len(fields) < width:
+            raise ImportError(
+                f"fatpack: {MANIFEST_NAME} line {number} has {len(fields)} of the {width} columns; "
+                "the package is damaged, reinstall it"
+            )
+        try:
+            entries.append(Entry(*fields))
+        except ValueError as exc:
+            raise ImportError(
+                f"fatpack: {MANIFEST_NAME} line {number}: {exc.args[0]!r} is not a version; "
+                "the package is damaged, reinstall it"
+            ) from None
+    return entries
 
 
 def _platform_from_suffix(suffix: str) -> "tuple[tuple[str, ...], str]":
@@ -220,64 +244,58 @@ def no_payload_message(fullname: str, host: Host, rejected: "list[tuple[Entry, s
     )
 
 
+def diagnosis_hint() -> str:
+    """The command that explains the choice (running this file; `python -m` would import the package,
+    whose own __init__ may be what fails)."""
+    if _IN_ZIP:
+        return "FATPACK_DEBUG=1 shows every payload and why it does not fit"
+    script = os.path.join(_HERE, "__init__.py")
+    return f"`{sys.executable or 'python'} {script}` shows every payload and why it does or does not fit"
+
+
 def _debug(line: str) -> None:
     sys.stderr.write(f"fatpack: {line}\n")
 
 
 def _read_packaged(relative: str) -> bytes:
     """A file of this package, from disk or from the zip it was imported from."""
-    path = os.path.join(_HERE, *relative.split("/"))
-    if not _IN_ZIP:
-        with open(path, "rb") as f:
-            return f.read()
-    return __loader__.get_data(path)  # type: ignore[name-defined,no-any-return]  # zipimporter
+    try:
+        if not _IN_ZIP:
+            with open(os.path.join(_HERE, *relative.split("/")), "rb") as f:
+                return f.read()
+        return __loader__.get_data(os.path.join(_DIR, *relative.split("/")))  # type: ignore[name-defined,no-any-return]
+    except OSError as exc:
+        raise ImportError(
+            f"fatpack: cannot read {relative} in {_HERE}: {exc.strerror or 'not in the archive'}; "
+            "the package is incomplete, reinstall it"
+        ) from None
 
 
 def _manifest() -> "list[Entry]":
     global _entries
     if _entries is None:
-        _entries = parse_manifest(_read_packaged(MANIFEST_NAME).decode("utf-8"))
+        try:
+            text = _read_packaged(MANIFEST_NAME).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportError(
+                f"fatpack: {MANIFEST_NAME} in {_HERE} is not UTF-8 text; reinstall the package"
+            ) from None
+        _entries = parse_manifest(text)
     return _entries
 
 
 def load_extension(fullname: str) -> "ModuleType":
-    """Import the payload for `fullname` and put it in sys.modules in place of the calling stub."""
-    debug = os.environ.get("FATPACK_DEBUG") == "1"
-    host = detect_host()
-    entry, rejected = select_payload(_manifest(), fullname, host)
-    if debug:
-        floors = ", ".join(f"{k} {_dotted(v)}" for k, v in host.floors.items()) or "no floor"
-        _debug(f"{fullname} on host {host.key} (targets: {', '.join(host.targets) or 'none'}; {floors})")
-        for other, reason in rejected:
-            _debug(f"  skip {other.label}: {reason}")
-    if entry is None:
-        raise ImportError(no_payload_message(fullname, host, rejected), name=fullname)
-    if _IN_ZIP:
-        from . import zipcache  # only inside a zip: the common path never imports it
-
-        libraries = [
-            (e.file, e.sha256) for e in _manifest() if e.abi == "library" and e.target == entry.target
-        ]
-        path = zipcache.extract(
-            entry.file, entry.sha256, _read_packaged, _debug if debug else None, libraries
-        )
-    else:
-        path = _package_path(entry.file)
-        if os.environ.get("FATPACK_VERIFY") == "1":
-            _verify_installed(fullname, entry)
-    if debug:
-        _debug(f"chose {entry.label} -> {path}")
-    if sys.platform == "win32":
-        # the payload's own directory and those of the target's bundled libraries (libs/, or a fused
-        # wheel's pkg.libs/), all inside this package; PATH and the current directory are never added
-        _add_dll_directory(os.path.dirname(path))
-        if not _IN_ZIP:  # zipcache extracts the libraries into libs/ beside the payload
-            for library in _manifest():
-                if library.abi == "library" and library.target == entry.target:
-                    _add_dll_directory(os.path.dirname(_package_path(library.file)))
-        elif os.path.isdir(os.path.join(os.path.dirname(path), "libs")):
-            _add_dll_directory(os.path.join(os.path.dirname(path), "libs"))
-
+    """Import the payload for `fullname` and put it in sys.modules in place of the calling stub.
+    Whatever goes wrong before the payload's own initialisation is an ImportError that says why."""
+    try:
+        path = _payload_path(fullname)
+    except ImportError:  # the loader's own refusals: each names its cause
+        raise
+    except Exception as exc:  # a loader bug or an environment it did not foresee: still an ImportError
+        raise ImportError(
+            f"{fullname}: fatpack's loader failed: {type(exc).__name__}: {exc}; {diagnosis_hint()}",
+            name=fullname,
+        ) from exc
     loader = ExtensionFileLoader(fullname, path)
     spec = spec_from_file_location(fullname, path, loader=loader)
     if spec is None:  # pragma: no cover - only for a path importlib cannot use
@@ -290,6 +308,44 @@ def load_extension(fullname: str) -> "ModuleType":
         del sys.modules[fullname]
         raise
     return module
+
+
+def _payload_path(fullname: str) -> str:
+    """Choose the payload for `fullname`; its path on disk (extracted first when inside a zip)."""
+    debug = os.environ.get("FATPACK_DEBUG") == "1"
+    host = detect_host()
+    entry, rejected = select_payload(_manifest(), fullname, host)
+    if debug:
+        floors = ", ".join(f"{k} {_dotted(v)}" for k, v in host.floors.items()) or "no floor"
+        _debug(f"{fullname} on host {host.key} (targets: {', '.join(host.targets) or 'none'}; {floors})")
+        for other, reason in rejected:
+            _debug(f"  skip {other.label}: {reason}")
+    if entry is None:
+        raise ImportError(
+            f"{no_payload_message(fullname, host, rejected)}; {diagnosis_hint()}", name=fullname
+        )
+    libraries = [e for e in _manifest() if e.abi == "library" and e.target == entry.target]
+    library_paths: list[str] = []
+    if _IN_ZIP:
+        from . import zipcache  # only inside a zip: the common path never imports it
+
+        files = [(e.file, e.sha256) for e in [entry, *libraries]]
+        for relative, _ in files:
+            _package_path(relative)  # the same refusal as installed
+        path, *library_paths = zipcache.extract(files, _read_packaged, _debug if debug else None)
+    else:
+        path = _package_path(entry.file)
+        if os.environ.get("FATPACK_VERIFY") == "1":
+            _verify_installed(fullname, entry)
+    if debug:
+        _debug(f"chose {entry.label} -> {path}")
+    if sys.platform == "win32":
+        # the payload's own directory and those of the target's bundled libraries (libs/, or a fused
+        # wheel's pkg.libs/), all inside this package; PATH and the current directory are never added
+        _add_dll_directory(os.path.dirname(path))
+        for library in library_paths if _IN_ZIP else [_package_path(e.file) for e in libraries]:
+            _add_dll_directory(os.path.dirname(library))
+    return path
 
 
 def _package_path(relative: str) -> str:
@@ -319,3 +375,11 @@ def _add_dll_directory(directory: str) -> None:
     """Let Windows find DLLs the payload depends on in its own payload directory, and nowhere else new."""
     if sys.platform == "win32" and directory not in _dll_directories:
         _dll_directories[directory] = os.add_dll_directory(directory)
+
+
+if __name__ == "__main__":  # `python <package>/_fatpack/__init__.py`: the diagnosis, in its own file
+    # so that zip mode, which compiles this source at every import, does not pay for it
+    sys.path.insert(0, _HERE)  # beside this file (python -I or -P would not look there)
+    from diagnose import diagnose  # type: ignore[import-not-found]
+
+    sys.exit(diagnose(sys.modules[__name__]))

@@ -2,17 +2,30 @@
 any zip on sys.path) are extracted to a private per-user cache, since a binary cannot be loaded from a zip.
 
 The cache (FATPACK_CACHE_DIR overrides where) holds each payload in a directory named by its sha256,
+with the payload and the bundled libraries of its target at their paths inside the package, so relative
+RUNPATHs ($ORIGIN/libs, auditwheel's $ORIGIN/../pkg.libs) resolve as they do once installed. Files are
 written under a temporary name, fsynced and renamed; a cached copy is used again only while its hash
-matches. A cache directory owned by someone else or writable by others is refused.
+matches, hashed from a descriptor opened without following symbolic links.
+
+Safety against other local users (POSIX): the binary that is loaded must be the file that was checked.
+The cache directory's real path is used, and every directory on it, from / down, must be owned by root
+or by you and not writable by others (a sticky directory such as /tmp is allowed: its entries on the
+path must then be root's or yours); a symbolic link in the configured path owned by someone else is
+refused. No other user can then change any component between the check and dlopen, and $ORIGIN keeps
+working (loading through /proc/self/fd would break it). A cache on a filesystem mounted noexec is refused.
 Vendored beside the loader as `<package>/_fatpack/zipcache.py`; standard library only.
 """
 
 import os
+import stat
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_HINT = "set FATPACK_CACHE_DIR to a directory of your own"
 
 
 def cache_root() -> str:
@@ -28,28 +41,89 @@ def cache_root() -> str:
     return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "fatpack")
 
 
-def private_directory(path: str) -> str:
-    """Create `path` (mode 0700) if missing; refuse one that others own or can write (POSIX)."""
+def _refuse(root: str, why: str) -> ImportError:
+    return ImportError(f"fatpack: refusing cache directory {root}: {why}")
+
+
+def _makedirs(path: str, root: str) -> None:
     try:
         os.makedirs(path, mode=0o700)
     except FileExistsError:
         pass
     except OSError as exc:
-        raise ImportError(f"fatpack: cannot create cache directory {path}: {exc.strerror}") from None
+        raise ImportError(f"fatpack: cannot create cache directory {root}: {exc.strerror}; {_HINT}") from None
+
+
+def cache_directory() -> str:
+    """The cache root, created if missing, as a real path no other user can change (POSIX)."""
+    root = cache_root()
+    if os.name != "posix":
+        _makedirs(root, root)
+        return root
+    euid = os.geteuid()
+    path = "/"
+    for name in root.split("/"):  # a link someone else owns in the path as configured: refused outright
+        path = os.path.join(path, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            break
+        if stat.S_ISLNK(st.st_mode) and st.st_uid not in (0, euid):
+            raise _refuse(root, f"{path} is a symbolic link owned by uid {st.st_uid}; {_HINT}")
+    _makedirs(root, root)
+    try:
+        real = os.path.realpath(root)  # OSError if a link vanishes while it is read
+        _check_chain(real, root, euid)
+        noexec = hasattr(os, "statvfs") and os.statvfs(real).f_flag & getattr(os, "ST_NOEXEC", 0)
+    except OSError as exc:
+        raise ImportError(f"fatpack: cannot use cache directory {root}: {exc.strerror}; {_HINT}") from None
+    if noexec:
+        raise ImportError(
+            f"fatpack: cache directory {root} is on a filesystem mounted noexec: a native payload "
+            "extracted there cannot be loaded; set FATPACK_CACHE_DIR to a directory on another filesystem"
+        )
+    return real
+
+
+def _check_chain(real: str, root: str, euid: int) -> None:
+    """Every directory from / to `real` is root's or yours, and none but a sticky one writable by others."""
+    parts = [part for part in real.split("/") if part]
+    path = "/"
+    for depth in range(len(parts) + 1):
+        if depth:
+            path = os.path.join(path, parts[depth - 1])
+        st = os.lstat(path)
+        last = depth == len(parts)
+        if not stat.S_ISDIR(st.st_mode):
+            raise _refuse(root, f"{path} changed while it was checked (now not a directory); {_HINT}")
+        if last and st.st_uid != euid:
+            raise _refuse(root, f"owned by uid {st.st_uid}, not by you (uid {euid}); {_HINT}")
+        if st.st_uid not in (0, euid):
+            raise _refuse(
+                root, f"{path} is owned by uid {st.st_uid}, neither you (uid {euid}) nor root; {_HINT}"
+            )
+        others = st.st_mode & (0o002 if st.st_gid == os.getegid() and st.st_uid == euid else 0o022)
+        if last and st.st_mode & 0o022:
+            raise _refuse(
+                root,
+                f"writable by others (mode {st.st_mode & 0o777:o}); chmod go-w it or set FATPACK_CACHE_DIR",
+            )
+        if others and not st.st_mode & stat.S_ISVTX:
+            raise _refuse(
+                root, f"{path} is writable by others (mode {st.st_mode & 0o777:o}) and not sticky; {_HINT}"
+            )
+
+
+def _private_subdirectory(path: str, root: str) -> None:
+    """A directory inside the checked cache root: created 0700, and it must be a directory of yours."""
+    try:  # noqa: SIM105 - contextlib is one more import on this path
+        os.mkdir(path, 0o700)
+    except FileExistsError:  # made by an earlier or a concurrent import; checked below
+        pass
     if os.name == "posix":
-        st = os.stat(path)
-        if st.st_uid != os.getuid():
-            raise ImportError(
-                f"fatpack: refusing cache directory {path}: owned by uid {st.st_uid}, not by you "
-                f"(uid {os.getuid()}); set FATPACK_CACHE_DIR to a directory of your own"
-            )
-        if st.st_mode & 0o022:
-            raise ImportError(
-                f"fatpack: refusing cache directory {path}: writable by others "
-                f"(mode {st.st_mode & 0o777:o}); "
-                "chmod go-w it or set FATPACK_CACHE_DIR"
-            )
-    return path
+        st = os.lstat(path)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            raise _refuse(root, f"{path} is not a private directory of yours; remove it or {_HINT}")
 
 
 def _sha256(data: bytes) -> str:
@@ -65,33 +139,43 @@ def _sha256(data: bytes) -> str:
 
 
 def _file_sha256(path: str) -> "str | None":
+    """The hash of the regular file of yours at `path`, read through a descriptor that followed no link."""
     try:
-        with open(path, "rb") as f:
-            return _sha256(f.read())
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except OSError:
         return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or (os.name == "posix" and st.st_uid != os.geteuid()):
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return _sha256(f.read())
 
 
 def extract(
-    relative: str,
-    sha256: str,
+    files: "list[tuple[str, str]]",
     read_packaged: "Callable[[str], bytes]",
     debug: "Callable[[str], None] | None",
-    libraries: "list[tuple[str, str]] | None" = None,
-) -> str:
-    """The payload as a real file in <cache>/<its sha256>/, with the bundled libraries it may link,
-    `libraries` as (file, sha256), in libs/ beside it: where RUNPATH $ORIGIN/libs and the loader's DLL
-    directory look. Cached copies are used while their hashes match; others are extracted afresh."""
-    directory = private_directory(os.path.join(private_directory(cache_root()), sha256))
-    if libraries:
-        libs = private_directory(os.path.join(directory, "libs"))
-        for library, library_sha256 in libraries:
-            _materialize(
-                library, library_sha256, os.path.join(libs, library.rsplit("/", 1)[-1]), read_packaged, debug
-            )
-    final = os.path.join(directory, relative.rsplit("/", 1)[-1])
-    _materialize(relative, sha256, final, read_packaged, debug)
-    return final
+) -> "list[str]":
+    """`files`, (path inside the package, sha256) with the payload first and then the bundled libraries
+    of its target, as real files in <cache>/<payload sha256>/<path>; their paths, in the same order.
+    Cached copies are used while their hashes match; others are extracted afresh."""
+    root = cache_root()
+    try:
+        directory = os.path.join(cache_directory(), files[0][1])
+        _private_subdirectory(directory, root)
+        paths = []
+        for relative, sha256 in files:
+            parts = relative.split("/")
+            for depth in range(1, len(parts)):
+                _private_subdirectory(os.path.join(directory, *parts[:depth]), root)
+            final = os.path.join(directory, *parts)
+            _materialize(relative, sha256, final, read_packaged, debug)
+            paths.append(final)
+        return paths
+    except OSError as exc:
+        where = exc.filename2 or exc.filename if isinstance(exc.filename, str) else root
+        raise ImportError(f"fatpack: cannot write to the cache at {where}: {exc.strerror}; {_HINT}") from None
 
 
 def _materialize(
@@ -109,16 +193,22 @@ def _materialize(
     if _sha256(data) != sha256:
         raise ImportError(f"fatpack: {relative} in the archive does not match its sha256 in the manifest")
     temporary = f"{final}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    with open(temporary, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o700)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise ImportError(f"fatpack: cannot write to the cache at {final}: {exc.strerror}; {_HINT}") from None
     try:
         os.replace(temporary, final)  # atomic: a reader sees no file or the whole file
-    except OSError:  # Windows: another process has `final` loaded; it is complete if its hash matches
+    except OSError as exc:  # Windows: another process has `final` loaded; it is complete if its hash matches
         os.unlink(temporary)
         if _file_sha256(final) != sha256:
-            raise
+            raise ImportError(
+                f"fatpack: cannot write to the cache at {final}: {exc.strerror}; {_HINT}"
+            ) from None
     if _file_sha256(final) != sha256:
         raise ImportError(f"fatpack: extracted {final} does not match its sha256; the cache is unreliable")
     if debug:

@@ -3,6 +3,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_C
 from wheel.wheelfile import WheelFile
 
 from fatpack.assembler import assemble_wheel, loader_package, stub_source
@@ -57,11 +58,13 @@ def test_wheel_layout(demo_project, tmp_path):
         assert zf.namelist() == [
             "demo/__init__.py",
             "demo/_fatpack/__init__.py",
+            "demo/_fatpack/diagnose.py",
             "demo/_fatpack/linux_x86_64/demo._speed.abi3.so",
             "demo/_fatpack/manifest.tsv",
             "demo/_fatpack/win_amd64/demo._speed.abi3.pyd",
             "demo/_fatpack/zipcache.py",
             "demo/_speed.py",
+            "demo/_speed.pyi",
             "demo/data.txt",
             "demo-1.0.dist-info/METADATA",
             "demo-1.0.dist-info/WHEEL",
@@ -110,8 +113,12 @@ def test_wheel_is_reproducible(demo_project, tmp_path):
 
 
 def test_top_level_extension_gets_its_own_loader_package():
-    assert loader_package("hello._core", "hello") == "hello._fatpack"
-    assert loader_package("_speedups", "My-Project") == "_fatpack_my_project"
+    assert loader_package("hello._core", "hello", {"hello/__init__.py"}) == "hello._fatpack"
+    assert loader_package("_speedups", "My-Project", {"hello/__init__.py"}) == "_fatpack_my_project"
+
+
+def test_namespace_package_extension_gets_a_loader_package_named_after_the_project():
+    assert loader_package("ns.a._core", "ns-a", {"ns/a/__init__.py"}) == "ns._fatpack_ns_a"
 
 
 def test_pure_file_colliding_with_stub_is_refused(demo_project, tmp_path):
@@ -183,3 +190,15 @@ def test_payload_of_wrong_architecture_is_refused(demo_project, tmp_path):
     ):
         assemble_wheel(config, [], payloads, tmp_path / "dist")
     assert not (tmp_path / "dist").exists()
+
+
+def test_generated_pyi_and_a_shipped_one_wins(make_project, tmp_path):
+    tool = '[[tool.fatpack.extension]]\nname = "demo._speed"\nsources = ["src/demo/_speed.c"]\n'
+    files = {"src/demo/__init__.py": "", "src/demo/_speed.c": MINIMAL_C % {"base": "_speed"}}
+    generated = assemble(make_project(tool=tool, files=files, name="gen"), tmp_path / "gen")
+    own = "def speed() -> int: ...\n"
+    shipped = make_project(tool=tool, files={**files, "src/demo/_speed.pyi": own}, name="own")
+    with zipfile.ZipFile(generated) as zf:
+        assert zf.read("demo/_speed.pyi").decode().endswith("def __getattr__(name: str) -> Any: ...\n")
+    with zipfile.ZipFile(assemble(shipped, tmp_path / "own")) as zf:
+        assert zf.read("demo/_speed.pyi").decode() == own

@@ -64,9 +64,18 @@ def test_no_payload_for_host_is_a_clear_import_error(hello_windows_only_wheel, t
     proc = run(python, "import hello")
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
+    loader = (
+        python.parent.parent
+        / "lib"
+        / f"python3.{sys.version_info[1]}"
+        / "site-packages"
+        / "hello"
+        / "_fatpack"
+    )
     assert last == (
         f"ImportError: hello._core: no native payload for this interpreter ({HOST_ABI}-linux_x86_64); "
-        "the package carries: cp38-abi3-win_amd64"
+        f"the package carries: cp38-abi3-win_amd64; `{python} {loader / '__init__.py'}` shows every "
+        "payload and why it does or does not fit"
     )
 
 

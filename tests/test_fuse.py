@@ -61,6 +61,19 @@ def test_delvewheel_patches_are_dropped_and_line_endings_do_not_count(tmp_path):
     assert "demo-stubs/__init__.py" not in names(wheel)  # delvewheel made it only to hold its patch
 
 
+def test_typing_stub_generated_unless_the_wheels_ship_one(tmp_path):
+    (wheel,) = fuse(demo_wheels(tmp_path / "in"), tmp_path / "out", verify=False)
+    assert read(wheel, "demo/_speed.pyi").endswith(b"def __getattr__(name: str) -> Any: ...\n")
+    own = b"def add(a: int, b: int) -> int: ...\n"
+    inputs = []
+    for path in demo_wheels(tmp_path / "in2"):
+        with zipfile.ZipFile(path) as archive:
+            files = {n: archive.read(n) for n in archive.namelist() if ".dist-info/" not in n}
+        inputs.append(make_wheel(tmp_path / "typed", path.name, {**files, "demo/_speed.pyi": own}))
+    (typed,) = fuse(inputs, tmp_path / "out2", verify=False)
+    assert read(typed, "demo/_speed.pyi") == own
+
+
 def test_a_differing_pure_file_is_named(tmp_path):
     linux, _ = demo_wheels(tmp_path / "in")
     other = make_wheel(
@@ -168,3 +181,18 @@ def test_two_abi3_floors_of_one_platform_each_keep_their_binary(tmp_path):
     ]
     assert read(wheel, "demo/_fatpack/linux_x86_64/cp311-abi3/demo/_speed.abi3.so")[-1] == 11
     assert len({e.sha256 for e in rows}) == 2
+
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the downloaded Linux wheels are cp311")
+def test_real_fused_wheel_imports_from_a_zip(real_fused, tmp_path):
+    """The fat wheel itself on sys.path: pyzmq's RUNPATH $ORIGIN/../../../pyzmq.libs must still resolve
+    in the extraction cache."""
+    requirement, wheel = real_fused
+    code = f"import sys; sys.path.insert(0, {str(wheel)!r}); {REAL[requirement]}"
+    env = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert str(tmp_path / "cache") in proc.stdout and "/linux_x86_64/cp311/" in proc.stdout
+    assert ('{"a":[1,2]} [3]' if requirement.startswith("ujson") else "4.3.5 b'hi'") in proc.stdout

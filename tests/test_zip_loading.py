@@ -60,9 +60,11 @@ def test_egg_on_sys_path_extracts_once_then_reuses(hello_egg, tmp_path):
     values, file = first.stdout.splitlines()
     assert values == "42 4 linux"
     (extracted,) = cached_files(cache)
-    assert file == str(extracted) and extracted.parent.parent == cache
-    assert extracted.parent.name == hashlib.sha256(extracted.read_bytes()).hexdigest()  # keyed by content
-    assert (cache.stat().st_mode & 0o777, extracted.parent.stat().st_mode & 0o777) == (0o700, 0o700)
+    assert file == str(extracted)  # at its path inside the package, below a directory named by its hash
+    assert extracted.relative_to(cache).parts[1:] == ("linux_x86_64", "hello._core.abi3.so")
+    assert extracted.parent.parent.name == hashlib.sha256(extracted.read_bytes()).hexdigest()
+    modes = {p.stat().st_mode & 0o777 for p in (cache, extracted.parent, extracted.parent.parent)}
+    assert modes == {0o700}
     assert "extracted linux_x86_64/hello._core.abi3.so" in first.stderr
     second = run_from(hello_egg, cache, FATPACK_DEBUG="1")
     assert second.returncode == 0 and second.stdout == first.stdout
@@ -184,7 +186,7 @@ def test_bundled_libraries_are_extracted_beside_the_payload(mixed_egg, tmp_path)
     assert proc.returncode == 0, proc.stderr
     values, mapped = proc.stdout.splitlines()
     assert values == "499500 1999000"
-    assert Path(mapped).parent.name == "libs" and Path(mapped).parent.parent.parent == cache
+    assert Path(mapped).relative_to(cache).parts[1:] == ("linux_x86_64", "libs", "libextra.so")
 
 
 @pytest.mark.wine
@@ -207,3 +209,18 @@ def test_zipapp_built_from_the_wheel_runs_under_wine(hello_wheel, tmp_path):
     greeting, size, file = python.check(windows_path(app)).strip().rsplit(" ", 2)
     assert (greeting, size) == ("Hello, zipapp!", "4")
     assert "\\fatpack\\Cache\\" in file and file.endswith("\\hello._core.abi3.pyd")
+
+
+def test_relative_zip_path_on_sys_path(hello_egg, tmp_path):
+    """sys.path.insert(0, 'hello-1.0-py3.egg'), relative to the current directory."""
+    code = f"import sys; sys.path.insert(0, {hello_egg.name!r}); {PROBE}"
+    environment = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=hello_egg.parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "42 4 linux"
