@@ -183,7 +183,6 @@ def test_two_abi3_floors_of_one_platform_each_keep_their_binary(tmp_path):
     assert len({e.sha256 for e in rows}) == 2
 
 
-
 @pytest.mark.slow
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the downloaded Linux wheels are cp311")
 def test_real_fused_wheel_imports_from_a_zip(real_fused, tmp_path):
