@@ -101,7 +101,10 @@ class WindowsPython:
         return self.root / "python.exe"
 
     def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "WINEPREFIX": str(self.prefix), "WINEDEBUG": "-all"}
+        # The Windows interpreter keeps its zip cache in the Wine prefix's %LOCALAPPDATA% (the tests' own
+        # prefix in FATPACK_TEST_CACHE), not in the Linux path the session sets for Linux interpreters.
+        inherited = {k: v for k, v in os.environ.items() if k != "FATPACK_CACHE_DIR"}
+        env = {**inherited, "WINEPREFIX": str(self.prefix), "WINEDEBUG": "-all"}
         # Wine wants real pipes for the standard streams, not regular files.
         return subprocess.run(
             [self.wine, str(self.exe), *args],
