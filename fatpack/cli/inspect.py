@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fatpack.inspect import format_table, inspect_artifact
 
+ENVIRONMENT: tuple[tuple[str, str], ...] = ()
 HELP = "list the payloads a wheel or egg carries: module x target x ABI, size, glibc/macOS floor"
 
 
