@@ -90,6 +90,13 @@ def test_a_missing_project_directory_still_says_it_does_not_exist(tmp_path):
     assert re.fullmatch(r"error: project directory \S+nope does not exist", proc.stderr.strip()), proc.stderr
 
 
+@pytest.mark.parametrize("command", ["inspect", "verify"])
+def test_a_missing_artifact_is_no_such_file(tmp_path, command):
+    proc = fatpack(command, tmp_path / "hello-1.0-py3-none-any.whl")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"error: {tmp_path / 'hello-1.0-py3-none-any.whl'}: no such file"
+
+
 # --- a misspelled config key -----------------------------------------------------------------------------
 
 
