@@ -363,3 +363,25 @@ def test_readme_first_command_works_from_a_fresh_clone_with_debians_python(tmp_p
         text=True,
     )
     assert imported.stdout.split() == ["42", "8", "linux"], imported.stderr
+
+
+@pytest.mark.parametrize(("flags", "tty"), [([], None), (["-v"], False)])
+def test_verbose_output_keeps_the_ticker_off_the_terminal_line(demo_project, monkeypatch, flags, tty):
+    """-v logs every command on lines of its own: the ticker then prints lines too, never a \\r status."""
+    from fatpack.cli import build
+
+    chosen: list[object] = []
+
+    class Recording(Progress):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            chosen.append(kwargs.get("tty"))
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def stop(*args: object) -> None:
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(build, "Progress", Recording)
+    monkeypatch.setattr(build, "build", stop)
+    with pytest.raises(ConfigError):
+        build.execute(make_parser().parse_args(["build", str(demo_project), *flags]))
+    assert chosen == [tty]

@@ -71,7 +71,7 @@ def execute(args: argparse.Namespace) -> int:
             thin=args.thin,
             verify=not args.no_verify,
         )
-        with Progress() as progress:
+        with Progress(tty=False if args.verbose else None) as progress:  # -v logs lines of its own
             artifacts = assemble_artifacts(options, progress.timed(run_command), progress.report)
     for artifact in artifacts:
         print(artifact)

@@ -18,7 +18,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    with Progress() as progress:
+    with Progress(tty=False if args.verbose else None) as progress:  # -v logs lines of its own
         payloads = build(options_from(args), progress.timed(run_command), progress.report)
     for payload in payloads:
         print(payload.path)

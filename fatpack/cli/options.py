@@ -34,7 +34,8 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
             nargs="*",
             type=Path,
             metavar="INPUT",
-            help="a project directory (default: .), its sdist (.tar.gz), or prebuilt wheels to fuse",
+            help="a project directory, PROJECT_DIR (default: .), its sdist (.tar.gz), "
+            "or prebuilt wheels to fuse",
         )
         sdist_default = f"./{default_out} for an sdist or for wheels to fuse"
     else:
