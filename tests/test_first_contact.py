@@ -313,16 +313,18 @@ def test_readme_first_command_is_what_this_test_runs():
 def test_readme_first_command_works_from_a_fresh_clone_with_debians_python(tmp_path):
     if not (DEBIAN_PYTHON.is_file() and list(Path("/usr/lib").glob("python3*/EXTERNALLY-MANAGED"))):
         pytest.fail("this test needs Debian's externally managed /usr/bin/python3 (apt-get install python3)")
-    clone = tmp_path / "fatpack"
+    clone = tmp_path / "fatpack"  # what is committed: a fresh clone, as a new user has
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(DEBIAN_PYTHON)
     # `python3` is Debian's (not pyenv's, not this venv's); pip's and zig's caches are the user's as usual
     env = {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": str(Path.home()), "LANG": "C.UTF-8"}
-    for name in ("FATPACK_BUILD_CACHE", "ZIG_GLOBAL_CACHE_DIR", "PIP_CACHE_DIR", "XDG_CACHE_HOME"):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    # pip's settings and proxies pass through (it needs PyPI); so do the caches the suite points elsewhere
+    passed = ("FATPACK_BUILD_CACHE", "ZIG_GLOBAL_CACHE_DIR", "XDG_CACHE_HOME", "SSL_CERT_FILE")
+    for name, value in os.environ.items():
+        if name in passed or name.startswith("PIP_") or name.lower().endswith("_proxy"):
+            env[name] = value
     refused = subprocess.run(
         ["python3", "-m", "pip", "install", "-e", "."], cwd=clone, env=env, capture_output=True, text=True
     )
