@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -438,7 +439,9 @@ def _str_table(value: object, where: str) -> dict[str, str]:
 def _reject_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
-        raise ConfigError(f"unknown key {where}.{unknown[0]} (known keys: {', '.join(sorted(known))})")
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown key {where}.{unknown[0]} (known keys: {', '.join(sorted(known))}){hint}")
 
 
 def _reject_duplicates(names: list[str], where: str) -> None:

@@ -26,8 +26,9 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$need_arm64" -eq 1 ]; then
   fi
 fi
 
-echo "== installing fatpack with its test requirements"
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+echo "== installing fatpack with its test requirements into .venv"
+bash dev/setup test  # a virtual environment: Debian's own python3 refuses pip install (PEP 668)
+export PATH="$PWD/.venv/bin:$PATH"  # python3, ruff, mypy and pytest below are the .venv's
 
 echo "== lint and type-check"
 ruff check .

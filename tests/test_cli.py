@@ -25,7 +25,7 @@ def test_targets_lists_triples():
     proc = fatpack("targets")
     assert proc.returncode == 0
     assert "linux_x86_64" in proc.stdout and "x86_64-linux-gnu.2.17" in proc.stdout
-    assert "win_amd64" in proc.stdout and "x86_64-windows-gnu" in proc.stdout and "Wine" in proc.stdout
+    assert "win_amd64" in proc.stdout and "x86_64-windows-gnu" in proc.stdout and "UCRT" in proc.stdout
 
 
 def test_native_builder_for_windows_is_refused(demo_project, tmp_path):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Optional
 
 from fatpack import __version__
 from fatpack.cli import assemble, build, inspect, targets, verify
+from fatpack.cli.options import environment_help
 from fatpack.errors import BuildError, FatpackError
 
 SUBCOMMANDS = {
@@ -29,7 +31,14 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fatpack {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in SUBCOMMANDS.items():
-        module.configure_parser(sub.add_parser(name, help=module.HELP, description=module.HELP))
+        command = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=textwrap.fill(module.HELP, width=80),
+            epilog=environment_help(module.ENVIRONMENT) if module.ENVIRONMENT else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.configure_parser(command)
     return parser
 
 

@@ -6,13 +6,28 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from fatpack.cli.options import add_build_arguments, options_from, print_progress
+from fatpack.cli.options import BUILD_ENVIRONMENT, add_build_arguments, options_from
+from fatpack.cli.progress import Progress
 from fatpack.errors import ConfigError
 from fatpack.pipeline import TAG_CHOICES, assemble_artifacts, fuse
+from fatpack.runner import run_command
 
 HELP = (
     "build all payloads and write one artifact, a py3-none-any wheel or an egg (its path is printed last); "
     "given wheels, fuse them into one"
+)
+
+ENVIRONMENT = (
+    *BUILD_ENVIRONMENT,
+    ("SOURCE_DATE_EPOCH", "the time stamp of the artifact's members (default: 1980-01-01)"),
+    # Read by the package this writes, when it is imported (runtime_loader/):
+    ("FATPACK_DEBUG", "=1 at import: the loader prints the host, each payload passed over and its choice"),
+    ("FATPACK_VERIFY", "=1 at import: the loader checks the payload's sha256 against the manifest first"),
+    (
+        "FATPACK_CACHE_DIR",
+        "at import from a zip or egg: where payloads are extracted (default: $XDG_CACHE_HOME/fatpack or "
+        "~/.cache/fatpack; ~/Library/Caches/fatpack on macOS; %LOCALAPPDATA%\\fatpack\\Cache on Windows)",
+    ),
 )
 
 
@@ -56,7 +71,8 @@ def execute(args: argparse.Namespace) -> int:
             thin=args.thin,
             verify=not args.no_verify,
         )
-        artifacts = assemble_artifacts(options, progress=print_progress)
+        with Progress(tty=False if args.verbose else None) as progress:  # -v logs lines of its own
+            artifacts = assemble_artifacts(options, progress.timed(run_command), progress.report)
     for artifact in artifacts:
         print(artifact)
     return 0

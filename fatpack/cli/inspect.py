@@ -6,8 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
+from fatpack.errors import ArtifactError
 from fatpack.inspect import format_table, inspect_artifact
 
+ENVIRONMENT: tuple[tuple[str, str], ...] = ()
 HELP = "list the payloads a wheel or egg carries: module x target x ABI, size, glibc/macOS floor"
 
 
@@ -17,6 +19,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
+    if not args.artifact.exists():  # as `fatpack verify` says it, not as an OSError's repr
+        raise ArtifactError(f"{args.artifact}: no such file")
     rows = inspect_artifact(args.artifact)
     print(json.dumps([r.as_dict() for r in rows], indent=2) if args.json else format_table(rows))
     return 0

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
+from fatpack.archives import is_sdist
 from fatpack.errors import ConfigError
-from fatpack.payloads import TargetReport
 from fatpack.pipeline import Options
 from fatpack.targets import PythonAbi, parse_target
+
+# Environment variables `fatpack build` and `fatpack assemble` read (their --help lists them).
+BUILD_ENVIRONMENT = (
+    (
+        "FATPACK_BUILD_CACHE",
+        "the payload cache (default: $XDG_CACHE_HOME/fatpack/builds, else ~/.cache/fatpack/builds)",
+    ),
+    (
+        "ZIG_GLOBAL_CACHE_DIR",
+        "zig's own cache of the C runtimes it builds per target (default: ~/.cache/zig)",
+    ),
+    ("PATH", "where llvm-lipo (macosx_universal2) and the native and mingw builders' compilers are found"),
+)
 
 
 def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_inputs: bool = False) -> None:
@@ -20,40 +34,67 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
             nargs="*",
             type=Path,
             metavar="INPUT",
-            help="a project directory (default: .), its sdist (.tar.gz), or prebuilt wheels to fuse",
+            help="a project directory, PROJECT_DIR (default: .), its sdist (.tar.gz), "
+            "or prebuilt wheels to fuse",
         )
+        sdist_default = f"./{default_out} for an sdist or for wheels to fuse"
     else:
         parser.add_argument(
-            "project_dir", nargs="?", default=".", type=Path, help="project directory (default: .)"
+            "project_dir",
+            nargs="?",
+            default=".",
+            type=Path,
+            metavar="PROJECT_DIR",
+            help="a project directory (default: .) or its sdist (.tar.gz)",
         )
+        sdist_default = f"./{default_out} for an sdist"
 
     parser.add_argument(
-        "-o", "--out-dir", type=Path, default=None, help=f"output directory (default: {default_out})"
+        "-o",
+        "--out-dir",
+        type=Path,
+        default=None,
+        help=f"output directory (default: PROJECT_DIR/{default_out}; {sdist_default})",
     )
     parser.add_argument(
-        "--target", action="append", default=[], metavar="T", help="build only this target (repeatable)"
+        "--target",
+        action="append",
+        default=[],
+        metavar="T",
+        help="build this target (repeatable; default: the project's `targets`, else linux_x86_64 and "
+        "win_amd64; `fatpack targets` lists them all)",
     )
     parser.add_argument(
-        "--python", action="append", default=[], metavar="P", help="'cpXY-abi3' or 'cpXY' (repeatable)"
+        "--python",
+        action="append",
+        default=[],
+        metavar="P",
+        help="Python ABI: 'cpXY-abi3' (one binary for CPython 3.Y and newer) or 'cpXY' (3.Y only) "
+        "(repeatable; default: the project's `python`, else cp38-abi3; cp39-abi3 with Cython; a setup.py "
+        "project: abi3 if it sets py_limited_api, else this Python's cpXY)",
     )
     parser.add_argument(
         "--builder",
         action="append",
         default=[],
         metavar="[TARGET=]NAME",
-        help="builder for all targets, or TARGET=NAME for one (repeatable)",
+        help="zig (default), native, mingw, command or a plug-in's name: for all targets, or "
+        "TARGET=NAME for one (repeatable)",
     )
     parser.add_argument(
         "-j", "--jobs", type=int, default=None, metavar="N", help="targets built at once (default: CPUs)"
     )
     parser.add_argument(
-        "--no-cache", action="store_true", help="compile everything; ignore the payload cache"
+        "--no-cache",
+        action="store_true",
+        help="compile everything; ignore the payload cache (FATPACK_BUILD_CACHE)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
     parser.set_defaults(default_out=default_out)
 
 
 def options_from(args: argparse.Namespace) -> Options:
+    _check_project_path(args.project_dir)
     default_out = (
         Path(args.default_out) if args.project_dir.is_file() else args.project_dir / args.default_out
     )
@@ -75,6 +116,27 @@ def options_from(args: argparse.Namespace) -> Options:
     return options
 
 
+def _check_project_path(path: Path) -> None:
+    """A file where a project directory belongs (an sdist aside) is named as such, with what to give."""
+    if not path.is_file() or is_sdist(path):
+        return
+    hint = (
+        f"; give its directory, {path.parent}"
+        if path.name in ("pyproject.toml", "setup.py")
+        else " (give a directory holding a pyproject.toml, or an sdist .tar.gz)"
+    )
+    raise ConfigError(f"{path} is a file, not a project directory{hint}")
+
+
+def environment_help(entries: Sequence[tuple[str, str]]) -> str:
+    """An argparse epilog naming the environment variables a command reads."""
+    lines = ["environment variables:"]
+    for name, meaning in entries:
+        lines.append(f"  {name}")
+        lines.extend(textwrap.wrap(meaning, width=76, initial_indent=" " * 6, subsequent_indent=" " * 6))
+    return "\n".join(lines)
+
+
 def _parse_builder(text: str) -> tuple[str, str]:
     target, sep, name = text.rpartition("=")
     if not sep:
@@ -82,15 +144,3 @@ def _parse_builder(text: str) -> tuple[str, str]:
     if not name:
         raise ConfigError(f"--builder {text!r}: expected NAME or TARGET=NAME")
     return (parse_target(target, "--builder").name, name)
-
-
-def print_progress(report: TargetReport) -> None:
-    status = "failed" if report.error else "done"
-    if report.error:
-        detail = str(report.error).split(": ")[0]
-    else:
-        detail = f"{report.payloads} payload(s)" + (f", {report.cached} from cache" if report.cached else "")
-    print(
-        f"{report.target.name:<16} {status:<6} {report.seconds:6.1f}s  [{report.builder}] {detail}",
-        file=sys.stderr,
-    )

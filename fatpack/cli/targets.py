@@ -1,12 +1,13 @@
-"""`fatpack targets`: the supported targets, their zig triples and how they are verified here."""
+"""`fatpack targets`: the supported targets, their zig triples and what runs their payloads."""
 
 from __future__ import annotations
 
 import argparse
 
-from fatpack.targets import TARGETS
+from fatpack.targets import DEFAULT_TARGETS, TARGETS, Target
 
-HELP = "list supported targets"
+HELP = "list supported targets: name, zig triple, what runs it"
+ENVIRONMENT: tuple[tuple[str, str], ...] = ()
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +15,20 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    for target in TARGETS.values():
-        print(f"{target.name:<16} {target.zig_triple:<24} {target.description}; {target.how_verified}")
+    rows = [
+        ("target", "zig triple", "runs on"),
+        *((t.name, _triple(t), t.description) for t in TARGETS.values()),
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for name, triple, runs_on in rows:
+        print(f"{name:<{widths[0]}}  {triple:<{widths[1]}}  {runs_on}")
+    print(
+        f"\ndefault: {', '.join(DEFAULT_TARGETS)}; choose with `targets = [...]` in [tool.fatpack] "
+        "or --target"
+    )
     return 0
+
+
+def _triple(target: Target) -> str:
+    """zig's -target, or for a merged target the slices it is made of."""
+    return target.zig_triple or " + ".join(TARGETS[s].zig_triple.split("-")[0] for s in target.slices)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fatpack.verify import verify_artifact
 
+ENVIRONMENT: tuple[tuple[str, str], ...] = ()
 HELP = (
     "check every payload of a wheel or egg: format and architecture, PyInit export, RECORD and manifest "
     "hashes, Windows DLLs (UCRT only), manylinux libraries and glibc floor, abi3 symbols, macOS floor"

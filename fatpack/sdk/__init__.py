@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -83,7 +87,30 @@ def prepare_sdk(
         )
     headers = host_headers()
     check_headers_fit(abi, headers, target)
-    return PythonSdk(include_dirs=(headers.include_dir,), defines=abi_defines(abi))
+    include_dir = without_multiarch_wrapper(headers.include_dir, work_dir)
+    return PythonSdk(include_dirs=(include_dir,), defines=abi_defines(abi))
+
+
+def without_multiarch_wrapper(include_dir: Path, work_dir: Path, multiarch: Optional[str] = None) -> Path:
+    """Debian's and Ubuntu's python3-dev put a wrapper in /usr/include/python3.X/pyconfig.h that includes
+    <MULTIARCH/python3.X/pyconfig.h> from /usr/include, a directory no cross compiler searches (zig:
+    "file not found"). Then: a copy of the headers under work_dir with the real pyconfig.h in place of
+    the wrapper; else include_dir itself. (Threads building other targets may ask at the same time.)"""
+    multiarch = multiarch if multiarch is not None else sysconfig.get_config_var("MULTIARCH") or ""
+    real = include_dir.parent / multiarch / include_dir.name / "pyconfig.h"
+    wrapper = include_dir / "pyconfig.h"
+    if not multiarch or not real.is_file() or f"<{multiarch}/" not in wrapper.read_text("latin-1"):
+        return include_dir
+    flat = work_dir / "host-include" / include_dir.name
+    if not flat.is_dir():
+        flat.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=flat.parent, prefix=".staging-"))
+        shutil.copytree(include_dir, staging / "include")
+        shutil.copyfile(real, staging / "include" / "pyconfig.h")
+        with contextlib.suppress(OSError):  # another thread put its copy there first
+            os.rename(staging / "include", flat)
+        shutil.rmtree(staging, ignore_errors=True)
+    return flat
 
 
 def sdk_fingerprint(target: Target, abi: PythonAbi, sdk_path: Optional[Path] = None) -> str:
