@@ -35,7 +35,7 @@ from fatpack import __version__
 from fatpack.binaries import BinaryInfo, inspect_binary, target_mismatch
 from fatpack.config import ProjectConfig
 from fatpack.errors import ArtifactError, ConfigError
-from fatpack.metadata import core_metadata, entry_points_txt
+from fatpack.metadata import core_metadata, entry_points_txt, license_files
 from fatpack.output import shown
 from fatpack.packages import SourceFile
 from fatpack.payloads import Payload
@@ -180,6 +180,7 @@ def dist_info_members(config: ProjectConfig, dist_info: str, tag: str = WHEEL_TA
         Member(f"{dist_info}/METADATA", core_metadata(config)),
         Member(f"{dist_info}/WHEEL", wheel_file(tag)),
     ]
+    members += [Member(f"{dist_info}/licenses/{name}", config.root / name) for name in license_files(config)]
     entry_points = entry_points_txt(config)
     if entry_points:
         members.append(Member(f"{dist_info}/entry_points.txt", entry_points.encode()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import email.parser
 import hashlib
 import io
 import re
@@ -161,6 +162,7 @@ def verify_artifact(path: Path) -> Report:
         raise ArtifactError(f"{path.name} holds no fatpack manifest: not an artifact fatpack made")
     report.problems += [Problem(v.member, v.rule, v.message) for v in violations]
     report.problems += _check_record(members, wheel=path.name.endswith(".whl"))
+    report.problems += _check_license_files(members)
     tag_floors, tag_problems = _glibc_floors_from_tags(members)
     report.problems += tag_problems
     listed: set[str] = set()
@@ -178,6 +180,20 @@ def verify_artifact(path: Path) -> Report:
             report.problems += _check_payload(entry, base, members, bundled, tag_floors)
     report.problems += _check_unlisted_binaries(members, listed)
     return report
+
+
+def _check_license_files(members: dict[str, bytes]) -> list[Problem]:
+    """PEP 639: each `License-File: X` in METADATA is shipped as .dist-info/licenses/X."""
+    problems = []
+    for metadata in sorted(n for n in members if n.endswith(".dist-info/METADATA") and n.count("/") == 1):
+        dist_info = metadata.rsplit("/", 1)[0]
+        text = members[metadata].decode("utf-8", "replace")
+        for name in email.parser.HeaderParser().parsestr(text).get_all("License-File") or []:
+            shipped = f"{dist_info}/licenses/{name.strip()}"
+            if shipped not in members:
+                why = f"License-File: {name.strip()}, but {shipped} is not in the wheel (PEP 639)"
+                problems.append(Problem(metadata, "license", why))
+    return problems
 
 
 def _check_unlisted_binaries(members: dict[str, bytes], listed: set[str]) -> list[Problem]:
