@@ -36,6 +36,11 @@ def with_library(setting: str) -> str:
     return LINUX_ONLY + EXTENSION + f'link-with = ["x"]\n[[tool.fatpack.library]]\nname = "x"\n{setting}\n'
 
 
+def written(path: Path) -> Path:
+    path.write_text("a file where a directory is expected")
+    return path
+
+
 def snapshot(*paths: Path) -> dict[str, bytes]:
     files = {}
     for path in paths:
@@ -135,6 +140,11 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
         lambda p: p().parent / "nope",
         [],
         r"project directory .*nope does not exist",
+    ),
+    "project directory is a file": (
+        lambda p: written(p().parent / "notes.txt"),
+        [],
+        r"project directory .*notes.txt is not a directory \(nor an sdist .tar.gz\)",
     ),
     "link-with names no library": (
         lambda p: p(tool=LINUX_ONLY + EXTENSION + 'link-with = ["zlib"]\n'),
