@@ -64,3 +64,29 @@ def test_output_inside_the_package_is_not_packed_into_the_next_build(example_cop
     with zipfile.ZipFile(second) as zf:
         assert zf.namelist() == names
     assert not [n for n in names if n.endswith(".whl") or "/dist/" in n]
+
+
+@pytest.mark.parametrize("thin", [False, True])
+def test_a_project_rebuild_that_fails_verification_keeps_the_previous_wheels(make_project, tmp_path, thin):
+    """The same through `fatpack assemble` of a project: its build command copies in a prebuilt binary,
+    good the first time, linking a library outside the manylinux policy the second."""
+    from fatpack.pipeline import Options, assemble_artifacts
+
+    copy = 'cp "$FATPACK_PROJECT_DIR/prebuilt.so" "$FATPACK_OUT_DIR/$FATPACK_OUTPUT"'
+    root = make_project(
+        tool=f"targets = [\"linux_x86_64\"]\n[[tool.fatpack.extension]]\nname = \"demo._core\"\ncommand = ['sh', '-c', '{copy}']\n",
+        files={"src/demo/__init__.py": ""},
+    )
+    (tmp_path / "good").mkdir()
+    (tmp_path / "bad").mkdir()
+    good = compile_shared("gcc", GOOD, tmp_path / "good" / "x.so")
+    bad = compile_shared("gcc", BAD, tmp_path / "bad" / "x.so", "-l:libz.so.1")
+    out = tmp_path / "out"
+    options = Options(root, out, thin=thin, cache_dir=None)
+    (root / "prebuilt.so").write_bytes(good)
+    assert len(assemble_artifacts(options)) == (2 if thin else 1)
+    before = snapshot(out)
+    (root / "prebuilt.so").write_bytes(bad)
+    with pytest.raises(ArtifactError, match=r"failed verification, not written: .*libz\.so\.1"):
+        assemble_artifacts(options)
+    assert snapshot(out) == before
