@@ -7,6 +7,7 @@ Two builds of the same input are then byte-identical. A zip entry can only hold 
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from fatpack.errors import ConfigError
@@ -20,13 +21,9 @@ def source_date_epoch() -> int:
     text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not text:
         return ZIP_EARLIEST
-    try:
-        seconds = int(text)
-    except ValueError:
-        raise ConfigError(
-            f"SOURCE_DATE_EPOCH {text[:40]!r} is not a whole number of seconds since 1970"
-        ) from None
-    return min(max(seconds, ZIP_EARLIEST), ZIP_LATEST)
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # int() alone also takes '1_0', other scripts' digits
+        raise ConfigError(f"SOURCE_DATE_EPOCH {text[:40]!r} is not a whole number of seconds since 1970")
+    return min(max(int(text), ZIP_EARLIEST), ZIP_LATEST)
 
 
 def zip_date_time() -> tuple[int, int, int, int, int, int]:

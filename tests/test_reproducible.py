@@ -97,7 +97,9 @@ def test_source_date_epoch_is_clamped_to_zips_range(monkeypatch, value, expected
     assert source_date_epoch() == expected
 
 
-@pytest.mark.parametrize("value", ["abc", "1.5", "1e9", "0x10"])
+@pytest.mark.parametrize(
+    "value", ["abc", "1.5", "1e9", "0x10", "1_700_000_000", "\u0661\u0667\u0660\u0660", "--1"]
+)
 def test_source_date_epoch_not_a_whole_number(monkeypatch, value):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     with pytest.raises(
