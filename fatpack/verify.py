@@ -179,7 +179,21 @@ def verify_artifact(path: Path) -> Report:
             listed.add(base + entry.file)
             report.problems += _check_payload(entry, base, members, bundled, tag_floors)
     report.problems += _check_unlisted_binaries(members, listed)
+    report.problems += _check_root_is_purelib(members)
     return report
+
+
+def _check_root_is_purelib(members: dict[str, bytes]) -> list[Problem]:
+    """A wheel carrying binaries is not pure: installers and repackagers (RPM noarch, auditwheel) go by
+    Root-Is-Purelib, and a package must not be split between purelib and platlib."""
+    problems = []
+    for wheel in sorted(n for n in members if n.endswith(".dist-info/WHEEL") and n.count("/") == 1):
+        text = members[wheel].decode("utf-8", "replace")
+        pure = email.parser.HeaderParser().parsestr(text).get("Root-Is-Purelib", "").strip().lower() == "true"
+        if pure and any(is_native_binary(data) for data in members.values()):
+            why = "Root-Is-Purelib: true, but the wheel carries native binaries (it must be false)"
+            problems.append(Problem(wheel, "purelib", why))
+    return problems
 
 
 def _check_license_files(members: dict[str, bytes]) -> list[Problem]:

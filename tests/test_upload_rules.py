@@ -194,3 +194,16 @@ def test_a_tag_line_that_is_no_tag_is_a_problem_not_a_crash(hello_wheel, tmp_pat
         (wheel_file, "wheel", "'Tag: a-b-c-d' is not a wheel tag"),
         (wheel_file, "wheel", "'Tag: garbage' is not a wheel tag"),
     ]
+
+
+def test_a_wheel_with_binaries_that_says_it_is_pure(hello_wheel, tmp_path):
+    by_name = dict((i.filename, d) for i, d in members_of(hello_wheel))
+    wheel_file = "hello-1.0.dist-info/WHEEL"
+    assert b"Root-Is-Purelib: false" in by_name[wheel_file]
+    dest = tmp_path / "in" / hello_wheel.name
+    dest.parent.mkdir()
+    with ReproducibleWheelFile(dest, "w") as out:
+        for name, data in by_name.items():
+            if not name.endswith("/RECORD"):
+                out.writestr(name, data.replace(b"Root-Is-Purelib: false", b"Root-Is-Purelib: true"))
+    assert problems(dest) == {(wheel_file, "purelib")}
