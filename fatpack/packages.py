@@ -76,17 +76,17 @@ def find_package_files(config: ProjectConfig, exclude: Sequence[Path] = ()) -> l
     A file is listed once, however many listed packages contain it."""
     found = _setuptools_files(config) if config.package_data is not None else _package_tree_files(config)
     outputs = [d.resolve() for d in exclude]
-    unique = {f.archive_name: f for f in found if not _is_fatpack_output(f.path, outputs)}
+    unique = {f.archive_name: f for f in found if not _is_fatpack_output(f, outputs)}
     return [unique[name] for name in sorted(unique)]
 
 
-def _is_fatpack_output(path: Path, out_dirs: Sequence[Path]) -> bool:
-    resolved = path.resolve()
+def _is_fatpack_output(file: SourceFile, out_dirs: Sequence[Path]) -> bool:
+    resolved = file.path.resolve()
     if any(resolved.is_relative_to(d) for d in out_dirs):
         return True
-    if any(part.startswith(STAGING_PREFIX) for part in path.parts):
+    if any(part.startswith(STAGING_PREFIX) for part in file.archive_name.split("/")):
         return True
-    return path.suffix in ARTIFACT_SUFFIXES and _holds_fatpack_manifest(path)
+    return file.path.suffix in ARTIFACT_SUFFIXES and _holds_fatpack_manifest(file.path)
 
 
 def _holds_fatpack_manifest(path: Path) -> bool:

@@ -61,3 +61,10 @@ def test_fatpack_outputs_in_a_package_are_never_packed(make_project, tmp_path):
     files = find_package_files(load_project(root), exclude=(out,))
     # a wheel that is package data (not one fatpack made) still ships
     assert [f.archive_name for f in files] == ["demo/__init__.py", "demo/wheels/other.whl"]
+
+
+def test_a_project_below_a_directory_named_like_a_staging_directory(make_project, tmp_path):
+    """Only staging directories inside the packages are skipped, not a parent the user chose."""
+    (tmp_path / ".fatpack-work").mkdir()
+    root = make_project(files={"src/demo/__init__.py": ""}, name=".fatpack-work/proj")
+    assert names(root) == ["demo/__init__.py"]
