@@ -24,12 +24,11 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal, Union
+from typing import Callable, Literal, Optional, Union
 
 from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
@@ -40,9 +39,11 @@ from fatpack import __version__
 from fatpack.binaries import BinaryInfo, inspect_binary, target_mismatch
 from fatpack.config import ProjectConfig
 from fatpack.errors import ArtifactError, ConfigError
-from fatpack.metadata import core_metadata, entry_points_txt
+from fatpack.metadata import core_metadata, entry_points_txt, license_files
+from fatpack.output import shown
 from fatpack.packages import SourceFile
 from fatpack.payloads import Payload
+from fatpack.reproducible import zip_date_time
 from fatpack.tags import platform_tag
 from fatpack.targets import TARGETS
 from runtime_loader.loader import MANIFEST_HEADER, MANIFEST_NAME
@@ -173,9 +174,10 @@ def wheel_name(config: ProjectConfig) -> tuple[str, str]:
 
 
 def wheel_file(tag: str = WHEEL_TAG) -> bytes:
-    """The dist-info WHEEL file; a compressed tag set (a.b-c-d.e) is written one tag per line."""
+    """The dist-info WHEEL file; a compressed tag set (a.b-c-d.e) is written one tag per line.
+    Root-Is-Purelib is false: the wheel carries binaries, and everything is installed into platlib."""
     lines = [f"Tag: {t}" for t in sorted(str(t) for t in parse_tag(tag))]
-    text = f"Wheel-Version: 1.0\nGenerator: fatpack {__version__}\nRoot-Is-Purelib: true\n"
+    text = f"Wheel-Version: 1.0\nGenerator: fatpack {__version__}\nRoot-Is-Purelib: false\n"
     return (text + "\n".join(lines) + "\n").encode()
 
 
@@ -205,6 +207,7 @@ def dist_info_members(config: ProjectConfig, dist_info: str, tag: str = WHEEL_TA
         Member(f"{dist_info}/METADATA", core_metadata(config)),
         Member(f"{dist_info}/WHEEL", wheel_file(tag)),
     ]
+    members += [Member(f"{dist_info}/licenses/{name}", config.root / name) for name in license_files(config)]
     entry_points = entry_points_txt(config)
     if entry_points:
         members.append(Member(f"{dist_info}/entry_points.txt", entry_points.encode()))
@@ -244,7 +247,7 @@ def assemble_wheel(
     tag = wheel_tag(payloads, tags)
     members = package_members(config, pure_files, payloads)
     members += dist_info_members(config, f"{dist}-{version}.dist-info", tag)
-    return write_atomically(out_dir, f"{dist}-{version}-{tag}.whl", members, WheelFile)
+    return write_atomically(out_dir, f"{dist}-{version}-{tag}.whl", members, ReproducibleWheelFile)
 
 
 def _reject_collisions(pure_files: Sequence[SourceFile], generated: Sequence[Member]) -> None:
@@ -257,43 +260,48 @@ def _reject_collisions(pure_files: Sequence[SourceFile], generated: Sequence[Mem
 ZipWriter = Callable[[Path, Literal["w"]], zipfile.ZipFile]
 
 
-def write_atomically(
-    out_dir: Path,
-    filename: str,
-    members: Sequence[Member],
-    writer: ZipWriter,
-    keep: frozenset[Path] = frozenset(),
-) -> Path:
+class ReproducibleWheelFile(WheelFile):  # type: ignore[misc]  # wheel ships no type hints
+    """The `wheel` library's WheelFile (it adds RECORD), with RECORD stamped like every other member
+    rather than with the current time."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None):  # type: ignore[no-untyped-def]
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = _zip_info(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type)
+
+
+def write_atomically(out_dir: Path, filename: str, members: Sequence[Member], writer: ZipWriter) -> Path:
     """Write the archive under a temporary name in out_dir, then rename: never a partial artifact.
-    `writer` opens the archive: the `wheel` library's WheelFile (adds RECORD) or a plain ZipFile.
-    A file in `keep` (the inputs) is never replaced."""
-    if out_dir.is_file():
-        raise ArtifactError(f"cannot write to output directory {out_dir}: it is a file")
-    if (out_dir / filename).resolve() in keep:
-        raise ArtifactError(f"{out_dir / filename} is an input; write the result elsewhere (-o)")
+    `writer` opens the archive: ReproducibleWheelFile (adds RECORD) or a plain ZipFile. The pipeline
+    passes a staging directory as out_dir and moves the result into place once it is verified."""
+    names = [m.name for m in members]
+    if len(set(names)) != len(names):
+        twice = sorted(n for n in set(names) if names.count(n) > 1)
+        raise ArtifactError(f"{filename}: {twice[0]} would be written twice; refusing a duplicate member")
+    date_time = zip_date_time()  # first: a bad SOURCE_DATE_EPOCH is reported before anything is written
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".fatpack-", dir=out_dir))
     except OSError as exc:
-        raise ArtifactError(f"cannot write to output directory {out_dir}: {exc.strerror or exc}") from None
+        why = exc.strerror or exc
+        raise ArtifactError(f"cannot write to output directory {shown(out_dir)}: {why}") from None
     try:
         staged = staging / filename
         with writer(staged, "w") as archive:
             for member in members:
-                archive.writestr(_zip_info(member.name), member.read())
+                archive.writestr(_zip_info(member.name, date_time), member.read())
         final = out_dir / filename
         os.replace(staged, final)
         return final
     except OSError as exc:
-        raise ArtifactError(f"writing {filename} in {out_dir} failed: {exc.strerror or exc}") from None
+        raise ArtifactError(f"writing {filename} in {shown(out_dir)} failed: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _zip_info(name: str) -> zipfile.ZipInfo:
+def _zip_info(name: str, date_time: Optional[tuple[int, int, int, int, int, int]] = None) -> zipfile.ZipInfo:
     """Reproducible entries: SOURCE_DATE_EPOCH if set, else 1980-01-01; mode 0644."""
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))
-    info = zipfile.ZipInfo(name, date_time=time.gmtime(max(epoch, 315532800))[:6])
+    info = zipfile.ZipInfo(name, date_time=date_time or zip_date_time())
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     return info

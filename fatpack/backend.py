@@ -6,16 +6,20 @@ targets, and an sdist holding the configuration and every source.
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import io
 import os
 import tarfile
-import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from fatpack.assembler import dist_info_members, wheel_name
 from fatpack.config import load_project
+from fatpack.errors import ConfigError
 from fatpack.metadata import core_metadata
 from fatpack.pipeline import Options, assemble
+from fatpack.reproducible import source_date_epoch
 
 ConfigSettings = Optional[dict[str, Any]]
 
@@ -55,20 +59,46 @@ def build_wheel(
 
 
 def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
-    """NAME-VERSION.tar.gz: PKG-INFO, pyproject.toml and the project's files (minus SDIST_EXCLUDED)."""
+    """NAME-VERSION.tar.gz: PKG-INFO, pyproject.toml and the project's files (minus SDIST_EXCLUDED).
+
+    Reproducible: every member gets the SOURCE_DATE_EPOCH timestamp (else 1980-01-01), owner root,
+    mode 0644 (0755 if executable); the gzip header carries no name or time. A symlinked file (a README
+    shared with the repository root) is stored as the file it points to: `fatpack assemble` reads every
+    sdist fatpack writes, and it accepts regular files only."""
     root = Path.cwd()
     config = load_project(root)
     dist, version = wheel_name(config)
     base = f"{dist}-{version}"
     out = Path(sdist_directory) / f"{base}.tar.gz"
-    temporary = out.with_name(out.name + ".tmp")
-    mtime = int(os.environ.get("SOURCE_DATE_EPOCH", time.time()))
-    with tarfile.open(temporary, "w:gz", format=tarfile.PAX_FORMAT) as tar:
-        _add_bytes(tar, f"{base}/PKG-INFO", core_metadata(config), mtime)
-        for path in sorted(_sdist_files(root)):
-            tar.add(path, arcname=f"{base}/{path.relative_to(root).as_posix()}", recursive=False)
-    os.replace(temporary, out)
+    temporary = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    files: dict[str, Union[bytes, Path]] = {f"{base}/PKG-INFO": core_metadata(config)}
+    files.update((f"{base}/{p.relative_to(root).as_posix()}", p) for p in sorted(_sdist_files(root)))
+    try:
+        _write_tar_gz(temporary, files, source_date_epoch())
+        os.replace(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)
     return out.name
+
+
+def _write_tar_gz(path: Path, files: dict[str, Union[bytes, Path]], mtime: int) -> None:
+    """A .tar.gz whose gzip header carries no file name and the fixed time."""
+    with contextlib.ExitStack() as stack:
+        raw = stack.enter_context(open(path, "wb"))
+        zipped = stack.enter_context(gzip.GzipFile("", "wb", fileobj=raw, mtime=mtime))
+        tar = stack.enter_context(tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT))
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                _add_bytes(tar, name, content, mtime)
+            else:
+                _add_bytes(tar, name, _read(content), mtime, executable=os.access(content, os.X_OK))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path} for the sdist: {exc.strerror or exc}") from None
 
 
 def _sdist_files(root: Path) -> list[Path]:
@@ -86,11 +116,12 @@ def _sdist_files(root: Path) -> list[Path]:
     return files
 
 
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mtime: int) -> None:
-    import io
-
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mtime: int, executable: bool = False) -> None:
+    """A regular file owned by root (uid/gid 0, no names), with the fixed mtime."""
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mtime = mtime
-    info.mode = 0o644
+    info.mode = 0o755 if executable else 0o644
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
     tar.addfile(info, io.BytesIO(data))

@@ -34,6 +34,7 @@ from typing import Optional
 
 from fatpack import __version__
 from fatpack.config import ExtensionConfig
+from fatpack.errors import ConfigError
 from fatpack.targets import PythonAbi, Target
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,22 @@ ENTRY_MAGIC = b"fatpack-cache-entry 1 "
 def default_cache_dir() -> Path:
     override = os.environ.get("FATPACK_BUILD_CACHE")
     if override:
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "fatpack" / "builds"
+        return usable_cache_dir(Path(override), "FATPACK_BUILD_CACHE")
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return usable_cache_dir(base / "fatpack" / "builds", "XDG_CACHE_HOME" if xdg else "the cache directory")
+
+
+def usable_cache_dir(path: Path, source: str) -> Path:
+    """`path`, unless it or a parent exists as something other than a directory (a ConfigError naming
+    `source`, the variable it came from). A cache that merely cannot be written is skipped later."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                what = "is" if candidate == path else f"is inside {candidate}, which is"
+                raise ConfigError(f"{source} {path} {what} not a directory")
+            break
+    return path
 
 
 def _file_digest(path: Path) -> str:

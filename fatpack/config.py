@@ -140,7 +140,8 @@ def load_project(root: Path) -> ProjectConfig:
     root = root.resolve()
     pyproject_path = root / "pyproject.toml"
     if not root.is_dir():
-        raise ConfigError(f"project directory {root} does not exist")
+        what = "is not a directory (nor an sdist .tar.gz)" if root.exists() else "does not exist"
+        raise ConfigError(f"project directory {root} {what}")
     if not pyproject_path.is_file():
         if (root / "setup.py").is_file():
             return parse_project({}, root)

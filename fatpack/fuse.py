@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Optional
 
 from packaging.utils import canonicalize_name
-from wheel.wheelfile import WheelFile
 
 from fatpack.assembler import (
     VENDORED_RUNTIME,
     Member,
+    ReproducibleWheelFile,
     checked_binary,
     loader_package,
     manifest_text,
@@ -85,7 +85,6 @@ def write_fused_wheel(
     payloads: Sequence[Payload],
     out_dir: Path,
     tags: str,
-    keep: frozenset[Path] = frozenset(),
 ) -> Path:
     """Write the fat wheel (or, given one target's payloads, a thin one) atomically into out_dir."""
     tag = wheel_tag(payloads, tags)
@@ -94,7 +93,7 @@ def write_fused_wheel(
     members += [Member(f"{dist_info}/{m.name}", m.content) for m in fused.metadata]
     members.append(Member(f"{dist_info}/WHEEL", wheel_file(tag)))
     filename = f"{fused.dist}-{fused.version}-{tag}.whl"
-    return write_atomically(out_dir, filename, members, WheelFile, keep)
+    return write_atomically(out_dir, filename, members, ReproducibleWheelFile)
 
 
 def fuse(paths: Sequence[Path], staging: Path) -> FusedWheel:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import glob
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fatpack.config import ProjectConfig
 from fatpack.errors import ConfigError
+from fatpack.inspect import is_manifest
+from fatpack.output import STAGING_PREFIX
 from fatpack.setuptools_project import package_directory
 
 # Top-level directories that are never packages of the distribution (setuptools' flat-layout exclusions).
@@ -33,6 +37,7 @@ NOT_PACKAGES = frozenset(
     }
 )
 # Files that are build products or caches, never shipped as package data.
+ARTIFACT_SUFFIXES = frozenset({".whl", ".egg"})  # skipped when they hold a fatpack manifest
 SKIPPED_SUFFIXES = frozenset({".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll", ".o", ".obj", ".a", ".lib"})
 
 
@@ -64,10 +69,36 @@ def _top_level_packages(root: Path) -> list[str]:
     )
 
 
-def find_package_files(config: ProjectConfig) -> list[SourceFile]:
-    """Every file of the project's packages, minus caches, build products and extension sources."""
-    if config.package_data is not None:
-        return find_setuptools_files(config)
+def find_package_files(config: ProjectConfig, exclude: Sequence[Path] = ()) -> list[SourceFile]:
+    """Every file of the project's packages, minus caches, build products, extension sources and
+    fatpack's own outputs: the output directories in `exclude`, staging directories, and the wheels
+    and eggs fatpack wrote (an `-o` inside a package must not pack the previous artifact into the next).
+    A file is listed once, however many listed packages contain it."""
+    found = _setuptools_files(config) if config.package_data is not None else _package_tree_files(config)
+    outputs = [d.resolve() for d in exclude]
+    unique = {f.archive_name: f for f in found if not _is_fatpack_output(f, outputs)}
+    return [unique[name] for name in sorted(unique)]
+
+
+def _is_fatpack_output(file: SourceFile, out_dirs: Sequence[Path]) -> bool:
+    resolved = file.path.resolve()
+    if any(resolved.is_relative_to(d) for d in out_dirs):
+        return True
+    if any(part.startswith(STAGING_PREFIX) for part in file.archive_name.split("/")):
+        return True
+    return file.path.suffix in ARTIFACT_SUFFIXES and _holds_fatpack_manifest(file.path)
+
+
+def _holds_fatpack_manifest(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(is_manifest(name) for name in archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False
+
+
+def _package_tree_files(config: ProjectConfig) -> list[SourceFile]:
+    """Every file below each listed package (or each top-level package found)."""
     root = package_root(config)
     names = list(config.packages) if config.packages is not None else _top_level_packages(root)
     extension_sources = {s.resolve() for ext in config.extensions for s in ext.sources}
@@ -85,7 +116,7 @@ def find_package_files(config: ProjectConfig) -> list[SourceFile]:
     return files
 
 
-def find_setuptools_files(config: ProjectConfig) -> list[SourceFile]:
+def _setuptools_files(config: ProjectConfig) -> list[SourceFile]:
     """setuptools' rules: each listed package's own .py files, plus its package_data patterns (the
     '' or '*' key applies to every package; `**` matches across directories), or with
     include_package_data every file in it; and the py_modules. Packages are found through the

@@ -20,6 +20,7 @@ from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
+from fatpack.output import staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import BuildPlan, Payload, ProgressCallback, build_payloads, make_plan
 from fatpack.runner import Runner, run_command
@@ -73,24 +74,28 @@ def assemble(
 def assemble_artifacts(
     options: Options, runner: Runner = run_command, progress: Optional[ProgressCallback] = None
 ) -> list[Path]:
-    """The artifact, then (with options.thin) one thin wheel per target from the same payloads."""
-    with project_source(options) as source:
-        return verified(_assemble_artifacts(source, runner, progress), options.verify)
+    """The artifact, then (with options.thin) one thin wheel per target from the same payloads. They
+    are written and verified in a staging directory and only then renamed into options.out_dir."""
+    with project_source(options) as source, staged_output(options.out_dir) as staging:
+        written = _assemble_artifacts(source, staging.directory, runner, progress)
+        return staging.commit(verified(written, options.verify))
 
 
-def _assemble_artifacts(options: Options, runner: Runner, progress: Optional[ProgressCallback]) -> list[Path]:
+def _assemble_artifacts(
+    options: Options, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
+) -> list[Path]:
     plan = plan_for(options)
-    pure_files = find_package_files(plan.config)
+    pure_files = find_package_files(plan.config, exclude=(options.out_dir,))
     if options.artifact_format == "egg" and (options.thin or options.tags != "any"):
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
         payloads = build_payloads(plan, runner, work / "work", work / "payloads", progress)
         if options.artifact_format == "egg":
-            return [assemble_egg(plan.config, pure_files, payloads, options.out_dir)]
+            return [assemble_egg(plan.config, pure_files, payloads, staging)]
 
         def write(subset: Sequence[Payload], tags: str) -> Path:
-            return assemble_wheel(plan.config, pure_files, subset, options.out_dir, tags)
+            return assemble_wheel(plan.config, pure_files, subset, staging, tags)
 
         return write_wheels(write, payloads, options.tags, options.thin)
 
@@ -99,26 +104,25 @@ def fuse(
     wheels: Sequence[Path], out_dir: Path, tags: str = "any", thin: bool = False, verify: bool = True
 ) -> list[Path]:
     """Fuse prebuilt per-platform wheels of one project into one wheel (and thin ones, if asked)."""
-    with tempfile.TemporaryDirectory(prefix="fatpack-fuse-") as tmp:
+    inputs = frozenset(w.resolve() for w in wheels)
+    with tempfile.TemporaryDirectory(prefix="fatpack-fuse-") as tmp, staged_output(out_dir, inputs) as out:
         fused = fuse_prebuilt(wheels, Path(tmp))
-        inputs = frozenset(w.resolve() for w in wheels)
 
         def write(subset: Sequence[Payload], tags: str) -> Path:
-            return write_fused_wheel(fused, subset, out_dir, tags, keep=inputs)
+            return write_fused_wheel(fused, subset, out.directory, tags)
 
         written = write_wheels(write, fused.payloads, tags, thin)
-        return verified(written, verify)
+        return out.commit(verified(written, verify))
 
 
 def verified(artifacts: list[Path], verify: bool) -> list[Path]:
-    """The artifacts, after `fatpack verify` found nothing wrong in each; else they are removed."""
+    """The artifacts, after `fatpack verify` found nothing wrong in each; else an ArtifactError (the
+    caller's staging directory, and with it every artifact of this run, is then removed)."""
     if not verify:
         return artifacts
     for artifact in artifacts:
         problems = verify_artifact(artifact).problems
         if problems:
-            for path in artifacts:
-                path.unlink(missing_ok=True)
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise ArtifactError(
                 f"{artifact.name} failed verification, not written: {problems[0]}{more}; "
@@ -131,20 +135,13 @@ WheelWriter = Callable[[Sequence[Payload], str], Path]
 
 
 def write_wheels(write: WheelWriter, payloads: Sequence[Payload], tags: str, thin: bool) -> list[Path]:
-    """The fat wheel, then with `thin` one wheel per target tagged for its platform; if any write
-    fails, the wheels already written in this run are removed again."""
-    written: list[Path] = []
-    try:
-        written.append(write(payloads, tags))
-        if thin:
-            for target in sorted({p.target for p in payloads}, key=lambda t: t.name):
-                one = write([p for p in payloads if p.target == target], "platforms")
-                if one not in written:
-                    written.append(one)
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    """The fat wheel, then with `thin` one wheel per target tagged for its platform."""
+    written = [write(payloads, tags)]
+    if thin:
+        for target in sorted({p.target for p in payloads}, key=lambda t: t.name):
+            one = write([p for p in payloads if p.target == target], "platforms")
+            if one not in written:
+                written.append(one)
     return written
 
 

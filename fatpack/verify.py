@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import csv
+import email.parser
 import hashlib
 import io
+import re
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -27,10 +29,12 @@ from packaging.tags import parse_tag
 from fatpack.archives import check_member_name
 from fatpack.binaries import BinaryInfo, inspect_data, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
+from fatpack.fuse import module_name
 from fatpack.inspect import is_manifest
 from fatpack.sdk.windows import EXPORTS_DIR
 from fatpack.tags import target_for_platform
 from fatpack.targets import TARGETS, Target
+from fatpack.upload_rules import upload_violations
 from runtime_loader.loader import MANIFEST_NAME, Entry, parse_manifest
 
 # manylinux2014 / musllinux policy: libraries every such system has (auditwheel's lists)
@@ -143,10 +147,12 @@ def verify_artifact(path: Path) -> Report:
     """Check the artifact; problems are collected, not raised. Unreadable input raises ArtifactError."""
     report = Report(str(path))
     try:
-        with zipfile.ZipFile(path) as archive:
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for name in archive.namelist():
                 check_member_name(name, path.name)
             members = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+        violations = upload_violations(path.name, data)
     except FileNotFoundError:
         raise ArtifactError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
@@ -154,8 +160,12 @@ def verify_artifact(path: Path) -> Report:
     manifests = sorted(name for name in members if is_manifest(name))
     if not manifests:
         raise ArtifactError(f"{path.name} holds no fatpack manifest: not an artifact fatpack made")
-    report.problems += _check_record(members)
-    tag_floors = _glibc_floors_from_tags(members)
+    report.problems += [Problem(v.member, v.rule, v.message) for v in violations]
+    report.problems += _check_record(members, wheel=path.name.endswith(".whl"))
+    report.problems += _check_license_files(members)
+    tag_floors, tag_problems = _glibc_floors_from_tags(members)
+    report.problems += tag_problems
+    listed: set[str] = set()
     for manifest in manifests:
         base = manifest[: -len(MANIFEST_NAME)]
         try:
@@ -166,14 +176,93 @@ def verify_artifact(path: Path) -> Report:
         bundled = {(e.target, e.file.rsplit("/", 1)[-1].lower()) for e in entries if e.abi == "library"}
         for entry in entries:
             report.payloads += 1
+            listed.add(base + entry.file)
             report.problems += _check_payload(entry, base, members, bundled, tag_floors)
+    report.problems += _check_unlisted_binaries(members, listed)
+    report.problems += _check_root_is_purelib(members)
     return report
 
 
-def _check_record(members: dict[str, bytes]) -> list[Problem]:
+def _check_root_is_purelib(members: dict[str, bytes]) -> list[Problem]:
+    """A wheel carrying binaries is not pure: installers and repackagers (RPM noarch, auditwheel) go by
+    Root-Is-Purelib, and a package must not be split between purelib and platlib."""
+    problems = []
+    for wheel in sorted(n for n in members if n.endswith(".dist-info/WHEEL") and n.count("/") == 1):
+        text = members[wheel].decode("utf-8", "replace")
+        pure = email.parser.HeaderParser().parsestr(text).get("Root-Is-Purelib", "").strip().lower() == "true"
+        if pure and any(is_native_binary(data) for data in members.values()):
+            why = "Root-Is-Purelib: true, but the wheel carries native binaries (it must be false)"
+            problems.append(Problem(wheel, "purelib", why))
+    return problems
+
+
+def _check_license_files(members: dict[str, bytes]) -> list[Problem]:
+    """PEP 639: each `License-File: X` in METADATA is shipped as .dist-info/licenses/X."""
+    problems = []
+    for metadata in sorted(n for n in members if n.endswith(".dist-info/METADATA") and n.count("/") == 1):
+        dist_info = metadata.rsplit("/", 1)[0]
+        text = members[metadata].decode("utf-8", "replace")
+        for name in email.parser.HeaderParser().parsestr(text).get_all("License-File") or []:
+            shipped = f"{dist_info}/licenses/{name.strip()}"
+            if shipped not in members:
+                why = f"License-File: {name.strip()}, but {shipped} is not in the wheel (PEP 639)"
+                problems.append(Problem(metadata, "license", why))
+    return problems
+
+
+def _check_unlisted_binaries(members: dict[str, bytes], listed: set[str]) -> list[Problem]:
+    """Every native binary (sniffed by content, whatever its name) must be a manifest's payload: any
+    other is checked against no target, and an extension module beside its stub shadows it at import."""
+    problems = []
+    for name, data in sorted(members.items()):
+        if name in listed or not is_native_binary(data):
+            continue
+        module = module_name(name)
+        stub = module.replace(".", "/") + ".py" if module else None
+        if stub is not None and stub in members:
+            why = (
+                f"native extension module beside the stub {stub}: Python imports it instead of the "
+                "payload the loader would pick, and nothing checked it"
+            )
+            problems.append(Problem(name, "shadow", why))
+        else:
+            why = "native binary listed in no manifest: there is no target to check it against"
+            problems.append(Problem(name, "unlisted", why))
+    return problems
+
+
+_ELF_AND_THIN_MACHO_MAGIC = (
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+)
+
+
+def is_native_binary(data: bytes) -> bool:
+    """ELF, Mach-O (thin or fat) or PE, by content."""
+    if data[:4] in (
+        b"\x7fELF",
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+    ):
+        return True
+    if data[:4] == b"\xca\xfe\xba\xbe":  # a fat Mach-O, or a Java class file (which has a large version)
+        return len(data) >= 8 and 0 < int.from_bytes(data[4:8], "big") < 30
+    if data[:2] == b"MZ" and len(data) >= 0x40:
+        pe_offset = int.from_bytes(data[0x3C:0x40], "little")
+        return data[pe_offset : pe_offset + 4] == b"PE\x00\x00"
+    return False
+
+
+def _check_record(members: dict[str, bytes], wheel: bool) -> list[Problem]:
     records = [name for name in members if name.endswith(".dist-info/RECORD") and name.count("/") == 1]
     if not records:
-        return []  # an egg: the manifest's sha256 column is what is checked
+        # an egg: the manifest's sha256 column is what is checked
+        return [Problem("RECORD", "record", "a wheel without .dist-info/RECORD")] if wheel else []
     record = records[0]
     problems = []
     listed: dict[str, str] = {}
@@ -198,19 +287,27 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
-def _glibc_floors_from_tags(members: dict[str, bytes]) -> dict[str, tuple[int, ...]]:
-    """With platform tags in WHEEL, the manylinux_X_Y floor each glibc target declares there."""
+def _glibc_floors_from_tags(members: dict[str, bytes]) -> tuple[dict[str, tuple[int, ...]], list[Problem]]:
+    """With platform tags in WHEEL, the manylinux_X_Y floor each glibc target declares there; a Tag
+    line that is no wheel tag is a problem."""
     floors: dict[str, tuple[int, ...]] = {}
+    problems = []
     wheel_files = [n for n in members if n.endswith(".dist-info/WHEEL") and n.count("/") == 1]
     for wheel in wheel_files:
         for line in members[wheel].decode("utf-8", "replace").splitlines():
-            if not line.startswith("Tag: "):
+            if not line.startswith("Tag:"):
                 continue
-            for tag in parse_tag(line[5:].strip()):
+            try:
+                tags = parse_tag(line[4:].strip())
+            except ValueError:
+                problems.append(Problem(wheel, "wheel", f"{line.strip()!r} is not a wheel tag"))
+                continue
+            for tag in tags:
                 target = target_for_platform(tag.platform)
-                if target is not None and target.libc == "glibc" and tag.platform.startswith("manylinux_"):
-                    floors[target.name] = tuple(int(p) for p in tag.platform.split("_")[1:3])
-    return floors
+                floor = re.match(r"manylinux_(\d+)_(\d+)_", tag.platform)
+                if target is not None and target.libc == "glibc" and floor:
+                    floors[target.name] = (int(floor.group(1)), int(floor.group(2)))
+    return floors, problems
 
 
 def _check_payload(

@@ -71,7 +71,7 @@ def test_wheel_layout(demo_project, tmp_path):
             "demo-1.0.dist-info/RECORD",
         ]
         wheel_meta = zf.read("demo-1.0.dist-info/WHEEL").decode()
-        assert "Tag: py3-none-any" in wheel_meta and "Root-Is-Purelib: true" in wheel_meta
+        assert "Tag: py3-none-any" in wheel_meta and "Root-Is-Purelib: false" in wheel_meta
         metadata = zf.read("demo-1.0.dist-info/METADATA").decode()
         assert "Name: demo" in metadata and "Version: 1.0" in metadata
         assert zf.read("demo/_speed.py").decode() == stub_source("demo._speed", "demo._fatpack")

@@ -36,6 +36,11 @@ def with_library(setting: str) -> str:
     return LINUX_ONLY + EXTENSION + f'link-with = ["x"]\n[[tool.fatpack.library]]\nname = "x"\n{setting}\n'
 
 
+def written(path: Path) -> Path:
+    path.write_text("a file where a directory is expected")
+    return path
+
+
 def snapshot(*paths: Path) -> dict[str, bytes]:
     files = {}
     for path in paths:
@@ -136,6 +141,11 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
         [],
         r"project directory .*nope does not exist",
     ),
+    "project directory is a file": (
+        lambda p: written(p().parent / "notes.txt"),
+        [],
+        r"project directory .*notes.txt is not a directory \(nor an sdist .tar.gz\)",
+    ),
     "link-with names no library": (
         lambda p: p(tool=LINUX_ONLY + EXTENSION + 'link-with = ["zlib"]\n'),
         [],
@@ -152,6 +162,78 @@ def test_bad_configuration(case, project, tmp_path):
     assert_clean_failure(
         fatpack("assemble", root, "-o", tmp_path / "out", *extra), pattern, tmp_path / "out", inputs
     )
+
+
+# --- environment variables and command-line values -------------------------------------------------
+
+ENV_CASES: dict[str, tuple[dict[str, str], str]] = {
+    # case: (environment, the error line's pattern); {file} is an existing regular file
+    "SOURCE_DATE_EPOCH not a number": (
+        {"SOURCE_DATE_EPOCH": "yesterday"},
+        r"^error: SOURCE_DATE_EPOCH 'yesterday' is not a whole number of seconds since 1970$",
+    ),
+    "SOURCE_DATE_EPOCH a fraction": (
+        {"SOURCE_DATE_EPOCH": "1700000000.5"},
+        r"SOURCE_DATE_EPOCH '1700000000.5' is not a whole number",
+    ),
+    "FATPACK_BUILD_CACHE is a file": (
+        {"FATPACK_BUILD_CACHE": "{file}"},
+        r"^error: FATPACK_BUILD_CACHE .*/afile is not a directory$",
+    ),
+    "FATPACK_BUILD_CACHE below a file": (
+        {"FATPACK_BUILD_CACHE": "{file}/cache"},
+        r"^error: FATPACK_BUILD_CACHE .*/afile/cache is inside .*/afile, which is not a directory$",
+    ),
+    "XDG_CACHE_HOME is a file": (
+        {"XDG_CACHE_HOME": "{file}"},
+        r"^error: XDG_CACHE_HOME .*/afile/fatpack/builds is inside .*/afile, which is not a directory$",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENV_CASES))
+def test_bad_environment_variable(case, project, tmp_path):
+    root = project()
+    (tmp_path / "afile").write_text("a file, not a directory")
+    variables, pattern = ENV_CASES[case]
+    env = {k: v for k, v in os.environ.items() if k not in ("FATPACK_BUILD_CACHE", "SOURCE_DATE_EPOCH")}
+    env.update({k: v.format(file=tmp_path / "afile") for k, v in variables.items()})
+    proc = fatpack("assemble", root, "-o", tmp_path / "out", env=env)
+    assert_clean_failure(proc, pattern, tmp_path / "out", snapshot(root))
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "pattern"),
+    [
+        (
+            ["--jobs", "many"],
+            r"^error: argument -j/--jobs: invalid int value: 'many' \(see fatpack assemble --help\)$",
+        ),
+        (["--format", "tar"], r"^error: argument --format: invalid choice: 'tar'"),
+        (["--tags", "some"], r"^error: argument --tags: invalid choice: 'some'"),
+        (["--frobnicate"], r"^error: unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_bad_command_line_value_is_one_error_line(arguments, pattern, project, tmp_path):
+    root = project()
+    proc = fatpack("assemble", root, "-o", tmp_path / "out", *arguments)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr  # no usage dump: the one line says where help is
+    assert_clean_failure(proc, pattern, tmp_path / "out", snapshot(root))
+
+
+def test_file_names_not_valid_in_the_terminals_encoding(project, tmp_path):
+    """A directory name with bytes that are not UTF-8 is printed with escapes, not a UnicodeEncodeError."""
+    root = project()
+    out = Path(os.fsdecode(bytes(tmp_path) + b"/out-\xff"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "fatpack", "assemble", str(root), "-o", str(out)],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout.decode().strip().endswith("out-\\udcff/demo-1.0-py3-none-any.whl")
 
 
 # --- compilers -------------------------------------------------------------------------------------

@@ -100,3 +100,34 @@ def test_top_level_extension_without_package(make_project, tmp_path):
     assert proc.returncode == 0, proc.stderr
     name, file = proc.stdout.split()
     assert name == "_toplevel" and file.endswith("_fatpack_top_level/linux_x86_64/_toplevel.abi3.so")
+
+
+def test_install_into_a_scheme_whose_purelib_and_platlib_differ(hello_wheel, tmp_path):
+    """As on Fedora (lib vs lib64): a wheel with binaries is not pure, so pip puts all of it -- package,
+    payloads, dist-info -- under platlib, and the package imports from there."""
+    from pip._internal.models.scheme import Scheme
+    from pip._internal.operations.install.wheel import install_wheel
+
+    dirs = {name: tmp_path / name for name in ("lib", "lib64", "include", "bin", "data")}
+    for directory in dirs.values():
+        directory.mkdir()
+    scheme = Scheme(
+        purelib=str(dirs["lib"]),
+        platlib=str(dirs["lib64"]),
+        headers=str(dirs["include"]),
+        scripts=str(dirs["bin"]),
+        data=str(dirs["data"]),
+    )
+    install_wheel("hello", str(hello_wheel), scheme, "hello", pycompile=False)
+    assert list(dirs["lib"].iterdir()) == []
+    assert (dirs["lib64"] / "hello/_fatpack/linux_x86_64/hello._core.abi3.so").is_file()
+    proc = run(
+        Path(sys.executable),
+        "import hello, hello._core as c; print(hello.add(40, 2)); print(c.__file__)",
+        PYTHONPATH=f"{dirs['lib']}:{dirs['lib64']}",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "42",
+        str(dirs["lib64"] / "hello/_fatpack/linux_x86_64/hello._core.abi3.so"),
+    ]

@@ -1,3 +1,5 @@
+import zipfile
+
 import pytest
 
 from fatpack.config import load_project
@@ -35,3 +37,34 @@ def test_missing_explicit_package(make_project):
     root = make_project(tool='packages = ["nope"]\n')
     with pytest.raises(ConfigError, match=r"package 'nope' not found"):
         names(root)
+
+
+def test_a_package_and_its_subpackage_listed_both_give_each_file_once(make_project):
+    # the usual setuptools spelling; the package's tree already holds the subpackage
+    root = make_project(
+        tool='packages = ["pkg", "pkg.sub"]\npackage-dir = "."\n',
+        files={"pkg/__init__.py": "", "pkg/sub/__init__.py": "", "pkg/sub/data.txt": "x"},
+    )
+    assert names(root) == ["pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/data.txt"]
+
+
+def test_fatpack_outputs_in_a_package_are_never_packed(make_project, tmp_path):
+    root = make_project(files={"src/demo/__init__.py": "", "src/demo/wheels/other.whl": "not a zip"})
+    out = root / "src/demo/dist"  # `-o` inside the package
+    out.mkdir()
+    (out / "notes.txt").write_text("anything in the output directory is fatpack's")
+    staging = root / "src/demo/.fatpack-abc123"  # a staging directory left by a killed run
+    staging.mkdir()
+    (staging / "demo-1.0-py3-none-any.whl").write_bytes(b"partial")
+    with zipfile.ZipFile(root / "src/demo/copied.whl", "w") as zf:  # an artifact fatpack wrote, moved
+        zf.writestr("demo/_fatpack/manifest.tsv", "module\ttarget\n")
+    files = find_package_files(load_project(root), exclude=(out,))
+    # a wheel that is package data (not one fatpack made) still ships
+    assert [f.archive_name for f in files] == ["demo/__init__.py", "demo/wheels/other.whl"]
+
+
+def test_a_project_below_a_directory_named_like_a_staging_directory(make_project, tmp_path):
+    """Only staging directories inside the packages are skipped, not a parent the user chose."""
+    (tmp_path / ".fatpack-work").mkdir()
+    root = make_project(files={"src/demo/__init__.py": ""}, name=".fatpack-work/proj")
+    assert names(root) == ["demo/__init__.py"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,3 +137,111 @@ def test_any_bytes_as_a_wheel_raise_only_fatpack_errors(data, tmp_path):
     path.write_bytes(data)
     expect_fatpack_error_or_success(lambda: read_wheel(path))
     expect_fatpack_error_or_success(lambda: verify_artifact(path))
+
+
+# --- the command line, whatever the environment and file names --------------------------------------
+
+PATH_VARIABLES = ("FATPACK_BUILD_CACHE", "XDG_CACHE_HOME", "HOME")
+ENV_VARIABLES = ("SOURCE_DATE_EPOCH", *PATH_VARIABLES)
+# what an environment variable can hold: no NUL; surrogates only as os.environ decodes stray bytes
+env_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=16)
+env_values = st.one_of(
+    env_text,
+    st.integers().map(str),
+    st.sampled_from(
+        ["{file}", "{file}/below", "{dir}", "-1", "1e3", "0x10", " 12 ", "99999999999999", "\udcff"]
+    ),
+)
+# a file or directory name: anything but NUL and '/'
+file_names = st.one_of(
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00/"), min_size=1, max_size=24
+    ).filter(lambda name: name not in (".", "..")),
+    # bytes that are not UTF-8 (as os.fsdecode gives them), and names that look like something else
+    st.sampled_from(
+        ["out-\udcff", "\udcfe\udcff", "-o", "--help", "p.tar.gz", "w-1.0-py3-none-any.whl", " "]
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def cli_project(tmp_path_factory) -> Path:
+    """examples/hello for linux_x86_64, its extension 'built' by copying a binary zig made once: the
+    properties below run the whole command line many times without compiling each time."""
+    from conftest import EXAMPLE
+
+    from fatpack.pipeline import Options, assemble
+    from fatpack.targets import parse_target
+
+    root = tmp_path_factory.mktemp("cli") / "hello"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("dist", "build", "__pycache__"))
+    wheel = assemble(Options(root, root.parent / "dist", targets=(parse_target("linux_x86_64"),)))
+    with zipfile.ZipFile(wheel) as zf:
+        (root / "prebuilt.so").write_bytes(zf.read("hello/_fatpack/linux_x86_64/hello._core.abi3.so"))
+    copy = 'cp "$FATPACK_PROJECT_DIR/prebuilt.so" "$FATPACK_OUT_DIR/$FATPACK_OUTPUT"'
+    pyproject = (
+        (root / "pyproject.toml")
+        .read_text()
+        .replace('sources = ["src/hello/_core.c"]', f"sources = []\ncommand = ['sh', '-c', '{copy}']")
+    )
+    (root / "pyproject.toml").write_text(pyproject)
+    return root
+
+
+def run_cli(args: list[str], capsys) -> None:
+    """main() returns 0, or non-zero with exactly one `error:` line; no exception escapes it."""
+    from fatpack.cli import main
+
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse
+        code = exc.code if isinstance(exc.code, int) else 1
+    err = capsys.readouterr().err
+    ours = err.split("\ncommand: ")[0]  # after a failed command's line comes that tool's own output
+    if code != 0:
+        assert len([line for line in ours.splitlines() if line.startswith("error: ")]) == 1, err
+    assert "Traceback" not in err
+
+
+def env_value(value: str, variable: str, base: Path) -> str:
+    value = value.replace("{file}", str(base / "afile")).replace("{dir}", str(base))
+    if variable in PATH_VARIABLES and not value.startswith(str(base)):
+        value = str(base / value.replace("/", "_").lstrip(".")) if value.strip(".") else str(base)
+    return value
+
+
+@settings(SETTINGS, max_examples=min(SETTINGS.max_examples, 25))
+@given(variables=st.dictionaries(st.sampled_from(ENV_VARIABLES), env_values, min_size=1, max_size=3))
+def test_any_environment_gives_success_or_one_error_line(
+    variables, cli_project, tmp_path, monkeypatch, capsys
+):
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        base = Path(tmp)
+        (base / "afile").write_text("a file")
+        monkeypatch.chdir(base)  # anything relative lands here
+        for variable in ("SOURCE_DATE_EPOCH", "FATPACK_BUILD_CACHE", "XDG_CACHE_HOME"):
+            monkeypatch.delenv(variable, raising=False)
+        for variable, value in variables.items():
+            monkeypatch.setenv(variable, env_value(value, variable, base))
+        run_cli(["assemble", str(cli_project), "--target", "linux_x86_64", "-o", str(base / "out")], capsys)
+
+
+@settings(SETTINGS, max_examples=min(SETTINGS.max_examples, 25))
+@given(project_name=file_names, out_name=file_names, data=st.binary(max_size=64))
+def test_any_file_names_give_success_or_one_error_line(
+    project_name, out_name, data, cli_project, tmp_path, capsys
+):
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        base = Path(tmp)
+        project = base / project_name
+        shutil.copytree(cli_project, project)
+        out = base / "outputs" / out_name
+        run_cli(["assemble", str(project), "--target", "linux_x86_64", "-o", str(out)], capsys)
+        # the same names as inputs that are no project: a file of arbitrary bytes
+        stray = base / "outputs" / (out_name + ".whl")
+        stray.parent.mkdir(exist_ok=True)
+        if not stray.exists():
+            stray.write_bytes(data)
+            run_cli(["assemble", str(stray), "-o", str(base / "fused")], capsys)
+            run_cli(["verify", str(stray)], capsys)
+            run_cli(["inspect", str(stray)], capsys)

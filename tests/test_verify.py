@@ -82,4 +82,4 @@ def test_fusing_refuses_what_verify_finds_and_writes_nothing(tmp_path):
         ArtifactError, match=r"^demo-1.0-py3-none-any.whl failed verification, not written: .*msvcrt.dll"
     ):
         fuse([wheel], tmp_path / "out")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # as it was: the directory made for this run is gone again

@@ -7,7 +7,7 @@ import logging
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import Optional
+from typing import NoReturn, Optional
 
 from fatpack import __version__
 from fatpack.cli import assemble, build, inspect, targets, verify
@@ -23,8 +23,15 @@ SUBCOMMANDS = {
 }
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with fatpack's one-line errors: `error: ...` and a pointer to --help, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="fatpack",
         description="Build one wheel holding native extension binaries for every target platform.",
     )
@@ -43,6 +50,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    _never_fail_on_encoding()
     args = make_parser().parse_args(argv)
     _configure_logging(verbose=getattr(args, "verbose", False))
     try:
@@ -60,6 +68,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+def _never_fail_on_encoding() -> None:
+    """A file name that is not valid in the terminal's encoding is printed with escapes, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _configure_logging(verbose: bool) -> None:

@@ -1,0 +1,32 @@
+"""One fixed timestamp for everything fatpack archives: SOURCE_DATE_EPOCH when set, else 1980-01-01.
+
+Two builds of the same input are then byte-identical. A zip entry can only hold dates from 1980 to
+2107, so the value is clamped to that range; a value that is not a whole number is a ConfigError.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+from fatpack.errors import ConfigError
+
+ZIP_EARLIEST = 315532800  # 1980-01-01 00:00:00 UTC, the earliest date a zip entry can hold
+ZIP_LATEST = 4354819198  # 2107-12-31 23:59:58 UTC, the latest (two-second resolution)
+
+
+def source_date_epoch() -> int:
+    """SOURCE_DATE_EPOCH clamped to zip's range; 1980-01-01 when it is not set."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return ZIP_EARLIEST
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # int() alone also takes '1_0', other scripts' digits
+        raise ConfigError(f"SOURCE_DATE_EPOCH {text[:40]!r} is not a whole number of seconds since 1970")
+    return min(max(int(text), ZIP_EARLIEST), ZIP_LATEST)
+
+
+def zip_date_time() -> tuple[int, int, int, int, int, int]:
+    """The fixed timestamp as a zip entry's date_time."""
+    t = time.gmtime(source_date_epoch())
+    return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
