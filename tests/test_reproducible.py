@@ -87,7 +87,6 @@ def test_source_date_epoch_is_honoured_in_every_member(tmp_path, monkeypatch):
     [
         ("", ZIP_EARLIEST),
         ("0", ZIP_EARLIEST),
-        ("-5", ZIP_EARLIEST),
         ("99999999999", ZIP_LATEST),
         (" 1700000000 ", 1700000000),
     ],
@@ -98,11 +97,24 @@ def test_source_date_epoch_is_clamped_to_zips_range(monkeypatch, value, expected
 
 
 @pytest.mark.parametrize(
-    "value", ["abc", "1.5", "1e9", "0x10", "1_700_000_000", "\u0661\u0667\u0660\u0660", "--1"]
+    "value",
+    [
+        "abc",
+        "1.5",
+        "1e9",
+        "0x10",
+        "1_700_000_000",
+        "\u0661\u0667\u0660\u0660",
+        "--1",
+        "-5",
+        "+5",
+        "253402300800",
+    ],
 )
 def test_source_date_epoch_not_a_whole_number(monkeypatch, value):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     with pytest.raises(
-        ConfigError, match=r"^SOURCE_DATE_EPOCH '.*' is not a whole number of seconds since 1970$"
+        ConfigError,
+        match=r"^SOURCE_DATE_EPOCH '.*' is not a whole number of seconds since 1970 \(0 to 253402300799",
     ):
         source_date_epoch()
