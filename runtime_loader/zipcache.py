@@ -10,12 +10,15 @@ matches, hashed from a descriptor opened without following symbolic links.
 Safety against other local users (POSIX): the binary that is loaded must be the file that was checked.
 The cache directory's real path is used, and every directory on it, from / down, must be owned by root
 or by you and not writable by others (a sticky directory such as /tmp is allowed: its entries on the
-path must then be root's or yours); a symbolic link in the configured path owned by someone else is
-refused. No other user can then change any component between the check and dlopen, and $ORIGIN keeps
-working (loading through /proc/self/fd would break it). A cache on a filesystem mounted noexec is refused.
+path must then be root's or yours; a group-writable one of yours only when the group is your private
+group and no ACL is set, since with an ACL the group bits may let a named user write); a symbolic
+link in the configured path owned by someone else is refused. No other user can then change any
+component between the check and dlopen, and $ORIGIN keeps working (loading through /proc/self/fd would
+break it). A cache on a filesystem mounted noexec is refused.
 Vendored beside the loader as `<package>/_fatpack/zipcache.py`; standard library only.
 """
 
+import errno
 import os
 import stat
 import sys
@@ -102,7 +105,8 @@ def _check_chain(real: str, root: str, euid: int) -> None:
             raise _refuse(
                 root, f"{path} is owned by uid {st.st_uid}, neither you (uid {euid}) nor root; {_HINT}"
             )
-        others = st.st_mode & (0o002 if st.st_gid == os.getegid() and st.st_uid == euid else 0o022)
+        yours_alone = st.st_mode & 0o020 and st.st_uid == euid and st.st_gid == os.getegid()
+        others = st.st_mode & (0o002 if yours_alone and _private_group(path, st.st_gid, euid) else 0o022)
         if last and st.st_mode & 0o022:
             raise _refuse(
                 root,
@@ -112,6 +116,28 @@ def _check_chain(real: str, root: str, euid: int) -> None:
             raise _refuse(
                 root, f"{path} is writable by others (mode {st.st_mode & 0o777:o}) and not sticky; {_HINT}"
             )
+
+
+def _private_group(path: str, gid: int, euid: int) -> bool:
+    """Whether write access for the group `gid` of your directory `path` gives it to you alone: the group
+    is your private group (named after you, no other member listed) and no ACL is set (with one, the
+    group bits are the ACL's mask, and a named user or group may be the one who can write)."""
+    try:
+        os.getxattr(path, "system.posix_acl_access", follow_symlinks=False)
+        return False
+    except AttributeError:  # no extended attributes in this os module (not Linux)
+        pass
+    except OSError as exc:  # ENODATA: no ACL; EOPNOTSUPP: a filesystem without them
+        if exc.errno not in (getattr(errno, "ENODATA", -1), errno.EOPNOTSUPP):
+            return False
+    import grp  # only here: a group-writable directory of yours on the path is rare
+    import pwd
+
+    try:
+        group, user = grp.getgrgid(gid), pwd.getpwuid(euid).pw_name
+    except KeyError:
+        return False
+    return group.gr_name == user and set(group.gr_mem) <= {user}
 
 
 def _private_subdirectory(path: str, root: str) -> None:

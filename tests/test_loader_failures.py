@@ -9,6 +9,7 @@ import hashlib
 import importlib
 import itertools
 import os
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -222,6 +223,74 @@ def test_group_writable_parent_without_sticky_bit(tmp_path, real_payload):
         "fatpack: refusing cache directory {tmp}/shared/cache: {tmp}/shared is writable by others "
         "(mode 777) and not sticky; set FATPACK_CACHE_DIR to a directory of your own"
     )
+
+
+def grant_write_through_acl(directory: Path, uid: int) -> None:
+    """A POSIX ACL (system.posix_acl_access, format version 2) giving user `uid` rwx on `directory`:
+    its mode then shows the ACL's mask, rwx, as the group bits."""
+    entries = [(0x01, 7, -1), (0x02, 7, uid), (0x04, 0, -1), (0x10, 7, -1), (0x20, 0, -1)]
+    acl = struct.pack("<I", 2) + b"".join(
+        struct.pack("<HHI", tag, perm, i & 0xFFFFFFFF) for tag, perm, i in entries
+    )
+    os.setxattr(directory, "system.posix_acl_access", acl)
+
+
+def test_parent_another_user_can_write_through_an_acl(tmp_path, real_payload):
+    """Your own directory with your own group, where the group bits are an ACL's mask: user 65534 may
+    rename the cache in it between the check and dlopen (the two-user test shows the loads)."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o700)
+    os.chown(shared, -1, os.getegid())
+    try:
+        grant_write_through_acl(shared, 65534)
+    except OSError:
+        pytest.skip("no POSIX ACLs on this filesystem")
+    assert shared.stat().st_mode & 0o777 == 0o770
+    env = {"FATPACK_CACHE_DIR": str(shared / "cache")}
+    sha = hashlib.sha256(real_payload).hexdigest()
+    assert failure(tmp_path, manifest(row(sha=sha)), {PAYLOAD: real_payload}, zipped=True, env=env) == (
+        "fatpack: refusing cache directory {tmp}/shared/cache: {tmp}/shared is writable by others "
+        "(mode 770) and not sticky; set FATPACK_CACHE_DIR to a directory of your own"
+    )
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
+def test_parent_writable_by_a_shared_primary_group(real_payload):
+    """A user whose primary group is shared (`users`, as on SUSE) makes a directory of theirs
+    group-writable: everyone in `users` can write there, so it is no safer than a world-writable one."""
+    users = 100
+    with tempfile.TemporaryDirectory() as temporary:
+        where = Path(temporary)
+        where.chmod(0o755)
+        entry, name = write_package(
+            where,
+            manifest(row(sha=hashlib.sha256(real_payload).hexdigest())),
+            {PAYLOAD: real_payload},
+            zipped=True,
+        )
+        shared = where / "shared"
+        shared.mkdir()
+        os.chown(shared, 65534, users)
+        shared.chmod(0o770)
+        code = f"import sys; sys.path.insert(0, {entry!r}); import {name}._core"
+        victim = [
+            "setpriv",
+            "--reuid=65534",
+            f"--regid={users}",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-I",
+            "-c",
+            code,
+        ]
+        env = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(shared / "cache")}
+        result = subprocess.run(victim, capture_output=True, text=True, env=env, cwd="/")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.splitlines()[-1] == (
+            f"ImportError: fatpack: refusing cache directory {shared}/cache: {shared} is writable by "
+            "others (mode 770) and not sticky; set FATPACK_CACHE_DIR to a directory of your own"
+        )
 
 
 @contextlib.contextmanager
