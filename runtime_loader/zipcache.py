@@ -49,8 +49,17 @@ def _refuse(root: str, why: str) -> ImportError:
 
 
 def _makedirs(path: str, root: str) -> None:
+    """`path` and its missing parents, each made with mode 0700: os.makedirs gives parents the umask's
+    mode, 0777 under umask 000 (a world-writable ~/.cache, which the check then refuses for good)."""
     try:
-        os.makedirs(path, mode=0o700)
+        try:
+            os.mkdir(path, 0o700)
+        except FileNotFoundError:
+            parent = os.path.dirname(path)
+            if parent == path:
+                raise
+            _makedirs(parent, root)
+            os.mkdir(path, 0o700)
     except FileExistsError:
         pass
     except OSError as exc:

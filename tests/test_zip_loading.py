@@ -120,6 +120,16 @@ def test_corrupted_cached_payload_is_replaced(hello_egg, tmp_path):
     assert extracted.read_bytes() == good
 
 
+def test_missing_cache_parents_are_made_private_under_umask_000(hello_egg, tmp_path):
+    """os.makedirs would give the parents mode 0777 under umask 000: world-writable directories the
+    loader made itself, then refused at every import."""
+    cache = tmp_path / "home" / ".cache" / "fatpack"
+    proc = run_from(hello_egg, cache, "import os; os.umask(0); " + PROBE)
+    assert proc.returncode == 0, proc.stderr
+    modes = {p: p.stat().st_mode & 0o777 for p in (cache.parent.parent, cache.parent, cache)}
+    assert set(modes.values()) == {0o700}, modes
+
+
 def test_world_writable_cache_is_refused(hello_egg, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
