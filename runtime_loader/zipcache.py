@@ -235,6 +235,10 @@ def _materialize(
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:
+        try:  # noqa: SIM105 - a half-written copy (a full disk) must not stay and keep the space
+            os.unlink(temporary)
+        except OSError:
+            pass
         raise ImportError(f"fatpack: cannot write to the cache at {final}: {exc.strerror}; {_HINT}") from None
     try:
         os.replace(temporary, final)  # atomic: a reader sees no file or the whole file

@@ -294,9 +294,11 @@ def test_parent_writable_by_a_shared_primary_group(real_payload):
 
 
 @contextlib.contextmanager
-def tmpfs(mount: Path, options: str) -> Iterator[Path]:
+def tmpfs(mount: Path, options: str, size: str = "4m") -> Iterator[Path]:
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},size=4m,mode=700", "tmpfs", mount], check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"{options},size={size},mode=700", "tmpfs", mount], check=True
+    )
     try:
         yield mount
     finally:
@@ -331,6 +333,25 @@ def test_unwritable_cache_entry(tmp_path, real_payload):
             f"fatpack: cannot write to the cache at {{tmp}}/readonly/{sha}/{PAYLOAD}: Read-only file system; "
             "set FATPACK_CACHE_DIR to a directory of your own"
         )
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a filesystem")
+def test_full_cache_filesystem_leaves_no_half_written_file(tmp_path, real_payload):
+    """One page of space, a payload larger than that: each failed import used to leave its partly
+    written temporary file behind, keeping the space taken after the failure."""
+    assert len(real_payload) > 4096
+    sha = hashlib.sha256(real_payload).hexdigest()
+    with tmpfs(tmp_path / "full", "rw", size="4k") as mount:
+        env = {"FATPACK_CACHE_DIR": str(mount / "cache")}
+        for _ in range(2):
+            assert failure(
+                tmp_path, manifest(row(sha=sha)), {PAYLOAD: real_payload}, zipped=True, env=env
+            ) == (
+                f"fatpack: cannot write to the cache at {{tmp}}/full/cache/{sha}/{PAYLOAD}: No space left on "
+                "device; set FATPACK_CACHE_DIR to a directory of your own"
+            )
+        assert [p for p in mount.rglob("*") if not p.is_dir()] == []
 
 
 # -- the property: random manifests, cache states and environments end in success or ImportError --
