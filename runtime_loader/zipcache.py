@@ -174,13 +174,16 @@ def _sha256(data: bytes) -> str:
 
 
 def _file_sha256(path: str) -> "str | None":
-    """The hash of the regular file of yours at `path`, read through a descriptor that followed no link."""
+    """The hash of the regular file of yours, writable by you alone, at `path`, read through a descriptor
+    that followed no link (a file others may write could change between this check and dlopen)."""
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except OSError:
         return None
     st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or (os.name == "posix" and st.st_uid != os.geteuid()):
+    if not stat.S_ISREG(st.st_mode) or (
+        os.name == "posix" and (st.st_uid != os.geteuid() or st.st_mode & 0o022)
+    ):
         os.close(fd)
         return None
     with os.fdopen(fd, "rb") as f:
