@@ -198,6 +198,12 @@ def extract(
     """`files`, (path inside the package, sha256) with the payload first and then the bundled libraries
     of its target, as real files in <cache>/<payload sha256>/<path>; their paths, in the same order.
     Cached copies are used while their hashes match; others are extracted afresh."""
+    name = files[0][1]  # a directory name: '../x' or '/x' would put it outside the cache
+    if len(name) != 64 or name.strip("0123456789abcdef"):
+        raise ImportError(
+            f"fatpack: manifest sha256 {name!r} of {files[0][0]} is not a sha256; the package is damaged, "
+            "reinstall it"
+        )
     root = cache_root()
     try:
         directory = os.path.join(cache_directory(), files[0][1])

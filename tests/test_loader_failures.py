@@ -195,6 +195,16 @@ def test_zip_manifest_path_leaving_the_package(tmp_path, path):
     )
 
 
+@pytest.mark.parametrize("sha", ["../../outside", "{tmp}/outside", "A" * 64])
+def test_zip_manifest_sha256_that_is_not_one(tmp_path, sha):
+    """The payload's sha256 names its cache directory: a bad one must not create directories elsewhere."""
+    sha = sha.replace("{tmp}", str(tmp_path))
+    assert failure(tmp_path, manifest(row(sha=sha)), {PAYLOAD: b"x"}, zipped=True) == (
+        f"fatpack: manifest sha256 {sha!r} of {PAYLOAD} is not a sha256; the package is damaged, reinstall it"
+    ).replace(str(tmp_path), "{tmp}")
+    assert not (tmp_path / "outside").exists() and not (tmp_path.parent / "outside").exists()
+
+
 def test_payload_hash_mismatch_in_the_zip(tmp_path):
     assert failure(tmp_path, manifest(row()), {PAYLOAD: b"not the payload"}, zipped=True) == (
         f"fatpack: {PAYLOAD} in the archive does not match its sha256 in the manifest"
