@@ -10,12 +10,15 @@ matches, hashed from a descriptor opened without following symbolic links.
 Safety against other local users (POSIX): the binary that is loaded must be the file that was checked.
 The cache directory's real path is used, and every directory on it, from / down, must be owned by root
 or by you and not writable by others (a sticky directory such as /tmp is allowed: its entries on the
-path must then be root's or yours); a symbolic link in the configured path owned by someone else is
-refused. No other user can then change any component between the check and dlopen, and $ORIGIN keeps
-working (loading through /proc/self/fd would break it). A cache on a filesystem mounted noexec is refused.
+path must then be root's or yours; a group-writable one of yours only when the group is your private
+group and no ACL is set, since with an ACL the group bits may let a named user write); a symbolic
+link in the configured path owned by someone else is refused. No other user can then change any
+component between the check and dlopen, and $ORIGIN keeps working (loading through /proc/self/fd would
+break it). A cache on a filesystem mounted noexec is refused.
 Vendored beside the loader as `<package>/_fatpack/zipcache.py`; standard library only.
 """
 
+import errno
 import os
 import stat
 import sys
@@ -46,8 +49,17 @@ def _refuse(root: str, why: str) -> ImportError:
 
 
 def _makedirs(path: str, root: str) -> None:
+    """`path` and its missing parents, each made with mode 0700: os.makedirs gives parents the umask's
+    mode, 0777 under umask 000 (a world-writable ~/.cache, which the check then refuses for good)."""
     try:
-        os.makedirs(path, mode=0o700)
+        try:
+            os.mkdir(path, 0o700)
+        except FileNotFoundError:
+            parent = os.path.dirname(path)
+            if parent == path:
+                raise
+            _makedirs(parent, root)
+            os.mkdir(path, 0o700)
     except FileExistsError:
         pass
     except OSError as exc:
@@ -102,7 +114,8 @@ def _check_chain(real: str, root: str, euid: int) -> None:
             raise _refuse(
                 root, f"{path} is owned by uid {st.st_uid}, neither you (uid {euid}) nor root; {_HINT}"
             )
-        others = st.st_mode & (0o002 if st.st_gid == os.getegid() and st.st_uid == euid else 0o022)
+        yours_alone = st.st_mode & 0o020 and st.st_uid == euid and st.st_gid == os.getegid()
+        others = st.st_mode & (0o002 if yours_alone and _private_group(path, st.st_gid, euid) else 0o022)
         if last and st.st_mode & 0o022:
             raise _refuse(
                 root,
@@ -112,6 +125,28 @@ def _check_chain(real: str, root: str, euid: int) -> None:
             raise _refuse(
                 root, f"{path} is writable by others (mode {st.st_mode & 0o777:o}) and not sticky; {_HINT}"
             )
+
+
+def _private_group(path: str, gid: int, euid: int) -> bool:
+    """Whether write access for the group `gid` of your directory `path` gives it to you alone: the group
+    is your private group (named after you, no other member listed) and no ACL is set (with one, the
+    group bits are the ACL's mask, and a named user or group may be the one who can write)."""
+    try:
+        os.getxattr(path, "system.posix_acl_access", follow_symlinks=False)
+        return False
+    except AttributeError:  # no extended attributes in this os module (not Linux)
+        pass
+    except OSError as exc:  # ENODATA: no ACL; EOPNOTSUPP: a filesystem without them
+        if exc.errno not in (getattr(errno, "ENODATA", -1), errno.EOPNOTSUPP):
+            return False
+    import grp  # only here: a group-writable directory of yours on the path is rare
+    import pwd
+
+    try:
+        group, user = grp.getgrgid(gid), pwd.getpwuid(euid).pw_name
+    except KeyError:
+        return False
+    return group.gr_name == user and set(group.gr_mem) <= {user}
 
 
 def _private_subdirectory(path: str, root: str) -> None:
@@ -139,13 +174,16 @@ def _sha256(data: bytes) -> str:
 
 
 def _file_sha256(path: str) -> "str | None":
-    """The hash of the regular file of yours at `path`, read through a descriptor that followed no link."""
+    """The hash of the regular file of yours, writable by you alone, at `path`, read through a descriptor
+    that followed no link (a file others may write could change between this check and dlopen)."""
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except OSError:
         return None
     st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or (os.name == "posix" and st.st_uid != os.geteuid()):
+    if not stat.S_ISREG(st.st_mode) or (
+        os.name == "posix" and (st.st_uid != os.geteuid() or st.st_mode & 0o022)
+    ):
         os.close(fd)
         return None
     with os.fdopen(fd, "rb") as f:
@@ -160,6 +198,12 @@ def extract(
     """`files`, (path inside the package, sha256) with the payload first and then the bundled libraries
     of its target, as real files in <cache>/<payload sha256>/<path>; their paths, in the same order.
     Cached copies are used while their hashes match; others are extracted afresh."""
+    name = files[0][1]  # a directory name: '../x' or '/x' would put it outside the cache
+    if len(name) != 64 or name.strip("0123456789abcdef"):
+        raise ImportError(
+            f"fatpack: manifest sha256 {name!r} of {files[0][0]} is not a sha256; the package is damaged, "
+            "reinstall it"
+        )
     root = cache_root()
     try:
         directory = os.path.join(cache_directory(), files[0][1])
@@ -200,6 +244,10 @@ def _materialize(
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:
+        try:  # noqa: SIM105 - a half-written copy (a full disk) must not stay and keep the space
+            os.unlink(temporary)
+        except OSError:
+            pass
         raise ImportError(f"fatpack: cannot write to the cache at {final}: {exc.strerror}; {_HINT}") from None
     try:
         os.replace(temporary, final)  # atomic: a reader sees no file or the whole file

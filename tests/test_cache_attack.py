@@ -17,6 +17,7 @@ import os
 import pwd
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -151,3 +152,86 @@ def test_attacker_never_gets_a_library_loaded(hello_egg, tmp_path, mode):
             )
     finally:
         shutil.rmtree(arena, ignore_errors=True)
+
+
+EXCHANGER_PY = r"""
+import ctypes, os, sys
+cache, evil, stop = sys.argv[1:4]
+libc = ctypes.CDLL(None, use_errno=True)
+flip = cache + ".flip"
+os.symlink(evil, flip)
+open(stop + ".started", "w").close()
+while not os.path.exists(stop):
+    libc.renameat2(-100, cache.encode(), -100, flip.encode(), 2)  # RENAME_EXCHANGE: evil in place...
+    for _ in range(200):
+        pass
+    libc.renameat2(-100, cache.encode(), -100, flip.encode(), 2)  # ...and the victim's cache back
+    for _ in range(2000):
+        pass
+"""
+
+
+def test_attacker_with_write_access_through_an_acl(hello_egg, tmp_path):
+    """The victim's cache is in a directory of the victim's own, with the victim's own group, whose group
+    bits are the mask of an ACL granting the attacker write access. The attacker keeps exchanging the
+    cache with a link to a directory of planted libraries (renameat2 RENAME_EXCHANGE): the previous
+    check, which took such a directory for a private one, let 4 of 200 imports load the planted one."""
+    uid, gid = attacker_ids()
+    base = Path(f"/tmp/fatpack-acl-{os.getpid()}-{time.monotonic_ns()}")
+    base.mkdir(mode=0o755)
+    try:
+        arena = base / "arena"
+        arena.mkdir(mode=0o700)
+        os.chown(arena, -1, os.getegid())
+        entries = [(0x01, 7, -1), (0x02, 7, uid), (0x04, 0, -1), (0x10, 7, -1), (0x20, 0, -1)]
+        acl = struct.pack("<I", 2) + b"".join(
+            struct.pack("<HHI", t, p, i & 0xFFFFFFFF) for t, p, i in entries
+        )
+        try:
+            os.setxattr(arena, "system.posix_acl_access", acl)
+        except OSError:
+            pytest.skip("no POSIX ACLs on /tmp")
+        signals = base / "signals"  # where the attacker may write its start signal
+        signals.mkdir()
+        signals.chmod(0o1777)
+        marker = base / "loaded"
+        planted = tmp_path / "planted.so"
+        (tmp_path / "planted.c").write_text(PLANTED_C % {"marker": marker})
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", planted, tmp_path / "planted.c"], check=True)
+        with __import__("zipfile").ZipFile(hello_egg) as zf:
+            rows = [line.split("\t") for line in zf.read("hello/_fatpack/manifest.tsv").decode().splitlines()]
+        relative, sha = next((r[5], r[6]) for r in rows[1:] if r[1] == "linux_x86_64")
+        evil = base / "evil"
+        (evil / sha / relative).parent.mkdir(parents=True)
+        shutil.copy(planted, evil / sha / relative)
+        for path in [evil, *evil.rglob("*")]:
+            os.chown(path, uid, gid)
+        cache = arena / "cache"
+        env = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(cache)}
+        probe = f"import sys; sys.path.insert(0, {str(hello_egg)!r}); import hello; print(hello.add(1, 2))"
+        os.makedirs(cache, mode=0o700)  # the victim's cache, as an earlier import would have made it
+        (base / "exchanger.py").write_text(EXCHANGER_PY)
+        stop = signals / "stop"
+        as_attacker = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups"]
+        arguments = [base / "exchanger.py", cache, evil, stop]
+        attacker = subprocess.Popen([*as_attacker, "/usr/bin/python3", "-I", *map(str, arguments)])
+        try:
+            deadline = time.monotonic() + 10
+            while not (signals / "stop.started").exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert (signals / "stop.started").exists(), "the attacker did not start"
+            victim = [sys.executable, "-I", "-c", probe]
+            outcomes = [subprocess.run(victim, capture_output=True, text=True, env=env) for _ in range(200)]
+        finally:
+            stop.touch()
+            attacker.wait(timeout=10)
+        loads = len(marker.read_bytes()) if marker.exists() else 0
+        ok = sum(p.returncode == 0 and p.stdout == "3\n" for p in outcomes)
+        refusals = [p.stderr.strip().splitlines()[-1] for p in outcomes if p.returncode != 0]
+        print(f"acl: {loads} planted loads, {ok} imports, {len(refusals)} refusals in {len(outcomes)} runs")
+        print("\n".join(sorted({r.replace(str(base), "<base>") for r in refusals})))
+        assert loads == 0
+        assert ok == 0 and len(refusals) == len(outcomes)  # the arena is never safe: always refused
+        assert all(r.startswith("ImportError: fatpack: ") and str(cache) in r for r in refusals), refusals
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -9,6 +9,7 @@ import hashlib
 import importlib
 import itertools
 import os
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -194,6 +195,16 @@ def test_zip_manifest_path_leaving_the_package(tmp_path, path):
     )
 
 
+@pytest.mark.parametrize("sha", ["../../outside", "{tmp}/outside", "A" * 64])
+def test_zip_manifest_sha256_that_is_not_one(tmp_path, sha):
+    """The payload's sha256 names its cache directory: a bad one must not create directories elsewhere."""
+    sha = sha.replace("{tmp}", str(tmp_path))
+    assert failure(tmp_path, manifest(row(sha=sha)), {PAYLOAD: b"x"}, zipped=True) == (
+        f"fatpack: manifest sha256 {sha!r} of {PAYLOAD} is not a sha256; the package is damaged, reinstall it"
+    ).replace(str(tmp_path), "{tmp}")
+    assert not (tmp_path / "outside").exists() and not (tmp_path.parent / "outside").exists()
+
+
 def test_payload_hash_mismatch_in_the_zip(tmp_path):
     assert failure(tmp_path, manifest(row()), {PAYLOAD: b"not the payload"}, zipped=True) == (
         f"fatpack: {PAYLOAD} in the archive does not match its sha256 in the manifest"
@@ -224,10 +235,80 @@ def test_group_writable_parent_without_sticky_bit(tmp_path, real_payload):
     )
 
 
+def grant_write_through_acl(directory: Path, uid: int) -> None:
+    """A POSIX ACL (system.posix_acl_access, format version 2) giving user `uid` rwx on `directory`:
+    its mode then shows the ACL's mask, rwx, as the group bits."""
+    entries = [(0x01, 7, -1), (0x02, 7, uid), (0x04, 0, -1), (0x10, 7, -1), (0x20, 0, -1)]
+    acl = struct.pack("<I", 2) + b"".join(
+        struct.pack("<HHI", tag, perm, i & 0xFFFFFFFF) for tag, perm, i in entries
+    )
+    os.setxattr(directory, "system.posix_acl_access", acl)
+
+
+def test_parent_another_user_can_write_through_an_acl(tmp_path, real_payload):
+    """Your own directory with your own group, where the group bits are an ACL's mask: user 65534 may
+    rename the cache in it between the check and dlopen (the two-user test shows the loads)."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o700)
+    os.chown(shared, -1, os.getegid())
+    try:
+        grant_write_through_acl(shared, 65534)
+    except OSError:
+        pytest.skip("no POSIX ACLs on this filesystem")
+    assert shared.stat().st_mode & 0o777 == 0o770
+    env = {"FATPACK_CACHE_DIR": str(shared / "cache")}
+    sha = hashlib.sha256(real_payload).hexdigest()
+    assert failure(tmp_path, manifest(row(sha=sha)), {PAYLOAD: real_payload}, zipped=True, env=env) == (
+        "fatpack: refusing cache directory {tmp}/shared/cache: {tmp}/shared is writable by others "
+        "(mode 770) and not sticky; set FATPACK_CACHE_DIR to a directory of your own"
+    )
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
+def test_parent_writable_by_a_shared_primary_group(real_payload):
+    """A user whose primary group is shared (`users`, as on SUSE) makes a directory of theirs
+    group-writable: everyone in `users` can write there, so it is no safer than a world-writable one."""
+    users = 100
+    with tempfile.TemporaryDirectory() as temporary:
+        where = Path(temporary)
+        where.chmod(0o755)
+        entry, name = write_package(
+            where,
+            manifest(row(sha=hashlib.sha256(real_payload).hexdigest())),
+            {PAYLOAD: real_payload},
+            zipped=True,
+        )
+        shared = where / "shared"
+        shared.mkdir()
+        os.chown(shared, 65534, users)
+        shared.chmod(0o770)
+        code = f"import sys; sys.path.insert(0, {entry!r}); import {name}._core"
+        victim = [
+            "setpriv",
+            "--reuid=65534",
+            f"--regid={users}",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-I",
+            "-c",
+            code,
+        ]
+        env = {"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(shared / "cache")}
+        result = subprocess.run(victim, capture_output=True, text=True, env=env, cwd="/")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.splitlines()[-1] == (
+            f"ImportError: fatpack: refusing cache directory {shared}/cache: {shared} is writable by "
+            "others (mode 770) and not sticky; set FATPACK_CACHE_DIR to a directory of your own"
+        )
+
+
 @contextlib.contextmanager
-def tmpfs(mount: Path, options: str) -> Iterator[Path]:
+def tmpfs(mount: Path, options: str, size: str = "4m") -> Iterator[Path]:
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},size=4m,mode=700", "tmpfs", mount], check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"{options},size={size},mode=700", "tmpfs", mount], check=True
+    )
     try:
         yield mount
     finally:
@@ -262,6 +343,25 @@ def test_unwritable_cache_entry(tmp_path, real_payload):
             f"fatpack: cannot write to the cache at {{tmp}}/readonly/{sha}/{PAYLOAD}: Read-only file system; "
             "set FATPACK_CACHE_DIR to a directory of your own"
         )
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a filesystem")
+def test_full_cache_filesystem_leaves_no_half_written_file(tmp_path, real_payload):
+    """One page of space, a payload larger than that: each failed import used to leave its partly
+    written temporary file behind, keeping the space taken after the failure."""
+    assert len(real_payload) > 4096
+    sha = hashlib.sha256(real_payload).hexdigest()
+    with tmpfs(tmp_path / "full", "rw", size="4k") as mount:
+        env = {"FATPACK_CACHE_DIR": str(mount / "cache")}
+        for _ in range(2):
+            assert failure(
+                tmp_path, manifest(row(sha=sha)), {PAYLOAD: real_payload}, zipped=True, env=env
+            ) == (
+                f"fatpack: cannot write to the cache at {{tmp}}/full/cache/{sha}/{PAYLOAD}: No space left on "
+                "device; set FATPACK_CACHE_DIR to a directory of your own"
+            )
+        assert [p for p in mount.rglob("*") if not p.is_dir()] == []
 
 
 # -- the property: random manifests, cache states and environments end in success or ImportError --

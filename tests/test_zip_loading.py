@@ -120,6 +120,30 @@ def test_corrupted_cached_payload_is_replaced(hello_egg, tmp_path):
     assert extracted.read_bytes() == good
 
 
+def test_missing_cache_parents_are_made_private_under_umask_000(hello_egg, tmp_path):
+    """os.makedirs would give the parents mode 0777 under umask 000: world-writable directories the
+    loader made itself, then refused at every import."""
+    cache = tmp_path / "home" / ".cache" / "fatpack"
+    proc = run_from(hello_egg, cache, "import os; os.umask(0); " + PROBE)
+    assert proc.returncode == 0, proc.stderr
+    modes = {p: p.stat().st_mode & 0o777 for p in (cache.parent.parent, cache.parent, cache)}
+    assert set(modes.values()) == {0o700}, modes
+
+
+def test_cached_copy_others_may_write_is_extracted_again(hello_egg, tmp_path):
+    """A cached copy with the right bytes but writable by others, in directories they may enter: another
+    user could rewrite it between the hash check and dlopen, so it is replaced by a fresh private one."""
+    cache = tmp_path / "cache"
+    assert run_from(hello_egg, cache).returncode == 0
+    (extracted,) = cached_files(cache)
+    for path in (cache, *cache.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o666)
+    proc = run_from(hello_egg, cache, FATPACK_DEBUG="1")
+    assert proc.returncode == 0, proc.stderr
+    assert f"extracted linux_x86_64/hello._core.abi3.so to {extracted}" in proc.stderr
+    assert extracted.stat().st_mode & 0o777 == 0o700
+
+
 def test_world_writable_cache_is_refused(hello_egg, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
