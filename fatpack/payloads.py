@@ -289,8 +289,9 @@ def _build_one(
         fingerprint = sdk_fingerprint(target, abi, sdk_path) + "".join(
             hashlib.sha256(path.read_bytes()).hexdigest() for path in bundled
         )
+        compiler = identity(target)
         key = cache_key(
-            extension, target, abi, plan.config.strip, builder.name, identity(), fingerprint, plan.config.root
+            extension, target, abi, plan.config.strip, builder.name, compiler, fingerprint, plan.config.root
         )
         if plan.cache.fetch(key, output):
             return output, True

@@ -17,15 +17,27 @@ log = logging.getLogger("fatpack.commands")
 
 class Runner(Protocol):
     def __call__(
-        self, command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
-    ) -> None:
-        """Run `command`; raise BuildError if it fails, ToolchainError if it cannot start."""
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Optional[Path] = None,
+        env: Optional[Mapping[str, str]] = None,
+        capture: bool = False,
+    ) -> str:
+        """Run `command`; raise BuildError if it fails, ToolchainError if it cannot start. With
+        `capture`, return what it wrote to standard output (a compiler's `--version` banner, its
+        `-dumpspecs`); otherwise return "" (its output is logged, and shown when it fails)."""
 
 
 def run_command(
-    command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
-) -> None:
-    """The default Runner: a subprocess whose combined output is shown only when it fails."""
+    command: Sequence[str],
+    *,
+    cwd: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
+    capture: bool = False,
+) -> str:
+    """The default Runner: a subprocess whose combined output is shown only when it fails (with
+    `capture`, its standard output is returned and only its standard error shown)."""
     log.info("%s", shlex.join(command))
     try:
         proc = subprocess.run(
@@ -34,7 +46,7 @@ def run_command(
             env=None if env is None else dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE if capture else subprocess.STDOUT,
             text=True,
             errors="replace",
             check=False,
@@ -43,15 +55,17 @@ def run_command(
         raise ToolchainError(f"{command[0]} not found: is the compiler installed and on PATH?") from None
     except PermissionError:
         raise ToolchainError(f"{command[0]} is not executable") from None
+    shown = proc.stderr if capture else proc.stdout
     if proc.returncode != 0:
         raise BuildError(
             f"{program_name(command)} exited with code {proc.returncode}",
             command=command,
             returncode=proc.returncode,
-            output=proc.stdout,
+            output=shown,
         )
-    if proc.stdout.strip():
-        log.debug("%s", proc.stdout.rstrip())
+    if shown.strip():
+        log.debug("%s", shown.rstrip())
+    return proc.stdout if capture else ""
 
 
 def program_name(command: Sequence[str]) -> str:
@@ -64,3 +78,17 @@ def program_name(command: Sequence[str]) -> str:
 def zig_command(tool: str) -> list[str]:
     """`python -m ziglang TOOL`: zig from PyPI, one compiler for every target."""
     return [sys.executable, "-m", "ziglang", tool]
+
+
+def version_banner(runner: Runner, command: Sequence[str]) -> str:
+    """The first line `command --version` prints (a compiler's identity, for the payload cache key); a
+    ToolchainError naming the tool when it cannot say."""
+    try:
+        banner = runner([*command, "--version"], capture=True)
+    except BuildError as exc:
+        said = exc.output.strip().splitlines()
+        why = f": {said[-1]}" if said else ""
+        name = program_name(command)
+        raise ToolchainError(f"{name} --version exited with code {exc.returncode}{why}") from None
+    lines = banner.strip().splitlines()
+    return lines[0] if lines else f"{program_name(command)} (no version banner)"

@@ -39,9 +39,16 @@ class RecordingRunner:
         self.commands: list[list[str]] = []
 
     def __call__(
-        self, command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
-    ) -> None:
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Optional[Path] = None,
+        env: Optional[Mapping[str, str]] = None,
+        capture: bool = False,
+    ) -> str:
         self.commands.append(list(command))
+        if capture:
+            return f"{Path(command[0]).name} (recorded) 1.0\n"
         for flag in ("-o", "-l"):
             if flag in command:
                 out = Path(command[command.index(flag) + 1])
@@ -50,6 +57,7 @@ class RecordingRunner:
         if "-MF" in command:  # as a compiler does: the dependency file names the source it read
             depfile = Path(command[command.index("-MF") + 1])
             depfile.write_text(f"{command[command.index('-o') + 1]}: {command[command.index('-c') + 1]}\n")
+        return ""
 
 
 @pytest.fixture

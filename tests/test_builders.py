@@ -113,6 +113,17 @@ def test_native_builder_uses_host_compiler(demo_project, runner, tmp_path):
     assert "-DPy_LIMITED_API=0x03080000" in compile_command
 
 
+def test_native_builder_identity_runs_through_the_runner(runner):
+    """The compiler's `--version` banner (the cache key's identity) is asked through the injected Runner."""
+    from fatpack.builders.native import NativeBuilder
+
+    builder = NativeBuilder(runner)
+    identity = builder.identity(TARGETS["linux_x86_64"])
+    builder.identity(TARGETS["linux_x86_64"])  # asked once per builder
+    assert runner.commands == [[*builder.compiler("c"), "--version"]]
+    assert identity.endswith("(recorded) 1.0")
+
+
 def test_native_builder_refuses_foreign_target(demo_project, runner, tmp_path):
     with pytest.raises(
         ConfigError, match=r"native builder only builds for this host \(linux_x86_64\), not win_amd64"

@@ -92,7 +92,7 @@ def test_target_and_abi_are_part_of_the_key(demo_project, runner, cache, tmp_pat
 
 def test_compiler_version_change_invalidates(demo_project, runner, cache, tmp_path, monkeypatch):
     compiles(demo_project, runner, cache, tmp_path)
-    monkeypatch.setattr(ZigBuilder, "identity", lambda self: "zig 99.0.0")
+    monkeypatch.setattr(ZigBuilder, "identity", lambda self, target: "zig 99.0.0")
     assert compiles(demo_project, runner, cache, tmp_path) == 2
 
 

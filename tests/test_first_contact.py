@@ -159,10 +159,16 @@ class SlowRunner:
         self.commands: list[list[str]] = []
 
     def __call__(
-        self, command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
-    ) -> None:
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Optional[Path] = None,
+        env: Optional[Mapping[str, str]] = None,
+        capture: bool = False,
+    ) -> str:
         self.commands.append(list(command))
         time.sleep(self.seconds)
+        return ""
 
 
 def zig_cc_for(target: str) -> list[str]:

@@ -47,7 +47,8 @@ class BuildJob:
 
 
 class Builder(Protocol):
-    """A builder may also define `identity() -> str` (its compiler and version). Only builders that do,
+    """A builder may also define `identity(target) -> str` (the compiler it uses for `target` and its
+    version, asked through its Runner). Only builders that do,
     and that leave the compiler's dependency files in `job.dependency_dir`, are served from the payload
     cache: its key must change when the compiler does, or any file the compiler read."""
 

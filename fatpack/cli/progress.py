@@ -105,11 +105,15 @@ class Progress:
         """`runner`, with each command it runs watched by the ticker."""
 
         def run(
-            command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
-        ) -> None:
+            command: Sequence[str],
+            *,
+            cwd: Optional[Path] = None,
+            env: Optional[Mapping[str, str]] = None,
+            capture: bool = False,
+        ) -> str:
             key = self._started(command)
             try:
-                runner(command, cwd=cwd, env=env)
+                return runner(command, cwd=cwd, env=env, capture=capture)
             finally:
                 with self._lock:
                     del self._running[key]
