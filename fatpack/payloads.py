@@ -15,7 +15,7 @@ from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, load_builder
 from fatpack.cache import PayloadCache, cache_key, read_dependency_files
 from fatpack.config import ExtensionConfig, LibraryConfig, ProjectConfig
-from fatpack.cython import check_cython_abis, cythonize, is_cython
+from fatpack.cythonize import check_cython_abis, cythonize, is_cython
 from fatpack.errors import ArtifactError, BuildError, ConfigError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
 from fatpack.runner import Runner

@@ -30,7 +30,7 @@ from fatpack.archives import check_member_name
 from fatpack.binaries import BinaryInfo, inspect_data, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
 from fatpack.fuse import module_name
-from fatpack.inspect import is_manifest
+from fatpack.inspection import is_manifest
 from fatpack.sdk.windows import EXPORTS_DIR
 from fatpack.tags import target_for_platform
 from fatpack.targets import TARGETS, Target
