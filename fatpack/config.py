@@ -39,9 +39,10 @@ class ExtensionConfig:
     link_with: tuple[str, ...] = ()  # names of bundled libraries ([[tool.fatpack.library]])
     builder: Optional[str] = None  # this item's builder, over the target's ("command" when `command` is set)
     command: tuple[str, ...] = ()  # for the command builder: the user's build command, run per target
-    oses: tuple[str, ...] = ()  # built only for targets of these OSes ("linux", "windows", "macos"); () = all
+    # built only for targets of these OSes ("linux", "windows", "macos"); () = all
+    oses: tuple[str, ...] = field(default=(), metadata={"key": "os"})
     # per-OS ("linux", "windows", "macos") or per-target sub-tables whose lists extend these settings
-    overrides: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = ()
+    overrides: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = field(default=(), metadata={"key": None})
 
     @property
     def basename(self) -> str:
@@ -112,22 +113,21 @@ _TOOL_KEYS = {
     "strip",
     "sdk",
 }
-_EXTENSION_KEYS = {
-    "name",
-    "sources",
-    "include-dirs",
-    "define-macros",
-    "undef-macros",
-    "libraries",
-    "library-dirs",
-    "extra-compile-args",
-    "extra-link-args",
-    "language",
-    "link-with",
-    "builder",
-    "command",
-    "os",
-}
+
+
+def extension_keys() -> dict[str, str]:
+    """The keys of an extension table, each with the ExtensionConfig field it fills: the field's name
+    spelled with '-' unless its metadata names another key (None: set by fatpack, not a key). Parsing,
+    setuptools reading and the README are checked against this one list."""
+    keys = {}
+    for item in dataclasses.fields(ExtensionConfig):
+        key = item.metadata.get("key", item.name.replace("_", "-"))
+        if key is not None:
+            keys[key] = item.name
+    return keys
+
+
+_EXTENSION_KEYS = set(extension_keys())
 _LIBRARY_KEYS = (_EXTENSION_KEYS - {"link-with", "os"}) | {"prebuilt"}
 _OVERRIDE_SCOPES = {"linux", "windows", "macos"}
 # keys an override may extend: the list keys; the item's name, sources, language and builder stay in its table
