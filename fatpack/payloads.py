@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from fatpack.binaries import inspect_binary, target_mismatch
-from fatpack.builders import Builder, BuildJob, load_builder
+from fatpack.builders import Builder, BuildJob, CachingBuilder, load_builder
 from fatpack.cache import PayloadCache, cache_key, read_dependency_files
 from fatpack.config import ExtensionConfig, LibraryConfig, ProjectConfig
 from fatpack.cythonize import check_cython_abis, cythonize, is_cython
@@ -283,13 +283,12 @@ def _build_one(
     Returns the binary (by default in job_dir/out) and whether it came from the cache."""
     output = output or job_dir / "out" / f"{extension.name}{target.extension_suffix}"
     sdk_path = plan.config.sdk_paths.get(target.name)
-    identity = getattr(builder, "identity", None)  # builders without one are never cached
     key = None
-    if identity is not None and plan.cache.root is not None:
+    if isinstance(builder, CachingBuilder) and plan.cache.root is not None:
         fingerprint = sdk_fingerprint(target, abi, sdk_path) + "".join(
             hashlib.sha256(path.read_bytes()).hexdigest() for path in bundled
         )
-        compiler = identity(target)
+        compiler = builder.identity(target)
         key = cache_key(
             extension, target, abi, plan.config.strip, builder.name, compiler, fingerprint, plan.config.root
         )
