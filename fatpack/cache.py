@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from fatpack import __version__
+from fatpack import __version__, atomic
 from fatpack.config import ExtensionConfig
 from fatpack.errors import ConfigError
 from fatpack.targets import PythonAbi, Target
@@ -287,9 +287,4 @@ class PayloadCache:
     def _write(self, path: Path, content: bytes) -> None:
         """Write under a name no other process uses, then rename: readers see the whole file or none."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp")
-        try:
-            temporary.write_bytes(_seal(content))
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        atomic.write_bytes(path, _seal(content))

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
+from fatpack.atomic import atomic_path
 from fatpack.cache import PayloadCache, default_cache_dir
 from fatpack.config import load_project
 from fatpack.egg import assemble_egg
@@ -158,13 +159,10 @@ def build(
 
 def _move_into(payload: Payload, staging: Path, out_dir: Path) -> Payload:
     final = out_dir / payload.path.relative_to(staging)
-    # a name no other run uses: builds into one OUT_DIR at the same time must not share a temporary file
-    temporary = final.with_name(f".{final.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp")
-    try:
+    try:  # builds into one OUT_DIR at the same time never share a temporary file
         final.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(payload.path, temporary)
-        os.replace(temporary, final)
+        with atomic_path(final) as temporary:
+            shutil.copyfile(payload.path, temporary)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
     return Payload(payload.module, payload.target, payload.abi, final)
