@@ -33,6 +33,7 @@ from fatpack.assembler import (
     wheel_tag,
     write_atomically,
 )
+from fatpack.binaries import binary_format
 from fatpack.errors import ArtifactError
 from fatpack.payloads import Payload
 from fatpack.tags import target_and_abi
@@ -250,7 +251,7 @@ def _stage_platform_files(
             module = module_name(name)
             if module is not None:
                 payload = Payload(module, wheel.target, wheel.abi, path, stored_as=stored_as)
-            elif _is_binary(content):
+            elif binary_format(content):
                 payload = Payload(name.split("/")[-1], wheel.target, wheel.abi, path, "library", stored_as)
             else:
                 extra.append((wheel.target, stored_as, content))
@@ -261,10 +262,6 @@ def _stage_platform_files(
                 raise ArtifactError(f"{wheel.filename}: {name}: {str(exc).split(': ', 1)[-1]}") from None
             payloads.append(payload)
     return payloads, extra
-
-
-def _is_binary(content: bytes) -> bool:
-    return content[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe") or content[:2] == b"MZ"
 
 
 def _loader_for(payloads: Sequence[Payload], project: str, shipped: Collection[str]) -> str:

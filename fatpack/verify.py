@@ -27,7 +27,7 @@ from typing import Optional
 from packaging.tags import parse_tag
 
 from fatpack.archives import check_member_name
-from fatpack.binaries import BinaryInfo, inspect_data, target_mismatch
+from fatpack.binaries import BinaryInfo, binary_format, inspect_data, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
 from fatpack.fuse import module_name
 from fatpack.inspection import is_manifest
@@ -190,7 +190,7 @@ def _check_root_is_purelib(members: dict[str, bytes]) -> list[Problem]:
     for wheel in sorted(n for n in members if n.endswith(".dist-info/WHEEL") and n.count("/") == 1):
         text = members[wheel].decode("utf-8", "replace")
         pure = email.parser.HeaderParser().parsestr(text).get("Root-Is-Purelib", "").strip().lower() == "true"
-        if pure and any(is_native_binary(data) for data in members.values()):
+        if pure and any(binary_format(data) for data in members.values()):
             why = "Root-Is-Purelib: true, but the wheel carries native binaries (it must be false)"
             problems.append(Problem(wheel, "purelib", why))
     return problems
@@ -215,7 +215,7 @@ def _check_unlisted_binaries(members: dict[str, bytes], listed: set[str]) -> lis
     other is checked against no target, and an extension module beside its stub shadows it at import."""
     problems = []
     for name, data in sorted(members.items()):
-        if name in listed or not is_native_binary(data):
+        if name in listed or not binary_format(data):
             continue
         module = module_name(name)
         stub = module.replace(".", "/") + ".py" if module else None
@@ -229,33 +229,6 @@ def _check_unlisted_binaries(members: dict[str, bytes], listed: set[str]) -> lis
             why = "native binary listed in no manifest: there is no target to check it against"
             problems.append(Problem(name, "unlisted", why))
     return problems
-
-
-_ELF_AND_THIN_MACHO_MAGIC = (
-    b"\x7fELF",
-    b"\xfe\xed\xfa\xce",
-    b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe",
-    b"\xcf\xfa\xed\xfe",
-)
-
-
-def is_native_binary(data: bytes) -> bool:
-    """ELF, Mach-O (thin or fat) or PE, by content."""
-    if data[:4] in (
-        b"\x7fELF",
-        b"\xfe\xed\xfa\xce",
-        b"\xfe\xed\xfa\xcf",
-        b"\xce\xfa\xed\xfe",
-        b"\xcf\xfa\xed\xfe",
-    ):
-        return True
-    if data[:4] == b"\xca\xfe\xba\xbe":  # a fat Mach-O, or a Java class file (which has a large version)
-        return len(data) >= 8 and 0 < int.from_bytes(data[4:8], "big") < 30
-    if data[:2] == b"MZ" and len(data) >= 0x40:
-        pe_offset = int.from_bytes(data[0x3C:0x40], "little")
-        return data[pe_offset : pe_offset + 4] == b"PE\x00\x00"
-    return False
 
 
 def _check_record(members: dict[str, bytes], wheel: bool) -> list[Problem]:
