@@ -30,12 +30,12 @@ from fatpack.archives import check_member_name
 from fatpack.binaries import BinaryInfo, binary_format, inspect_data, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
 from fatpack.fuse import module_name
-from fatpack.inspection import is_manifest
+from fatpack.inspection import read_manifests
 from fatpack.sdk.windows import EXPORTS_DIR
 from fatpack.tags import target_for_platform
 from fatpack.targets import TARGETS, Target
 from fatpack.upload_rules import upload_violations
-from runtime_loader.loader import MANIFEST_NAME, Entry, parse_manifest
+from runtime_loader.loader import Entry
 
 # manylinux2014 / musllinux policy: libraries every such system has (auditwheel's lists)
 MANYLINUX_LIBRARIES = frozenset(
@@ -157,9 +157,7 @@ def verify_artifact(path: Path) -> Report:
         raise ArtifactError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ArtifactError(f"{path.name}: corrupt or unreadable artifact: {exc}") from None
-    manifests = sorted(name for name in members if is_manifest(name))
-    if not manifests:
-        raise ArtifactError(f"{path.name} holds no fatpack manifest: not an artifact fatpack made")
+    manifests = read_manifests(path.name, members, members.__getitem__)
     report.problems += [Problem(v.member, v.rule, v.message) for v in violations]
     report.problems += _check_record(members, wheel=path.name.endswith(".whl"))
     report.problems += _check_license_files(members)
@@ -167,11 +165,9 @@ def verify_artifact(path: Path) -> Report:
     report.problems += tag_problems
     listed: set[str] = set()
     for manifest in manifests:
-        base = manifest[: -len(MANIFEST_NAME)]
-        try:
-            entries = parse_manifest(members[manifest].decode("utf-8"))
-        except (ImportError, UnicodeDecodeError, TypeError, ValueError):
-            report.problems.append(Problem(manifest, "manifest", "not a valid fatpack manifest"))
+        base, entries = manifest.base, manifest.entries
+        if entries is None:
+            report.problems.append(Problem(manifest.member, "manifest", "not a valid fatpack manifest"))
             continue
         bundled = {(e.target, e.file.rsplit("/", 1)[-1].lower()) for e in entries if e.abi == "library"}
         for entry in entries:
