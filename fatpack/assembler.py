@@ -138,19 +138,32 @@ def native_members(
     for payload in payloads:
         for loader in _loader_packages_of(payload, config, shipped):
             by_loader.setdefault(loader, []).append(payload)
-    members = [
-        Member(
-            ext.name.replace(".", "/") + ".py",
-            stub_source(ext.name, loader_package(ext.name, config.name, shipped)).encode(),
-        )
-        for ext in config.extensions
-    ]
-    members += typing_stubs((ext.name for ext in config.extensions), shipped)
+    loaders = {ext.name: loader_package(ext.name, config.name, shipped) for ext in config.extensions}
+    members = stub_members(loaders, shipped)
     for loader, group in sorted(by_loader.items()):
-        base = loader.replace(".", "/")
-        members += [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
-        members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(group).encode()))
-        members += [Member(f"{base}/{p.relative_path}", p.path) for p in group]
+        members += loader_members(loader, group)
+    return members
+
+
+def stub_members(loaders: dict[str, str], shipped: Collection[str]) -> list[Member]:
+    """For each extension module (mapped to its loader package): the stub that hands its import over to
+    the loader, and its .pyi unless the project ships one (`shipped`)."""
+    members = [
+        Member(m.replace(".", "/") + ".py", stub_source(m, loader).encode()) for m, loader in loaders.items()
+    ]
+    return members + typing_stubs(loaders, shipped)
+
+
+def loader_members(
+    loader: str, payloads: Sequence[Payload], extra: Sequence[tuple[str, bytes]] = ()
+) -> list[Member]:
+    """One loader package: the vendored runtime, the manifest, the payloads and `extra` files (path
+    below the package, content)."""
+    base = loader.replace(".", "/")
+    members = [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
+    members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(payloads).encode()))
+    members += [Member(f"{base}/{p.relative_path}", p.path) for p in payloads]
+    members += [Member(f"{base}/{name}", content) for name, content in extra]
     return members
 
 
