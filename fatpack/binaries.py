@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from fatpack.errors import ArtifactError
-from fatpack.targets import TARGETS, Target
-
-Version = tuple[int, ...]
+from fatpack.targets import TARGETS, Target, Version
 
 _ELF_MACHINES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64", "EM_386": "x86"}
 _PE_MACHINES = {0x8664: "x86_64", 0xAA64: "aarch64", 0x14C: "x86"}

@@ -33,7 +33,7 @@ from fatpack.fuse import module_name
 from fatpack.inspection import read_manifests
 from fatpack.sdk.windows import EXPORTS_DIR
 from fatpack.tags import target_for_platform
-from fatpack.targets import TARGETS, Target
+from fatpack.targets import TARGETS, Target, Version
 from fatpack.upload_rules import upload_violations
 from runtime_loader.loader import Entry
 
@@ -256,10 +256,10 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
-def _glibc_floors_from_tags(members: dict[str, bytes]) -> tuple[dict[str, tuple[int, ...]], list[Problem]]:
+def _glibc_floors_from_tags(members: dict[str, bytes]) -> tuple[dict[str, Version], list[Problem]]:
     """With platform tags in WHEEL, the manylinux_X_Y floor each glibc target declares there; a Tag
     line that is no wheel tag is a problem."""
-    floors: dict[str, tuple[int, ...]] = {}
+    floors: dict[str, Version] = {}
     problems = []
     wheel_files = [n for n in members if n.endswith(".dist-info/WHEEL") and n.count("/") == 1]
     for wheel in wheel_files:
@@ -284,7 +284,7 @@ def _check_payload(
     base: str,
     members: dict[str, bytes],
     bundled: set[tuple[str, str]],
-    tag_floors: dict[str, tuple[int, ...]],
+    tag_floors: dict[str, Version],
 ) -> list[Problem]:
     member = base + entry.file
     target = TARGETS.get(entry.target)
@@ -359,7 +359,7 @@ def _check_linux(
     entry: Entry,
     target: Target,
     bundled: set[tuple[str, str]],
-    tag_floor: Optional[tuple[int, ...]],
+    tag_floor: Optional[Version],
 ) -> list[Problem]:
     problems = []
     allowed = MANYLINUX_LIBRARIES if target.libc == "glibc" else MUSLLINUX_LIBRARIES
