@@ -15,6 +15,7 @@ from typing import Callable, Optional
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
 from fatpack.atomic import atomic_path
+from fatpack.build import ProgressCallback, build_payloads
 from fatpack.cache import PayloadCache, default_cache_dir
 from fatpack.config import load_project
 from fatpack.egg import assemble_egg
@@ -23,7 +24,8 @@ from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
 from fatpack.output import staged_output
 from fatpack.packages import find_package_files
-from fatpack.payloads import BuildPlan, Payload, ProgressCallback, build_payloads, make_plan
+from fatpack.payloads import Payload
+from fatpack.plan import BuildPlan, make_plan
 from fatpack.runner import Runner, run_command
 from fatpack.targets import PythonAbi, Target
 from fatpack.verify import verify_artifact

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from fatpack.build import build_payloads
 from fatpack.builders import available_builders, load_builder
 from fatpack.config import load_project
 from fatpack.errors import ConfigError, FatpackError
-from fatpack.payloads import build_payloads, make_plan
+from fatpack.plan import make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
 

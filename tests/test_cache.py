@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import run_on_path
 
+from fatpack.build import build_payloads
 from fatpack.builders.zig import ZigBuilder
 from fatpack.cache import PayloadCache
 from fatpack.config import load_project
-from fatpack.payloads import build_payloads, make_plan
+from fatpack.plan import make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
 

@@ -14,12 +14,12 @@ from typing import Optional
 
 import pytest
 
+from fatpack.build import TargetReport
 from fatpack.cli import make_parser
 from fatpack.cli.options import options_from
 from fatpack.cli.progress import Progress
 from fatpack.config import parse_project
 from fatpack.errors import ConfigError
-from fatpack.payloads import TargetReport
 from fatpack.runner import zig_command
 from fatpack.sdk import without_multiarch_wrapper
 from fatpack.targets import TARGETS

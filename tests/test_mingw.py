@@ -40,9 +40,10 @@ def test_identity_is_the_targets_own_compiler(runner):
 def test_broken_mingw_is_a_toolchain_error_not_a_traceback(demo_project, tmp_path, monkeypatch):
     """A mingw gcc that fails every command (here a script on PATH) ends in one FatpackError through
     the real runner: neither `--version` nor `-dumpspecs` may leak a CalledProcessError."""
+    from fatpack.build import build_payloads
     from fatpack.cache import PayloadCache
     from fatpack.config import load_project
-    from fatpack.payloads import build_payloads, make_plan
+    from fatpack.plan import make_plan
     from fatpack.runner import run_command
 
     bin_dir = tmp_path / "bin"

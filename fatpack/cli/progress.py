@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, TextIO
 
-from fatpack.payloads import TargetReport
+from fatpack.build import TargetReport
 from fatpack.runner import Runner, program_name
 from fatpack.targets import TARGETS
 
