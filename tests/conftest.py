@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -38,14 +38,7 @@ class RecordingRunner:
     def __init__(self) -> None:
         self.commands: list[list[str]] = []
 
-    def __call__(
-        self,
-        command: Sequence[str],
-        *,
-        cwd: Optional[Path] = None,
-        env: Optional[Mapping[str, str]] = None,
-        capture: bool = False,
-    ) -> str:
+    def __call__(self, command: Sequence[str], *, capture: bool = False, **options: object) -> str:
         self.commands.append(list(command))
         if capture:
             return f"{Path(command[0]).name} (recorded) 1.0\n"

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -158,14 +158,7 @@ class SlowRunner:
         self.seconds = seconds
         self.commands: list[list[str]] = []
 
-    def __call__(
-        self,
-        command: Sequence[str],
-        *,
-        cwd: Optional[Path] = None,
-        env: Optional[Mapping[str, str]] = None,
-        capture: bool = False,
-    ) -> str:
+    def __call__(self, command: Sequence[str], **options: object) -> str:  # cwd, env, capture: unused
         self.commands.append(list(command))
         time.sleep(self.seconds)
         return ""
