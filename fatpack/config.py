@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 from fatpack.errors import ConfigError
+from fatpack.runner import Runner, run_command
 from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
 from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, TARGETS, PythonAbi, Target, parse_target
 
@@ -137,8 +138,9 @@ _OVERRIDABLE = _EXTENSION_KEYS - {"name", "language", "builder", "command", "os"
 OSES = ("linux", "windows", "macos")
 
 
-def load_project(root: Path) -> ProjectConfig:
-    """Read `root/pyproject.toml`; raise ConfigError naming the key or value at fault."""
+def load_project(root: Path, runner: Runner = run_command) -> ProjectConfig:
+    """Read `root/pyproject.toml`; raise ConfigError naming the key or value at fault. `runner` runs a
+    setup.py, if the project's extensions are declared there."""
     root = root.resolve()
     pyproject_path = root / "pyproject.toml"
     if not root.is_dir():
@@ -146,7 +148,7 @@ def load_project(root: Path) -> ProjectConfig:
         raise ConfigError(f"project directory {root} {what}")
     if not pyproject_path.is_file():
         if (root / "setup.py").is_file():
-            return parse_project({}, root)
+            return parse_project({}, root, runner)
         raise ConfigError(
             f"{pyproject_path} not found: a fatpack project needs a pyproject.toml (or a setup.py)"
         )
@@ -154,15 +156,15 @@ def load_project(root: Path) -> ProjectConfig:
         data = tomllib.loads(pyproject_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{pyproject_path} is not valid TOML: {exc}") from None
-    return parse_project(data, root)
+    return parse_project(data, root, runner)
 
 
-def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
+def parse_project(data: dict[str, Any], root: Path, runner: Runner = run_command) -> ProjectConfig:
     tool = _table(_table(data, "tool"), "fatpack", where="tool.fatpack")
     _reject_unknown(tool, _TOOL_KEYS, "tool.fatpack")
     legacy = None
     if "extension" not in tool and "library" not in tool:
-        legacy = read_setuptools_project(root, data)
+        legacy = read_setuptools_project(root, data, runner)
     if legacy is not None:
         data = _with_setuptools_metadata(data, legacy)
         tool = _with_setuptools_declarations(tool, legacy)

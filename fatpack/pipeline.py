@@ -51,8 +51,8 @@ class Options:
 TAG_CHOICES = ("any", "platforms")
 
 
-def plan_for(options: Options) -> BuildPlan:
-    config = load_project(options.project_dir)
+def plan_for(options: Options, runner: Runner = run_command) -> BuildPlan:
+    config = load_project(options.project_dir, runner)
     cache = PayloadCache(options.cache_dir)
     return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)
 
@@ -87,7 +87,7 @@ def assemble_artifacts(
 def _assemble_artifacts(
     options: Options, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
 ) -> list[Path]:
-    plan = plan_for(options)
+    plan = plan_for(options, runner)
     pure_files = find_package_files(plan.config, exclude=(options.out_dir,))
     if options.artifact_format == "egg" and (options.thin or options.tags != "any"):
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
@@ -153,7 +153,7 @@ def build(
 ) -> list[Payload]:
     """Build every payload into options.out_dir/<target>/...; nothing is written there on failure."""
     with project_source(options) as source, tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
-        plan = plan_for(source)
+        plan = plan_for(source, runner)
         work = Path(tmp)
         staged = build_payloads(plan, runner, work / "work", work / "payloads", progress)
         return [_move_into(payload, work / "payloads", options.out_dir) for payload in staged]
