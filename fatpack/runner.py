@@ -13,43 +13,42 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import TYPE_CHECKING, Optional, Protocol, TypedDict
 
 from fatpack.errors import BuildError, ToolchainError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from 3.11; only read by type checkers
 
 log = logging.getLogger("fatpack.commands")
 
 
+class RunOptions(TypedDict, total=False):
+    """A Runner's keyword arguments, all optional."""
+
+    cwd: Optional[Path]
+    env: Optional[Mapping[str, str]]  # the whole environment (None: fatpack's own)
+    # return what the command wrote to standard output (a compiler's `--version` banner, its
+    # `-dumpspecs`) instead of "" (its output is logged, and shown when it fails)
+    capture: bool
+    # for a project's own script (setup.py): nothing it starts outlives it, and CommandTimedOut is
+    # raised after `timeout` seconds
+    timeout: Optional[float]
+
+
 class Runner(Protocol):
-    def __call__(
-        self,
-        command: Sequence[str],
-        *,
-        cwd: Optional[Path] = None,
-        env: Optional[Mapping[str, str]] = None,
-        capture: bool = False,
-        timeout: Optional[float] = None,
-    ) -> str:
-        """Run `command`; raise BuildError if it fails, ToolchainError if it cannot start. With
-        `capture`, return what it wrote to standard output (a compiler's `--version` banner, its
-        `-dumpspecs`); otherwise return "" (its output is logged, and shown when it fails). With
-        `timeout` (for a project's own script, such as setup.py), nothing it starts outlives it and
-        CommandTimedOut is raised after `timeout` seconds."""
+    def __call__(self, command: Sequence[str], **options: Unpack[RunOptions]) -> str:
+        """Run `command`; raise BuildError if it fails, ToolchainError if it cannot start."""
 
 
-def run_command(
-    command: Sequence[str],
-    *,
-    cwd: Optional[Path] = None,
-    env: Optional[Mapping[str, str]] = None,
-    capture: bool = False,
-    timeout: Optional[float] = None,
-) -> str:
+def run_command(command: Sequence[str], **options: Unpack[RunOptions]) -> str:
     """The default Runner: a subprocess whose combined output is shown only when it fails (with
     `capture`, its standard output is returned and only its standard error shown). With `timeout`, it
     runs in its own process group, killed when it ends or times out, its output going through files:
     a background process it leaves holding that output cannot make fatpack wait."""
     log.info("%s", shlex.join(command))
+    cwd, env, capture = options.get("cwd"), options.get("env"), options.get("capture", False)
+    timeout = options.get("timeout")
     run = _run_piped if timeout is None else functools.partial(_run_in_own_group, timeout=timeout)
     try:
         returncode, stdout, stderr = run(command, cwd, env, capture)
