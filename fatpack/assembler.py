@@ -20,10 +20,8 @@ share a namespace, and each one's loader files must be its own.
 
 from __future__ import annotations
 
-import os
-import shutil
+import contextlib
 import sys
-import tempfile
 import zipfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 from wheel.wheelfile import WheelFile
 
 from fatpack import __version__
+from fatpack.atomic import atomic_path
 from fatpack.binaries import BinaryInfo, inspect_binary, target_mismatch
 from fatpack.config import ProjectConfig
 from fatpack.errors import ArtifactError, ConfigError
@@ -139,19 +138,32 @@ def native_members(
     for payload in payloads:
         for loader in _loader_packages_of(payload, config, shipped):
             by_loader.setdefault(loader, []).append(payload)
-    members = [
-        Member(
-            ext.name.replace(".", "/") + ".py",
-            stub_source(ext.name, loader_package(ext.name, config.name, shipped)).encode(),
-        )
-        for ext in config.extensions
-    ]
-    members += typing_stubs((ext.name for ext in config.extensions), shipped)
+    loaders = {ext.name: loader_package(ext.name, config.name, shipped) for ext in config.extensions}
+    members = stub_members(loaders, shipped)
     for loader, group in sorted(by_loader.items()):
-        base = loader.replace(".", "/")
-        members += [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
-        members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(group).encode()))
-        members += [Member(f"{base}/{p.relative_path}", p.path) for p in group]
+        members += loader_members(loader, group)
+    return members
+
+
+def stub_members(loaders: dict[str, str], shipped: Collection[str]) -> list[Member]:
+    """For each extension module (mapped to its loader package): the stub that hands its import over to
+    the loader, and its .pyi unless the project ships one (`shipped`)."""
+    members = [
+        Member(m.replace(".", "/") + ".py", stub_source(m, loader).encode()) for m, loader in loaders.items()
+    ]
+    return members + typing_stubs(loaders, shipped)
+
+
+def loader_members(
+    loader: str, payloads: Sequence[Payload], extra: Sequence[tuple[str, bytes]] = ()
+) -> list[Member]:
+    """One loader package: the vendored runtime, the manifest, the payloads and `extra` files (path
+    below the package, content)."""
+    base = loader.replace(".", "/")
+    members = [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
+    members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(payloads).encode()))
+    members += [Member(f"{base}/{p.relative_path}", p.path) for p in payloads]
+    members += [Member(f"{base}/{name}", content) for name, content in extra]
     return members
 
 
@@ -279,24 +291,21 @@ def write_atomically(out_dir: Path, filename: str, members: Sequence[Member], wr
         twice = sorted(n for n in set(names) if names.count(n) > 1)
         raise ArtifactError(f"{filename}: {twice[0]} would be written twice; refusing a duplicate member")
     date_time = zip_date_time()  # first: a bad SOURCE_DATE_EPOCH is reported before anything is written
+    final = out_dir / filename
+    staging = contextlib.ExitStack()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".fatpack-", dir=out_dir))
+        staged = staging.enter_context(atomic_path(final, same_name=True))
     except OSError as exc:
         why = exc.strerror or exc
         raise ArtifactError(f"cannot write to output directory {shown(out_dir)}: {why}") from None
     try:
-        staged = staging / filename
-        with writer(staged, "w") as archive:
+        with staging, writer(staged, "w") as archive:
             for member in members:
                 archive.writestr(_zip_info(member.name, date_time), member.read())
-        final = out_dir / filename
-        os.replace(staged, final)
         return final
     except OSError as exc:
         raise ArtifactError(f"writing {filename} in {shown(out_dir)} failed: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _zip_info(name: str, date_time: Optional[tuple[int, int, int, int, int, int]] = None) -> zipfile.ZipInfo:

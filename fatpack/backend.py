@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from fatpack.assembler import dist_info_members, wheel_name
+from fatpack.atomic import atomic_path
 from fatpack.config import load_project
 from fatpack.errors import ConfigError
 from fatpack.metadata import core_metadata
@@ -70,14 +71,10 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
     dist, version = wheel_name(config)
     base = f"{dist}-{version}"
     out = Path(sdist_directory) / f"{base}.tar.gz"
-    temporary = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     files: dict[str, Union[bytes, Path]] = {f"{base}/PKG-INFO": core_metadata(config)}
     files.update((f"{base}/{p.relative_to(root).as_posix()}", p) for p in sorted(_sdist_files(root)))
-    try:
+    with atomic_path(out) as temporary:
         _write_tar_gz(temporary, files, source_date_epoch())
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
     return out.name
 
 

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from fatpack.errors import ArtifactError
-from fatpack.targets import TARGETS, Target
-
-Version = tuple[int, ...]
+from fatpack.targets import TARGETS, Target, Version
 
 _ELF_MACHINES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64", "EM_386": "x86"}
 _PE_MACHINES = {0x8664: "x86_64", 0xAA64: "aarch64", 0x14C: "x86"}
@@ -78,13 +76,32 @@ def inspect_data(data: bytes, name: str) -> BinaryInfo:
     return _inspected[key]
 
 
+_MACHO_MAGIC = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
+
+
+def binary_format(data: bytes) -> Optional[str]:
+    """ "ELF", "PE" or "Mach-O" (thin of either width and byte order, or fat) by content, whatever the
+    file's name; None for anything else. The one sniffer: verify, fuse and inspect_data use it."""
+    if data[:4] == b"\x7fELF":
+        return "ELF"
+    if data[:4] in _MACHO_MAGIC:
+        return "Mach-O"
+    if data[:4] == b"\xca\xfe\xba\xbe":  # a fat Mach-O, or a Java class file (which has a large version)
+        return "Mach-O" if len(data) >= 8 and 0 < int.from_bytes(data[4:8], "big") < 30 else None
+    if data[:2] == b"MZ" and len(data) >= 0x40:
+        pe_offset = int.from_bytes(data[0x3C:0x40], "little")
+        return "PE" if data[pe_offset : pe_offset + 4] == b"PE\x00\x00" else None
+    return None
+
+
 def _parse(data: bytes, name: str) -> BinaryInfo:
+    kind = binary_format(data)
     try:
-        if data[:4] == b"\x7fELF":
+        if kind == "ELF":
             return _inspect_elf(data)
-        if data[:2] == b"MZ":
+        if kind == "PE":
             return _inspect_pe(data)
-        if data[:4] in (b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
+        if kind == "Mach-O":
             with tempfile.TemporaryDirectory(prefix="fatpack-macho-") as tmp:  # macholib reads files
                 path = Path(tmp) / "binary"
                 path.write_bytes(data)

@@ -21,6 +21,7 @@ entry is reported, removed and built again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from fatpack import __version__
+from fatpack import __version__, atomic
 from fatpack.config import ExtensionConfig
 from fatpack.errors import ConfigError
 from fatpack.targets import PythonAbi, Target
@@ -101,22 +102,40 @@ def cache_key(
         "abi": abi.tag,
         "strip": strip,
         "sdk": sdk_fingerprint,
-        "extension": {
-            "name": extension.name,
-            "define_macros": extension.define_macros,
-            "undef_macros": extension.undef_macros,
-            "libraries": extension.libraries,
-            "library_dirs": [str(d) for d in extension.library_dirs],
-            "include_dirs": [d.name for d in extension.include_dirs],
-            "extra_compile_args": extension.extra_compile_args,
-            "extra_link_args": extension.extra_link_args,
-            "language": extension.language,
-        },
+        "extension": extension_key_inputs(extension),
         # by name and content, not path: generated sources (Cython) live in a new directory each run
         "sources": [[s.name, _file_digest(s)] for s in extension.sources],
         "linker_inputs": [[str(p), _file_digest(p)] for p in linker_inputs(extension, target, root)],
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+# ExtensionConfig fields the command key leaves out, each on purpose (tests/test_cache_key.py checks
+# that every other field is in it): a new setting reaches the key unless it is listed here.
+NOT_IN_KEY = {
+    "sources": "keyed by name and content under 'sources' (generated ones live in a new directory)",
+    "link_with": "the bundled libraries it names are keyed by content with the SDK fingerprint",
+    "builder": "the builder's name and identity() are keyed on their own",
+    "command": "the command builder has no identity(): its payloads are never cached",
+    "oses": "decides whether the extension is built for a target, not how",
+    "overrides": "merged into the other fields before keying (ExtensionConfig.for_target)",
+}
+
+
+def extension_key_inputs(extension: ExtensionConfig) -> dict[str, object]:
+    """Every ExtensionConfig field but those in NOT_IN_KEY, as JSON; include directories by name only
+    (the headers the compiler read there are keyed by content through its dependency files)."""
+    inputs: dict[str, object] = {}
+    for item in dataclasses.fields(ExtensionConfig):
+        if item.name in NOT_IN_KEY:
+            continue
+        value = getattr(extension, item.name)
+        if item.name == "include_dirs":
+            value = [d.name for d in value]
+        elif isinstance(value, tuple):
+            value = [str(v) if isinstance(v, Path) else v for v in value]
+        inputs[item.name] = value
+    return inputs
 
 
 def library_file_names(name: str, target: Target) -> tuple[str, ...]:
@@ -268,9 +287,4 @@ class PayloadCache:
     def _write(self, path: Path, content: bytes) -> None:
         """Write under a name no other process uses, then rename: readers see the whole file or none."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp")
-        try:
-            temporary.write_bytes(_seal(content))
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        atomic.write_bytes(path, _seal(content))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from fatpack.errors import ConfigError
+from fatpack.runner import Runner, run_command
 from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
 from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, TARGETS, PythonAbi, Target, parse_target
 
@@ -39,9 +42,10 @@ class ExtensionConfig:
     link_with: tuple[str, ...] = ()  # names of bundled libraries ([[tool.fatpack.library]])
     builder: Optional[str] = None  # this item's builder, over the target's ("command" when `command` is set)
     command: tuple[str, ...] = ()  # for the command builder: the user's build command, run per target
-    oses: tuple[str, ...] = ()  # built only for targets of these OSes ("linux", "windows", "macos"); () = all
+    # built only for targets of these OSes ("linux", "windows", "macos"); () = all
+    oses: tuple[str, ...] = field(default=(), metadata={"key": "os"})
     # per-OS ("linux", "windows", "macos") or per-target sub-tables whose lists extend these settings
-    overrides: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = ()
+    overrides: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = field(default=(), metadata={"key": None})
 
     @property
     def basename(self) -> str:
@@ -112,22 +116,21 @@ _TOOL_KEYS = {
     "strip",
     "sdk",
 }
-_EXTENSION_KEYS = {
-    "name",
-    "sources",
-    "include-dirs",
-    "define-macros",
-    "undef-macros",
-    "libraries",
-    "library-dirs",
-    "extra-compile-args",
-    "extra-link-args",
-    "language",
-    "link-with",
-    "builder",
-    "command",
-    "os",
-}
+
+
+def extension_keys() -> dict[str, str]:
+    """The keys of an extension table, each with the ExtensionConfig field it fills: the field's name
+    spelled with '-' unless its metadata names another key (None: set by fatpack, not a key). Parsing,
+    setuptools reading and the README are checked against this one list."""
+    keys = {}
+    for item in dataclasses.fields(ExtensionConfig):
+        key = item.metadata.get("key", item.name.replace("_", "-"))
+        if key is not None:
+            keys[key] = item.name
+    return keys
+
+
+_EXTENSION_KEYS = set(extension_keys())
 _LIBRARY_KEYS = (_EXTENSION_KEYS - {"link-with", "os"}) | {"prebuilt"}
 _OVERRIDE_SCOPES = {"linux", "windows", "macos"}
 # keys an override may extend: the list keys; the item's name, sources, language and builder stay in its table
@@ -135,8 +138,9 @@ _OVERRIDABLE = _EXTENSION_KEYS - {"name", "language", "builder", "command", "os"
 OSES = ("linux", "windows", "macos")
 
 
-def load_project(root: Path) -> ProjectConfig:
-    """Read `root/pyproject.toml`; raise ConfigError naming the key or value at fault."""
+def load_project(root: Path, runner: Runner = run_command) -> ProjectConfig:
+    """Read `root/pyproject.toml`; raise ConfigError naming the key or value at fault. `runner` runs a
+    setup.py, if the project's extensions are declared there."""
     root = root.resolve()
     pyproject_path = root / "pyproject.toml"
     if not root.is_dir():
@@ -144,7 +148,7 @@ def load_project(root: Path) -> ProjectConfig:
         raise ConfigError(f"project directory {root} {what}")
     if not pyproject_path.is_file():
         if (root / "setup.py").is_file():
-            return parse_project({}, root)
+            return parse_project({}, root, runner)
         raise ConfigError(
             f"{pyproject_path} not found: a fatpack project needs a pyproject.toml (or a setup.py)"
         )
@@ -152,15 +156,15 @@ def load_project(root: Path) -> ProjectConfig:
         data = tomllib.loads(pyproject_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{pyproject_path} is not valid TOML: {exc}") from None
-    return parse_project(data, root)
+    return parse_project(data, root, runner)
 
 
-def parse_project(data: dict[str, Any], root: Path) -> ProjectConfig:
+def parse_project(data: dict[str, Any], root: Path, runner: Runner = run_command) -> ProjectConfig:
     tool = _table(_table(data, "tool"), "fatpack", where="tool.fatpack")
     _reject_unknown(tool, _TOOL_KEYS, "tool.fatpack")
     legacy = None
     if "extension" not in tool and "library" not in tool:
-        legacy = read_setuptools_project(root, data)
+        legacy = read_setuptools_project(root, data, runner)
     if legacy is not None:
         data = _with_setuptools_metadata(data, legacy)
         tool = _with_setuptools_declarations(tool, legacy)
@@ -204,61 +208,98 @@ def _with_setuptools_declarations(tool: dict[str, Any], legacy: SetuptoolsProjec
     return tool
 
 
+class _Problems:
+    """Configuration errors gathered so that one run reports all of them (packaging's _ErrorCollector)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    @contextlib.contextmanager
+    def collect(self) -> Iterator[None]:
+        """Run the block; a ConfigError it raises is noted, and the block's remaining work skipped."""
+        try:
+            yield
+        except ConfigError as exc:
+            self.messages.append(str(exc))
+
+    def raise_any(self) -> None:
+        messages = list(dict.fromkeys(self.messages))
+        if len(messages) == 1:
+            raise ConfigError(messages[0])
+        if messages:
+            raise ConfigError(f"{len(messages)} problems in the configuration: " + "; ".join(messages))
+
+
 def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Path) -> ProjectConfig:
+    problems = _Problems()
     project = _table(data, "project", required=True)
-    name = _str(project.get("name"), "project.name")
-    if "version" in _str_list(project.get("dynamic", []), "project.dynamic") or "version" not in project:
-        raise ConfigError(
-            "project.version must be set statically in pyproject.toml (dynamic versions unsupported)"
-        )
-    version = _str(project["version"], "project.version")
-    extensions = tuple(
-        _parse_extension(raw, root, f"tool.fatpack.extension[{i}]")
-        for i, raw in enumerate(_list(tool.get("extension", []), "tool.fatpack.extension", item_type=dict))
-    )
-    _reject_duplicates([e.name for e in extensions], "tool.fatpack.extension")
-    libraries = tuple(
-        _parse_library(raw, root, f"tool.fatpack.library[{i}]")
-        for i, raw in enumerate(_list(tool.get("library", []), "tool.fatpack.library", item_type=dict))
-    )
-    _reject_duplicates([lib.name for lib in libraries], "tool.fatpack.library")
+    name = version = ""
+    with problems.collect():
+        name = _str(project.get("name"), "project.name")
+    with problems.collect():
+        if "version" in _str_list(project.get("dynamic", []), "project.dynamic") or "version" not in project:
+            raise ConfigError(
+                "project.version must be set statically in pyproject.toml (dynamic versions unsupported)"
+            )
+        version = _str(project["version"], "project.version")
+    extensions = _parse_items(tool, "extension", root, _parse_extension, problems)
+    before = len(problems.messages)
+    libraries = _parse_items(tool, "library", root, _parse_library, problems)
     known_libraries = {lib.name for lib in libraries}
-    for extension in extensions:
+    all_libraries_read = len(problems.messages) == before  # else link-with would blame the wrong table
+    for extension in extensions if all_libraries_read else ():
         linked = extension.link_with + tuple(
             n for _, o in extension.overrides for n in o.get("link_with", ())
         )
         for library_name in linked:
             if library_name not in known_libraries:
-                raise ConfigError(
+                problems.messages.append(
                     f"extension {extension.name!r}: link-with names {library_name!r}, "
                     "which no [[tool.fatpack.library]] declares"
                 )
-    targets = tuple(
-        parse_target(t, "tool.fatpack.targets")
-        for t in _str_list(tool.get("targets", list(DEFAULT_TARGETS)), "tool.fatpack.targets")
-    )
+    targets: tuple[Target, ...] = ()
+    with problems.collect():
+        targets = tuple(
+            parse_target(t, "tool.fatpack.targets")
+            for t in _str_list(tool.get("targets", list(DEFAULT_TARGETS)), "tool.fatpack.targets")
+        )
+        if not targets:
+            raise ConfigError("tool.fatpack.targets is empty: name at least one target")
     has_cython = any(s.suffix == ".pyx" for e in extensions for s in e.sources)
     default_abis = list(DEFAULT_CYTHON_ABIS if has_cython else DEFAULT_ABIS)
-    abis = tuple(
-        PythonAbi.parse(p, "tool.fatpack.python")
-        for p in _str_list(tool.get("python", default_abis), "tool.fatpack.python")
-    )
-    if not targets:
-        raise ConfigError("tool.fatpack.targets is empty: name at least one target")
-    if not abis:
-        raise ConfigError("tool.fatpack.python is empty: name at least one ABI, e.g. 'cp38-abi3'")
-    builders = _str_table(tool.get("builders", {}), "tool.fatpack.builders")
-    for target_name in builders:
-        parse_target(target_name, "tool.fatpack.builders")
-    sdk_paths = {
-        parse_target(t, "tool.fatpack.sdk").name: (root / p).resolve()
-        for t, p in _str_table(tool.get("sdk", {}), "tool.fatpack.sdk").items()
-    }
-    packages = tool.get("packages")
-    package_dir = tool.get("package-dir")
+    abis: tuple[PythonAbi, ...] = ()
+    with problems.collect():
+        abis = tuple(
+            PythonAbi.parse(p, "tool.fatpack.python")
+            for p in _str_list(tool.get("python", default_abis), "tool.fatpack.python")
+        )
+        if not abis:
+            raise ConfigError("tool.fatpack.python is empty: name at least one ABI, e.g. 'cp38-abi3'")
+    builders: dict[str, str] = {}
+    with problems.collect():
+        builders = _str_table(tool.get("builders", {}), "tool.fatpack.builders")
+        for target_name in builders:
+            parse_target(target_name, "tool.fatpack.builders")
+    sdk_paths: dict[str, Path] = {}
+    with problems.collect():
+        sdk_paths = {
+            parse_target(t, "tool.fatpack.sdk").name: (root / p).resolve()
+            for t, p in _str_table(tool.get("sdk", {}), "tool.fatpack.sdk").items()
+        }
+    packages = package_dir = None
+    with problems.collect():
+        raw_packages = tool.get("packages")
+        packages = None if raw_packages is None else tuple(_str_list(raw_packages, "tool.fatpack.packages"))
+    with problems.collect():
+        raw_dir = tool.get("package-dir")
+        package_dir = None if raw_dir is None else root / _str(raw_dir, "tool.fatpack.package-dir")
     strip = tool.get("strip", True)
     if not isinstance(strip, bool):
-        raise ConfigError(f"tool.fatpack.strip must be true or false, not {strip!r}")
+        problems.messages.append(f"tool.fatpack.strip must be true or false, not {strip!r}")
+    builder = DEFAULT_BUILDER
+    with problems.collect():
+        builder = _str(tool.get("builder", DEFAULT_BUILDER), "tool.fatpack.builder")
+    problems.raise_any()
     return ProjectConfig(
         root=root,
         name=name,
@@ -268,13 +309,34 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         abis=abis,
         extensions=extensions,
         libraries=libraries,
-        builder=_str(tool.get("builder", DEFAULT_BUILDER), "tool.fatpack.builder"),
+        builder=builder,
         builders=builders,
-        packages=None if packages is None else tuple(_str_list(packages, "tool.fatpack.packages")),
-        package_dir=None if package_dir is None else root / _str(package_dir, "tool.fatpack.package-dir"),
+        packages=packages,
+        package_dir=package_dir,
         strip=strip,
         sdk_paths=sdk_paths,
     )
+
+
+_Item = TypeVar("_Item", bound=ExtensionConfig)
+
+
+def _parse_items(
+    tool: dict[str, Any],
+    kind: str,
+    root: Path,
+    parse: Callable[[dict[str, Any], Path, str], _Item],
+    problems: _Problems,
+) -> tuple[_Item, ...]:
+    """Every [[tool.fatpack.<kind>]] table that parses; the others' errors go to `problems`."""
+    items: list[_Item] = []
+    with problems.collect():
+        tables = _list(tool.get(kind, []), f"tool.fatpack.{kind}", item_type=dict)
+        for i, raw in enumerate(tables):
+            with problems.collect():
+                items.append(parse(raw, root, f"tool.fatpack.{kind}[{i}]"))
+        _reject_duplicates([item.name for item in items], f"tool.fatpack.{kind}")
+    return tuple(items)
 
 
 def _split_overrides(raw: dict[str, Any], where: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -301,12 +363,20 @@ def _parse_overrides(
     return tuple(result)
 
 
-def _parse_library(raw: dict[str, Any], root: Path, where: str) -> LibraryConfig:
+def _item_table(
+    raw: dict[str, Any], where: str, known: set[str]
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """An extension's or library's own keys (checked against `known`), its per-OS and per-target
+    sub-tables, and its name."""
     raw, scopes = _split_overrides(raw, where)
-    _reject_unknown(raw, _LIBRARY_KEYS, where)
+    _reject_unknown(raw, known, where)
     if "name" not in raw:
         raise ConfigError(f"{where} has no 'name'")
-    name = _str(raw["name"], f"{where}.name")
+    return raw, scopes, _str(raw["name"], f"{where}.name")
+
+
+def _parse_library(raw: dict[str, Any], root: Path, where: str) -> LibraryConfig:
+    raw, scopes, name = _item_table(raw, where, _LIBRARY_KEYS)
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ConfigError(f"{where}.name {name!r}: use letters, digits, '_' and '-' only")
     prebuilt = {}
@@ -327,11 +397,7 @@ def _parse_library(raw: dict[str, Any], root: Path, where: str) -> LibraryConfig
 
 
 def _parse_extension(raw: dict[str, Any], root: Path, where: str) -> ExtensionConfig:
-    raw, scopes = _split_overrides(raw, where)
-    _reject_unknown(raw, _EXTENSION_KEYS, where)
-    if "name" not in raw:
-        raise ConfigError(f"{where} has no 'name'")
-    name = _str(raw["name"], f"{where}.name")
+    raw, scopes, name = _item_table(raw, where, _EXTENSION_KEYS)
     if not all(part.isidentifier() for part in name.split(".")):
         raise ConfigError(f"{where}.name {name!r} is not a dotted Python module name")
     per_os_sources = any("sources" in table for table in scopes.values())

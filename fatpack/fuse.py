@@ -20,25 +20,22 @@ from typing import Optional
 from packaging.utils import canonicalize_name
 
 from fatpack.assembler import (
-    VENDORED_RUNTIME,
     Member,
     ReproducibleWheelFile,
     checked_binary,
+    loader_members,
     loader_package,
-    manifest_text,
-    runtime_file,
-    stub_source,
-    typing_stubs,
+    stub_members,
     wheel_file,
     wheel_tag,
     write_atomically,
 )
+from fatpack.binaries import binary_format
 from fatpack.errors import ArtifactError
 from fatpack.payloads import Payload
 from fatpack.tags import target_and_abi
 from fatpack.targets import PythonAbi, Target
 from fatpack.wheelfiles import WheelContents, read_wheel
-from runtime_loader.loader import MANIFEST_NAME
 
 # dist-info files that describe one particular wheel: regenerated or dropped, never compared
 PER_WHEEL_METADATA = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s", "WHEEL", "DELVEWHEEL", "INSTALLER"})
@@ -250,7 +247,7 @@ def _stage_platform_files(
             module = module_name(name)
             if module is not None:
                 payload = Payload(module, wheel.target, wheel.abi, path, stored_as=stored_as)
-            elif _is_binary(content):
+            elif binary_format(content):
                 payload = Payload(name.split("/")[-1], wheel.target, wheel.abi, path, "library", stored_as)
             else:
                 extra.append((wheel.target, stored_as, content))
@@ -261,10 +258,6 @@ def _stage_platform_files(
                 raise ArtifactError(f"{wheel.filename}: {name}: {str(exc).split(': ', 1)[-1]}") from None
             payloads.append(payload)
     return payloads, extra
-
-
-def _is_binary(content: bytes) -> bool:
-    return content[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe") or content[:2] == b"MZ"
 
 
 def _loader_for(payloads: Sequence[Payload], project: str, shipped: Collection[str]) -> str:
@@ -281,15 +274,8 @@ def _loader_for(payloads: Sequence[Payload], project: str, shipped: Collection[s
 def _native_members(
     loader: str, payloads: Sequence[Payload], extra: Sequence[tuple[str, bytes]], shipped: Collection[str]
 ) -> list[Member]:
-    base = loader.replace(".", "/")
     modules = sorted({p.module for p in payloads if p.kind == "extension"})
-    members = [Member(m.replace(".", "/") + ".py", stub_source(m, loader).encode()) for m in modules]
-    members += typing_stubs(modules, shipped)
-    members += [Member(f"{base}/{dest}", runtime_file(src)) for dest, src in VENDORED_RUNTIME.items()]
-    members.append(Member(f"{base}/{MANIFEST_NAME}", manifest_text(payloads).encode()))
-    members += [Member(f"{base}/{p.relative_path}", p.path) for p in payloads]
-    members += [Member(f"{base}/{name}", content) for name, content in extra]
-    return members
+    return stub_members(dict.fromkeys(modules, loader), shipped) + loader_members(loader, payloads, extra)
 
 
 def _reject_collisions(members: Sequence[Member]) -> None:

@@ -12,9 +12,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fatpack.atomic import STAGING_PREFIX
 from fatpack.errors import ArtifactError
 
-STAGING_PREFIX = ".fatpack-"
+__all__ = ["STAGING_PREFIX", "Staging", "shown", "staged_output"]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fatpack.config import ProjectConfig
 from fatpack.errors import ConfigError
-from fatpack.inspect import is_manifest
+from fatpack.inspection import is_manifest
 from fatpack.output import STAGING_PREFIX
 from fatpack.setuptools_project import package_directory
 

@@ -14,6 +14,8 @@ from typing import Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
+from fatpack.atomic import atomic_path
+from fatpack.build import ProgressCallback, build_payloads
 from fatpack.cache import PayloadCache, default_cache_dir
 from fatpack.config import load_project
 from fatpack.egg import assemble_egg
@@ -22,7 +24,8 @@ from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
 from fatpack.output import staged_output
 from fatpack.packages import find_package_files
-from fatpack.payloads import BuildPlan, Payload, ProgressCallback, build_payloads, make_plan
+from fatpack.payloads import Payload
+from fatpack.plan import BuildPlan, make_plan
 from fatpack.reproducible import check_source_date_epoch
 from fatpack.runner import Runner, run_command
 from fatpack.targets import PythonAbi, Target
@@ -49,9 +52,9 @@ class Options:
 TAG_CHOICES = ("any", "platforms")
 
 
-def plan_for(options: Options) -> BuildPlan:
+def plan_for(options: Options, runner: Runner = run_command) -> BuildPlan:
     check_source_date_epoch()  # the compilers read it too, and fail on values fatpack would clamp
-    config = load_project(options.project_dir)
+    config = load_project(options.project_dir, runner)
     cache = PayloadCache(options.cache_dir)
     return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)
 
@@ -86,7 +89,7 @@ def assemble_artifacts(
 def _assemble_artifacts(
     options: Options, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
 ) -> list[Path]:
-    plan = plan_for(options)
+    plan = plan_for(options, runner)
     pure_files = find_package_files(plan.config, exclude=(options.out_dir,))
     if options.artifact_format == "egg" and (options.thin or options.tags != "any"):
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
@@ -152,7 +155,7 @@ def build(
 ) -> list[Payload]:
     """Build every payload into options.out_dir/<target>/...; nothing is written there on failure."""
     with project_source(options) as source, tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
-        plan = plan_for(source)
+        plan = plan_for(source, runner)
         work = Path(tmp)
         staged = build_payloads(plan, runner, work / "work", work / "payloads", progress)
         return [_move_into(payload, work / "payloads", options.out_dir) for payload in staged]
@@ -160,13 +163,10 @@ def build(
 
 def _move_into(payload: Payload, staging: Path, out_dir: Path) -> Payload:
     final = out_dir / payload.path.relative_to(staging)
-    # a name no other run uses: builds into one OUT_DIR at the same time must not share a temporary file
-    temporary = final.with_name(f".{final.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp")
-    try:
+    try:  # builds into one OUT_DIR at the same time never share a temporary file
         final.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(payload.path, temporary)
-        os.replace(temporary, final)
+        with atomic_path(final) as temporary:
+            shutil.copyfile(payload.path, temporary)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
     return Payload(payload.module, payload.target, payload.abi, final)

@@ -9,13 +9,9 @@ naming them, instead of being dropped silently.
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
 import json
 import logging
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from fatpack.errors import ConfigError
+from fatpack.errors import BuildError, ConfigError
+from fatpack.runner import CommandTimedOut, Runner, run_command
 
 logger = logging.getLogger("fatpack")
 
@@ -54,7 +51,9 @@ class SetuptoolsProject:
     version: Optional[str] = None  # [project]'s dynamic version, resolved as setuptools would
 
 
-def read_setuptools_project(root: Path, pyproject: dict[str, Any]) -> Optional[SetuptoolsProject]:
+def read_setuptools_project(
+    root: Path, pyproject: dict[str, Any], runner: Runner = run_command
+) -> Optional[SetuptoolsProject]:
     """The project's setuptools declarations, or None if it has neither ext-modules nor a setup.py."""
     setuptools_table = pyproject.get("tool", {}).get("setuptools", {})
     if not isinstance(setuptools_table, dict):
@@ -65,8 +64,8 @@ def read_setuptools_project(root: Path, pyproject: dict[str, Any]) -> Optional[S
         found = _from_pyproject(setuptools_table)
     elif (root / "setup.py").is_file():
         with ThreadPoolExecutor(max_workers=1 + len(OTHER_PLATFORMS)) as pool:  # three Pythons at once
-            on_linux = pool.submit(run_setup_py, root)
-            others = {name: pool.submit(_setup_as_on, root, platform) for name, platform in OTHER_PLATFORMS}
+            on_linux = pool.submit(run_setup_py, root, "linux", runner)
+            others = {n: pool.submit(_setup_as_on, root, platform, runner) for n, platform in OTHER_PLATFORMS}
             setup = on_linux.result()
             elsewhere = {name: future.result() for name, future in others.items()}
         if setup is not None:
@@ -155,71 +154,48 @@ def _literal_attribute(root: Path, dotted: str, package_dirs: dict[str, str]) ->
     return None
 
 
-def _setup_as_on(root: Path, platform: str) -> Optional[dict[str, Any]]:
+def _setup_as_on(root: Path, platform: str, runner: Runner) -> Optional[dict[str, Any]]:
     """setup.py's arguments as it gives them on another OS; None (use Linux's) if it cannot run so."""
     try:
-        return run_setup_py(root, platform)
+        return run_setup_py(root, platform, runner)
     except ConfigError as exc:
         logger.info("setup.py cannot be read as on %s (%s); using what it gives on Linux", platform, exc)
         return None
 
 
-def run_setup_py(root: Path, platform: str = "linux") -> Optional[dict[str, Any]]:
+def run_setup_py(
+    root: Path, platform: str = "linux", runner: Runner = run_command
+) -> Optional[dict[str, Any]]:
     """setup.py's setup() arguments, from a subprocess running it in `root` with sys.platform set to
     `platform`; None if it calls no setup().
 
-    The answer comes back in a file and the output goes to files, not pipes: a background process
-    setup.py leaves behind holding its stdout cannot make fatpack wait. setup.py runs in its own
-    process group, which is killed when it is done, so nothing it started outlives the read."""
+    The answer comes back in a file. The Runner's timeout mode runs setup.py in its own process
+    group, killed when it is done, with its output going to files, not pipes: nothing it started
+    outlives the read, and a background process holding its stdout cannot make fatpack wait."""
     with tempfile.TemporaryDirectory(prefix="fatpack-setup-") as tmp:
         output = Path(tmp) / "setup.json"
-        log_path = Path(tmp) / "setup.log"
-        returncode = _run_in_own_group(
-            # run_path, not `python SCRIPT`: the script's own directory (fatpack/, with its
-            # inspect.py) must not shadow the standard library
-            [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform],
-            root,
-            log_path,
-        )
-        if returncode is None:
-            raise ConfigError(f"{root / 'setup.py'} did not finish in {SETUP_PY_TIMEOUT} s")
-        if returncode == NO_SETUP_CALL:
-            return None
-        if returncode != 0 or not output.is_file():
-            lines = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-            last = lines[-1] if lines else f"exit status {returncode}"
+        # run_path, not `python SCRIPT`: the script's own directory (fatpack/) must not shadow the
+        # modules setup.py imports
+        command = [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform]
+        try:
+            runner(command, cwd=root, timeout=SETUP_PY_TIMEOUT)
+        except CommandTimedOut:
+            raise ConfigError(f"{root / 'setup.py'} did not finish in {SETUP_PY_TIMEOUT} s") from None
+        except BuildError as exc:
+            if exc.returncode == NO_SETUP_CALL:
+                return None
+            lines = exc.output.strip().splitlines()
+            last = lines[-1] if lines else f"exit status {exc.returncode}"
             if "No module named 'setuptools'" in last:
                 last = "setuptools is not installed in this Python (pip install setuptools)"
-            raise ConfigError(f"{root / 'setup.py'} could not be read: {last}")
+            raise ConfigError(f"{root / 'setup.py'} could not be read: {last}") from None
+        if not output.is_file():
+            raise ConfigError(f"{root / 'setup.py'} could not be read: it wrote no answer")
         try:
             result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{root / 'setup.py'} could not be read: {exc}") from None
         return result
-
-
-def _run_in_own_group(command: list[str], cwd: Path, log_path: Path) -> Optional[int]:
-    """Run `command` in a new session with its output in `log_path`; its exit status, or None after
-    SETUP_PY_TIMEOUT. Whatever is left of its process group afterwards is killed."""
-    with open(log_path, "wb") as log:
-        try:
-            proc = subprocess.Popen(
-                command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
-            )
-        except OSError as exc:
-            raise ConfigError(f"cannot run {command[0]}: {exc.strerror or exc}") from None
-        try:
-            return proc.wait(timeout=SETUP_PY_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return None
-        finally:
-            _kill_group(proc)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def _from_setup_arguments(

@@ -10,9 +10,7 @@ from typing import Optional
 from packaging.tags import Tag
 
 from fatpack.errors import ArtifactError
-from fatpack.targets import TARGETS, PythonAbi, Target
-
-Version = tuple[int, ...]
+from fatpack.targets import TARGETS, PythonAbi, Target, Version
 
 _LINUX_ARCHS = {"x86_64": "x86_64", "aarch64": "aarch64"}
 _MACOS_ARCHS = {"x86_64": "macosx_x86_64", "arm64": "macosx_arm64", "universal2": "macosx_universal2"}

@@ -12,6 +12,10 @@ from typing import Optional
 
 from fatpack.errors import ConfigError
 
+# A release as numbers, compared as a tuple: glibc (2, 17), macOS (11, 0). The one version type of
+# binaries' floors, platform tags and verification.
+Version = tuple[int, ...]
+
 
 @dataclass(frozen=True)
 class Target:

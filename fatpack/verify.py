@@ -27,15 +27,15 @@ from typing import Optional
 from packaging.tags import parse_tag
 
 from fatpack.archives import check_member_name
-from fatpack.binaries import BinaryInfo, inspect_data, target_mismatch
+from fatpack.binaries import BinaryInfo, binary_format, inspect_data, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
 from fatpack.fuse import module_name
-from fatpack.inspect import is_manifest
+from fatpack.inspection import read_manifests
 from fatpack.sdk.windows import EXPORTS_DIR
 from fatpack.tags import target_for_platform
-from fatpack.targets import TARGETS, Target
+from fatpack.targets import TARGETS, Target, Version
 from fatpack.upload_rules import upload_violations
-from runtime_loader.loader import MANIFEST_NAME, Entry, parse_manifest
+from runtime_loader.loader import Entry
 
 # manylinux2014 / musllinux policy: libraries every such system has (auditwheel's lists)
 MANYLINUX_LIBRARIES = frozenset(
@@ -157,9 +157,7 @@ def verify_artifact(path: Path) -> Report:
         raise ArtifactError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ArtifactError(f"{path.name}: corrupt or unreadable artifact: {exc}") from None
-    manifests = sorted(name for name in members if is_manifest(name))
-    if not manifests:
-        raise ArtifactError(f"{path.name} holds no fatpack manifest: not an artifact fatpack made")
+    manifests = read_manifests(path.name, members, members.__getitem__)
     report.problems += [Problem(v.member, v.rule, v.message) for v in violations]
     report.problems += _check_record(members, wheel=path.name.endswith(".whl"))
     report.problems += _check_license_files(members)
@@ -167,11 +165,9 @@ def verify_artifact(path: Path) -> Report:
     report.problems += tag_problems
     listed: set[str] = set()
     for manifest in manifests:
-        base = manifest[: -len(MANIFEST_NAME)]
-        try:
-            entries = parse_manifest(members[manifest].decode("utf-8"))
-        except (ImportError, UnicodeDecodeError, TypeError, ValueError):
-            report.problems.append(Problem(manifest, "manifest", "not a valid fatpack manifest"))
+        base, entries = manifest.base, manifest.entries
+        if entries is None:
+            report.problems.append(Problem(manifest.member, "manifest", "not a valid fatpack manifest"))
             continue
         bundled = {(e.target, e.file.rsplit("/", 1)[-1].lower()) for e in entries if e.abi == "library"}
         for entry in entries:
@@ -190,7 +186,7 @@ def _check_root_is_purelib(members: dict[str, bytes]) -> list[Problem]:
     for wheel in sorted(n for n in members if n.endswith(".dist-info/WHEEL") and n.count("/") == 1):
         text = members[wheel].decode("utf-8", "replace")
         pure = email.parser.HeaderParser().parsestr(text).get("Root-Is-Purelib", "").strip().lower() == "true"
-        if pure and any(is_native_binary(data) for data in members.values()):
+        if pure and any(binary_format(data) for data in members.values()):
             why = "Root-Is-Purelib: true, but the wheel carries native binaries (it must be false)"
             problems.append(Problem(wheel, "purelib", why))
     return problems
@@ -215,7 +211,7 @@ def _check_unlisted_binaries(members: dict[str, bytes], listed: set[str]) -> lis
     other is checked against no target, and an extension module beside its stub shadows it at import."""
     problems = []
     for name, data in sorted(members.items()):
-        if name in listed or not is_native_binary(data):
+        if name in listed or not binary_format(data):
             continue
         module = module_name(name)
         stub = module.replace(".", "/") + ".py" if module else None
@@ -229,33 +225,6 @@ def _check_unlisted_binaries(members: dict[str, bytes], listed: set[str]) -> lis
             why = "native binary listed in no manifest: there is no target to check it against"
             problems.append(Problem(name, "unlisted", why))
     return problems
-
-
-_ELF_AND_THIN_MACHO_MAGIC = (
-    b"\x7fELF",
-    b"\xfe\xed\xfa\xce",
-    b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe",
-    b"\xcf\xfa\xed\xfe",
-)
-
-
-def is_native_binary(data: bytes) -> bool:
-    """ELF, Mach-O (thin or fat) or PE, by content."""
-    if data[:4] in (
-        b"\x7fELF",
-        b"\xfe\xed\xfa\xce",
-        b"\xfe\xed\xfa\xcf",
-        b"\xce\xfa\xed\xfe",
-        b"\xcf\xfa\xed\xfe",
-    ):
-        return True
-    if data[:4] == b"\xca\xfe\xba\xbe":  # a fat Mach-O, or a Java class file (which has a large version)
-        return len(data) >= 8 and 0 < int.from_bytes(data[4:8], "big") < 30
-    if data[:2] == b"MZ" and len(data) >= 0x40:
-        pe_offset = int.from_bytes(data[0x3C:0x40], "little")
-        return data[pe_offset : pe_offset + 4] == b"PE\x00\x00"
-    return False
 
 
 def _check_record(members: dict[str, bytes], wheel: bool) -> list[Problem]:
@@ -287,10 +256,10 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
-def _glibc_floors_from_tags(members: dict[str, bytes]) -> tuple[dict[str, tuple[int, ...]], list[Problem]]:
+def _glibc_floors_from_tags(members: dict[str, bytes]) -> tuple[dict[str, Version], list[Problem]]:
     """With platform tags in WHEEL, the manylinux_X_Y floor each glibc target declares there; a Tag
     line that is no wheel tag is a problem."""
-    floors: dict[str, tuple[int, ...]] = {}
+    floors: dict[str, Version] = {}
     problems = []
     wheel_files = [n for n in members if n.endswith(".dist-info/WHEEL") and n.count("/") == 1]
     for wheel in wheel_files:
@@ -315,7 +284,7 @@ def _check_payload(
     base: str,
     members: dict[str, bytes],
     bundled: set[tuple[str, str]],
-    tag_floors: dict[str, tuple[int, ...]],
+    tag_floors: dict[str, Version],
 ) -> list[Problem]:
     member = base + entry.file
     target = TARGETS.get(entry.target)
@@ -390,7 +359,7 @@ def _check_linux(
     entry: Entry,
     target: Target,
     bundled: set[tuple[str, str]],
-    tag_floor: Optional[tuple[int, ...]],
+    tag_floor: Optional[Version],
 ) -> list[Problem]:
     problems = []
     allowed = MANYLINUX_LIBRARIES if target.libc == "glibc" else MUSLLINUX_LIBRARIES

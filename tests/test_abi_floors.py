@@ -11,8 +11,9 @@ import pytest
 from fatpack.assembler import Member, check_unique_names
 from fatpack.config import load_project
 from fatpack.errors import ArtifactError
-from fatpack.payloads import make_plan, payload_relative_path
+from fatpack.payloads import payload_relative_path
 from fatpack.pipeline import Options, assemble
+from fatpack.plan import make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
 # cp311-abi3 calls PyType_GetName (stable ABI only from 3.11): that binary cannot load on 3.8.

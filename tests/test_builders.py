@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from fatpack.build import build_payloads
 from fatpack.builders import available_builders, load_builder
 from fatpack.config import load_project
 from fatpack.errors import ConfigError, FatpackError
-from fatpack.payloads import build_payloads, make_plan
+from fatpack.plan import make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
 
@@ -111,6 +112,17 @@ def test_native_builder_uses_host_compiler(demo_project, runner, tmp_path):
     compile_command, link = runner.commands
     assert not any("ziglang" in c or "-target" in c for c in (compile_command, link))
     assert "-DPy_LIMITED_API=0x03080000" in compile_command
+
+
+def test_native_builder_identity_runs_through_the_runner(runner):
+    """The compiler's `--version` banner (the cache key's identity) is asked through the injected Runner."""
+    from fatpack.builders.native import NativeBuilder
+
+    builder = NativeBuilder(runner)
+    identity = builder.identity(TARGETS["linux_x86_64"])
+    builder.identity(TARGETS["linux_x86_64"])  # asked once per builder
+    assert runner.commands == [[*builder.compiler("c"), "--version"]]
+    assert identity.endswith("(recorded) 1.0")
 
 
 def test_native_builder_refuses_foreign_target(demo_project, runner, tmp_path):

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import run_on_path
 
+from fatpack.build import build_payloads
 from fatpack.builders.zig import ZigBuilder
 from fatpack.cache import PayloadCache
 from fatpack.config import load_project
-from fatpack.payloads import build_payloads, make_plan
+from fatpack.plan import make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
 
@@ -92,7 +93,7 @@ def test_target_and_abi_are_part_of_the_key(demo_project, runner, cache, tmp_pat
 
 def test_compiler_version_change_invalidates(demo_project, runner, cache, tmp_path, monkeypatch):
     compiles(demo_project, runner, cache, tmp_path)
-    monkeypatch.setattr(ZigBuilder, "identity", lambda self: "zig 99.0.0")
+    monkeypatch.setattr(ZigBuilder, "identity", lambda self, target: "zig 99.0.0")
     assert compiles(demo_project, runner, cache, tmp_path) == 2
 
 

@@ -8,9 +8,10 @@ import pytest
 from conftest import REPO, install_into, run_on_path
 from winepython import WindowsPython
 
+from fatpack.build import build_payloads
 from fatpack.config import load_project
 from fatpack.errors import BuildError, ConfigError
-from fatpack.payloads import build_payloads, make_plan
+from fatpack.plan import make_plan
 from fatpack.targets import TARGETS
 
 PROJECT = REPO / "tests" / "projects" / "cmdlib"

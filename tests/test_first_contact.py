@@ -8,18 +8,18 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
 import pytest
 
+from fatpack.build import TargetReport
 from fatpack.cli import make_parser
 from fatpack.cli.options import options_from
 from fatpack.cli.progress import Progress
 from fatpack.config import parse_project
 from fatpack.errors import ConfigError
-from fatpack.payloads import TargetReport
 from fatpack.runner import zig_command
 from fatpack.sdk import without_multiarch_wrapper
 from fatpack.targets import TARGETS
@@ -158,11 +158,10 @@ class SlowRunner:
         self.seconds = seconds
         self.commands: list[list[str]] = []
 
-    def __call__(
-        self, command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
-    ) -> None:
+    def __call__(self, command: Sequence[str], **options: object) -> str:  # cwd, env, capture: unused
         self.commands.append(list(command))
         time.sleep(self.seconds)
+        return ""
 
 
 def zig_cc_for(target: str) -> list[str]:

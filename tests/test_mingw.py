@@ -1,6 +1,7 @@
 """The mingw builder (Debian's mingw-w64 GCC, relinked to the UCRT): the same Windows payloads the zig
 builder makes pass the same tests on python.org CPython under Wine."""
 
+import os
 import shutil
 
 import pytest
@@ -10,7 +11,7 @@ from winepython import WindowsPython
 from fatpack.binaries import inspect_binary
 from fatpack.builders import mingw
 from fatpack.builders.mingw import MingwBuilder
-from fatpack.errors import ConfigError, ToolchainError
+from fatpack.errors import ConfigError, FatpackError, ToolchainError
 from fatpack.targets import TARGETS
 
 
@@ -26,6 +27,39 @@ def test_missing_mingw_says_how_to_install(runner, monkeypatch):
         match=r"needs x86_64-w64-mingw32-gcc: install it \(Debian: apt-get install gcc-mingw-w64-x86-64",
     ):
         MingwBuilder(runner).check(TARGETS["win_amd64"])
+
+
+def test_identity_is_the_targets_own_compiler(runner):
+    """win32 payloads are compiled by i686-w64-mingw32-gcc: its banner keys their cache, not x86_64's."""
+    builder = MingwBuilder(runner)
+    builder.identity(TARGETS["win32"])
+    builder.identity(TARGETS["win_amd64"])
+    assert runner.commands == [["i686-w64-mingw32-gcc", "--version"], ["x86_64-w64-mingw32-gcc", "--version"]]
+
+
+def test_broken_mingw_is_a_toolchain_error_not_a_traceback(demo_project, tmp_path, monkeypatch):
+    """A mingw gcc that fails every command (here a script on PATH) ends in one FatpackError through
+    the real runner: neither `--version` nor `-dumpspecs` may leak a CalledProcessError."""
+    from fatpack.build import build_payloads
+    from fatpack.cache import PayloadCache
+    from fatpack.config import load_project
+    from fatpack.plan import make_plan
+    from fatpack.runner import run_command
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gcc = bin_dir / "x86_64-w64-mingw32-gcc"
+    gcc.write_text("#!/bin/sh\necho 'gcc: fatal error: broken install' >&2\nexit 1\n")
+    gcc.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    for cache in (PayloadCache(tmp_path / "cache"), PayloadCache(None)):  # with and without the identity
+        plan = make_plan(
+            load_project(demo_project), [TARGETS["win_amd64"]], builder_overrides={"*": "mingw"}, cache=cache
+        )
+        with pytest.raises(
+            FatpackError, match=r"x86_64-w64-mingw32-gcc .*(exited with code 1|broken install)"
+        ):
+            build_payloads(plan, run_command, tmp_path / "work", tmp_path / "out")
 
 
 def build_with_mingw(project, work):

@@ -18,7 +18,7 @@ from fatpack import config as config_module
 from fatpack.config import load_project, parse_project
 from fatpack.errors import FatpackError
 from fatpack.fuse import fuse
-from fatpack.inspect import inspect_artifact
+from fatpack.inspection import inspect_artifact
 from fatpack.verify import verify_artifact
 from fatpack.wheelfiles import read_wheel
 

@@ -15,12 +15,13 @@ import pytest
 from conftest import install_into, run_on_path
 from winepython import CACHE, WindowsPython, pip_download
 
+from fatpack.build import build_payloads
 from fatpack.cli import main
 from fatpack.config import load_project
 from fatpack.errors import ConfigError
 from fatpack.packages import find_package_files
-from fatpack.payloads import build_payloads, make_plan
 from fatpack.pipeline import Options, assemble
+from fatpack.plan import make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
 PROJECTS = Path(__file__).parent / "projects"

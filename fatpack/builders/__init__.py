@@ -1,17 +1,19 @@
 """Builders turn one extension into one binary for one (target, ABI). They are plug-ins.
 
-fatpack ships `zig` (the default cross compiler) and `native` (the host's own C compiler, host target
-only); third-party builders register a class under the entry-point group `fatpack.builders`. A builder is
-constructed with the Runner it must use for every command it runs.
+fatpack ships `zig` (the default cross compiler), `native` (the host's own C compiler, host target only),
+`mingw` (Debian's mingw-w64 GCC) and `command` (the user's own build command); third-party builders
+register a class under the entry-point group `fatpack.builders`. A builder is constructed with the
+Runner it must use for every command it runs. The contract for plug-in authors: docs/writing-a-builder.md.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Protocol, runtime_checkable
 
 from fatpack.config import ExtensionConfig
 from fatpack.errors import ConfigError
@@ -46,10 +48,10 @@ class BuildJob:
         return self.work_dir / "deps"
 
 
+@runtime_checkable
 class Builder(Protocol):
-    """A builder may also define `identity() -> str` (its compiler and version). Only builders that do,
-    and that leave the compiler's dependency files in `job.dependency_dir`, are served from the payload
-    cache: its key must change when the compiler does, or any file the compiler read."""
+    """What every builder has. The class is constructed with the Runner it must use for every command
+    (`BuilderFactory`). See docs/writing-a-builder.md."""
 
     name: str
 
@@ -58,6 +60,17 @@ class Builder(Protocol):
 
     def build(self, job: BuildJob) -> None:
         """Compile and link `job.extension`, writing the binary to `job.output`."""
+
+
+@runtime_checkable
+class CachingBuilder(Builder, Protocol):
+    """The optional part: a builder that also has `identity(target)` is served from the payload cache,
+    provided that `build` leaves the compiler's make-style dependency files (`-MD -MF`) in
+    `job.dependency_dir`. Without either, its payloads are built every time (never served stale)."""
+
+    def identity(self, target: Target) -> str:
+        """The compiler used for `target` and its version (asked through the Runner): when it
+        changes, every payload it built misses the cache."""
 
 
 BuilderFactory = Callable[[Runner], Builder]
@@ -73,15 +86,20 @@ def builtin_builders() -> dict[str, BuilderFactory]:
 
 
 def available_builders() -> dict[str, BuilderFactory]:
-    """Built-in builders plus those registered under the `fatpack.builders` entry-point group."""
+    """Built-in builders plus those registered under the `fatpack.builders` entry-point group. A name
+    registered twice is a warning naming both registrations; the first (a built-in one over any) wins."""
     builders = builtin_builders()
+    origins = {name: f"fatpack.builders ({name})" for name in builders}
     for ep in _entry_points():
-        if ep.name in builders and ep.value.startswith("fatpack.builders."):
-            continue
+        if ep.name in builtin_builders() and ep.value.startswith("fatpack.builders."):
+            continue  # fatpack's own registration of a built-in
         if ep.name in builders:
-            log.warning("builder %r from %s ignored: the name is taken", ep.name, ep.value)
+            log.warning(
+                "two builders are named %r: %s and %s; using the first", ep.name, origins[ep.name], ep.value
+            )
             continue
         builders[ep.name] = ep.load()
+        origins[ep.name] = ep.value
     return builders
 
 
@@ -92,7 +110,9 @@ def load_builder(name: str, runner: Runner) -> Builder:
         return builtin[name](runner)
     builders = available_builders()
     if name not in builders:
-        raise ConfigError(f"unknown builder {name!r} (available: {', '.join(sorted(builders))})")
+        close = difflib.get_close_matches(name, sorted(builders), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown builder {name!r} (available: {', '.join(sorted(builders))}){hint}")
     return builders[name](runner)
 
 

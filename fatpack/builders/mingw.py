@@ -7,15 +7,13 @@ libgcc (and libstdc++ for C++) are linked statically, so no MinGW runtime DLL sh
 
 from __future__ import annotations
 
-import functools
 import shutil
-import subprocess
 from pathlib import Path
 
 from fatpack.builders import BuildJob
 from fatpack.builders.ccflags import compile_then_link
 from fatpack.errors import ConfigError, ToolchainError
-from fatpack.runner import Runner
+from fatpack.runner import Runner, version_banner
 from fatpack.targets import Target
 
 TRIPLES = {"win_amd64": "x86_64-w64-mingw32", "win32": "i686-w64-mingw32"}
@@ -31,6 +29,7 @@ class MingwBuilder:
 
     def __init__(self, runner: Runner):
         self.runner = runner
+        self._banners: dict[str, str] = {}
 
     def check(self, target: Target) -> None:
         if target.name not in TRIPLES:
@@ -41,13 +40,17 @@ class MingwBuilder:
                 f"the mingw builder needs {gcc}: install it (Debian: apt-get install {PACKAGES[target.name]})"
             )
 
-    def identity(self) -> str:
-        return _banner(f"{TRIPLES['win_amd64']}-gcc")
+    def identity(self, target: Target) -> str:
+        """The banner of the target's own compiler (i686's for win32, x86_64's for win_amd64)."""
+        gcc = f"{TRIPLES[target.name]}-gcc"
+        if gcc not in self._banners:
+            self._banners[gcc] = version_banner(self.runner, [gcc])
+        return self._banners[gcc]
 
     def build(self, job: BuildJob) -> None:
         triple = TRIPLES[job.target.name]
         compiler = f"{triple}-g++" if job.extension.language == "c++" else f"{triple}-gcc"
-        specs = f"-specs={ucrt_specs(f'{triple}-gcc', job.work_dir.parent)}"
+        specs = f"-specs={ucrt_specs(self.runner, f'{triple}-gcc', job.work_dir.parent)}"
         link_extra = ["-static-libgcc"] + (["-static-libstdc++"] if job.extension.language == "c++" else [])
         if job.library:  # GNU ld writes no import library unless asked; link-with needs one
             link_extra.append(f"-Wl,--out-implib,{job.work_dir / f'lib{job.extension.name}.dll.a'}")
@@ -57,20 +60,11 @@ class MingwBuilder:
         )
 
 
-def ucrt_specs(gcc: str, directory: Path) -> Path:
+def ucrt_specs(runner: Runner, gcc: str, directory: Path) -> Path:
     """The compiler's own specs with msvcrt replaced by the UCRT, written once into `directory`."""
     specs = directory / f"{gcc}-ucrt.specs"
     if not specs.is_file():
         directory.mkdir(parents=True, exist_ok=True)
-        text = subprocess.run([gcc, "-dumpspecs"], capture_output=True, text=True, check=True).stdout
+        text = runner([gcc, "-dumpspecs"], capture=True)
         specs.write_text(text.replace("-lmsvcrt", "-lucrt"))
     return specs
-
-
-@functools.lru_cache(maxsize=None)
-def _banner(gcc: str) -> str:
-    try:
-        out = subprocess.run([gcc, "--version"], capture_output=True, text=True, check=False).stdout
-    except OSError:
-        return f"{gcc} missing"
-    return out.splitlines()[0] if out else f"{gcc} unknown"

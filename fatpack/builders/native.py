@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import shlex
 import shutil
-import subprocess
 import sysconfig
+from typing import Optional
 
 from fatpack.builders import BuildJob
 from fatpack.builders.ccflags import compile_then_link
 from fatpack.errors import ConfigError, ToolchainError
-from fatpack.runner import Runner
+from fatpack.runner import Runner, version_banner
 from fatpack.targets import Target, host_target
 
 
@@ -20,6 +19,7 @@ class NativeBuilder:
 
     def __init__(self, runner: Runner):
         self.runner = runner
+        self._identity: Optional[str] = None
 
     def compiler(self, language: str) -> list[str]:
         key = "CXX" if language == "c++" else "CC"
@@ -28,9 +28,12 @@ class NativeBuilder:
             raise ToolchainError(f"the native builder's compiler {command[0]!r} is not installed")
         return command
 
-    def identity(self) -> str:
+    def identity(self, target: Target) -> str:
         """The compiler's path and `--version` banner, for the payload cache key."""
-        return _compiler_identity(tuple(self.compiler("c")))
+        if self._identity is None:
+            command = self.compiler("c")
+            self._identity = f"{shutil.which(command[0])} {version_banner(self.runner, command)}"
+        return self._identity
 
     def check(self, target: Target) -> None:
         host = host_target()
@@ -41,12 +44,3 @@ class NativeBuilder:
     def build(self, job: BuildJob) -> None:
         job.output.parent.mkdir(parents=True, exist_ok=True)
         compile_then_link(self.runner, self.compiler(job.extension.language), job, job.output)
-
-
-@functools.lru_cache(maxsize=None)
-def _compiler_identity(command: tuple[str, ...]) -> str:
-    try:
-        banner = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False).stdout
-    except OSError:
-        banner = ""
-    return f"{shutil.which(command[0])} {banner.splitlines()[0] if banner else 'unknown'}"

@@ -18,7 +18,7 @@ class ZigBuilder:
     def __init__(self, runner: Runner):
         self.runner = runner
 
-    def identity(self) -> str:
+    def identity(self, target: Target) -> str:
         """The compiler version, for the payload cache key."""
         from importlib.metadata import version
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from fatpack.errors import ArtifactError
-from fatpack.inspect import format_table, inspect_artifact
+from fatpack.inspection import format_table, inspect_artifact
 
 ENVIRONMENT: tuple[tuple[str, str], ...] = ()
 HELP = "list the payloads a wheel or egg carries: module x target x ABI, size, glibc/macOS floor"

@@ -13,12 +13,11 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Optional, TextIO
+from typing import Any, Callable, Optional, TextIO
 
-from fatpack.payloads import TargetReport
+from fatpack.build import TargetReport
 from fatpack.runner import Runner, program_name
 from fatpack.targets import TARGETS
 
@@ -104,12 +103,10 @@ class Progress:
     def timed(self, runner: Runner) -> Runner:
         """`runner`, with each command it runs watched by the ticker."""
 
-        def run(
-            command: Sequence[str], *, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
-        ) -> None:
+        def run(command: Sequence[str], **options: Any) -> str:  # Runner's keyword arguments, as they are
             key = self._started(command)
             try:
-                runner(command, cwd=cwd, env=env)
+                return runner(command, **options)
             finally:
                 with self._lock:
                     del self._running[key]

@@ -4,11 +4,13 @@ its manifests. Works on wheels and eggs fatpack made."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable, Optional
 
 from fatpack.errors import ArtifactError
-from runtime_loader.loader import MANIFEST_NAME, parse_manifest
+from runtime_loader.loader import MANIFEST_NAME, Entry, parse_manifest
 
 
 @dataclass(frozen=True)
@@ -25,24 +27,43 @@ class PayloadRow:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Manifest:
+    """One loader package's manifest.tsv as read from an artifact."""
+
+    member: str  # its name in the artifact
+    base: str  # the loader package's directory, '/'-terminated: base + entry.file is the payload
+    entries: Optional[list[Entry]]  # None: not a valid fatpack manifest
+
+
+def read_manifests(artifact: str, names: Iterable[str], read: Callable[[str], bytes]) -> list[Manifest]:
+    """Every manifest among the member `names` of the artifact named `artifact`, read with `read`;
+    ArtifactError if there is none (not an artifact fatpack made)."""
+    members = sorted(name for name in names if is_manifest(name))
+    if not members:
+        raise ArtifactError(f"{artifact} holds no fatpack manifest: not an artifact fatpack made")
+    manifests = []
+    for member in members:
+        try:
+            entries: Optional[list[Entry]] = parse_manifest(read(member).decode("utf-8"))
+        except (ImportError, UnicodeDecodeError, TypeError, ValueError):
+            entries = None
+        manifests.append(Manifest(member, member[: -len(MANIFEST_NAME)], entries))
+    return manifests
+
+
 def inspect_artifact(path: Path) -> list[PayloadRow]:
     try:
         with zipfile.ZipFile(path) as archive:
             sizes = {info.filename: info.file_size for info in archive.infolist()}
-            manifests = sorted(name for name in sizes if is_manifest(name))
-            if not manifests:
-                raise ArtifactError(f"{path.name} holds no fatpack manifest: not an artifact fatpack made")
             rows = []
-            for manifest in manifests:
-                base = manifest[: -len(MANIFEST_NAME)]
-                try:
-                    entries = parse_manifest(archive.read(manifest).decode("utf-8"))
-                except (ImportError, UnicodeDecodeError, TypeError, ValueError):
-                    raise ArtifactError(f"{path.name}: {manifest} is not a valid fatpack manifest") from None
-                for e in entries:
+            for manifest in read_manifests(path.name, sizes, archive.read):
+                if manifest.entries is None:
+                    raise ArtifactError(f"{path.name}: {manifest.member} is not a valid fatpack manifest")
+                for e in manifest.entries:
                     floor = f"{e.requires[0]} {'.'.join(map(str, e.requires[1]))}" if e.requires else ""
                     python = "" if e.abi == "library" else ".".join(map(str, e.python))
-                    member = base + e.file
+                    member = manifest.base + e.file
                     rows.append(
                         PayloadRow(e.module, e.target, e.abi, python, floor, sizes.get(member, -1), member)
                     )

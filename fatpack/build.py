@@ -1,0 +1,289 @@
+"""The build step: every extension and bundled library of a BuildPlan, compiled by its builder for each
+target and ABI (served from the payload cache when nothing it reads changed), into Payloads."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from fatpack.binaries import inspect_binary, target_mismatch
+from fatpack.builders import Builder, BuildJob, CachingBuilder, load_builder
+from fatpack.cache import cache_key, read_dependency_files
+from fatpack.config import ExtensionConfig, LibraryConfig
+from fatpack.cythonize import check_cython_abis, cythonize, is_cython
+from fatpack.errors import BuildError, ConfigError, FatpackError
+from fatpack.lipo import find_lipo, merge_universal
+from fatpack.payloads import Payload, library_relative_path, payload_relative_path
+from fatpack.plan import BuildPlan
+from fatpack.runner import Runner
+from fatpack.sdk import PythonSdk, prepare_sdk, sdk_fingerprint
+from fatpack.sdk.windows import import_library_for_dll
+from fatpack.targets import TARGETS, PythonAbi, Target
+
+
+@dataclass(frozen=True)
+class TargetReport:
+    """How building one target went, for a progress line."""
+
+    target: Target
+    builder: str
+    payloads: int
+    seconds: float
+    error: Optional[FatpackError] = None
+    cached: int = 0  # how many payloads came from the build cache
+
+
+ProgressCallback = Callable[[TargetReport], None]
+
+# (extension name, ABI tag) -> the extension as compiled: Cython sources replaced by generated C/C++.
+CompiledSources = dict[tuple[str, str], ExtensionConfig]
+
+
+@dataclass(frozen=True)
+class TargetBuild:
+    """What every job of one target's build shares. For a universal2 target, each slice's jobs get a
+    copy with `target` set to the slice."""
+
+    plan: BuildPlan
+    sources: CompiledSources
+    target: Target
+    builder: Builder  # the target's builder; an item may name its own
+    runner: Runner
+    work_dir: Path  # this run's scratch directory
+    out_dir: Path  # where the payloads go: out_dir/<target>/...
+
+    def builder_for(self, item: ExtensionConfig) -> Builder:
+        """The item's own builder when it names one (checked up front), else the target's."""
+        return self.builder if item.builder is None else load_builder(item.builder, self.runner)
+
+    def job(
+        self,
+        item: ExtensionConfig,
+        abi: PythonAbi,
+        sdk: PythonSdk,
+        output: Path,
+        job_dir: Path,
+        *,
+        library: bool = False,
+        bundled: tuple[Path, ...] = (),
+    ) -> BuildJob:
+        """A BuildJob for `item` with this build's target, project and strip setting."""
+        config = self.plan.config
+        return BuildJob(
+            item,
+            self.target,
+            abi,
+            sdk,
+            output,
+            job_dir,
+            config.strip,
+            library=library,
+            project_dir=config.root,
+            bundled=bundled,
+        )
+
+
+def build_payloads(
+    plan: BuildPlan,
+    runner: Runner,
+    work_dir: Path,
+    out_dir: Path,
+    progress: Optional[ProgressCallback] = None,
+) -> list[Payload]:
+    """Build every extension for every target and ABI into out_dir/<target>/...
+
+    All builders are checked before anything is compiled. Targets are built `plan.jobs` at a time;
+    each reports as it finishes. Every target is attempted; if any failed, the first failure (in target
+    order) is raised after all have reported.
+    """
+    builders = _checked_builders(plan, runner)
+    check_cython_abis(plan.config.extensions, plan.abis)
+    sources = _generated_sources(plan, runner, work_dir / "cython")
+    builds = [
+        TargetBuild(plan, sources, t, builders[t.name], runner, work_dir, out_dir) for t in plan.targets
+    ]
+    with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
+        results = list(pool.map(lambda build: _build_target_reporting(build, progress), builds))
+    failures = [report.error for report, _ in results if report.error is not None]
+    if failures:
+        raise failures[0]
+    return [payload for _, built in results for payload in built]
+
+
+def _generated_sources(plan: BuildPlan, runner: Runner, out_dir: Path) -> CompiledSources:
+    """Cythonize once per (extension, ABI), before the per-target builds share the result."""
+    compiled: CompiledSources = {}
+    for extension in plan.config.extensions:
+        for abi in plan.abis:
+            key = (extension.name, abi.tag)
+            if is_cython(extension):
+                compiled[key] = cythonize(extension, abi, runner, out_dir / abi.tag / extension.name)
+            else:
+                compiled[key] = extension
+    return compiled
+
+
+def _build_target_reporting(
+    build: TargetBuild, progress: Optional[ProgressCallback]
+) -> tuple[TargetReport, list[Payload]]:
+    started = time.monotonic()
+    built: list[tuple[Payload, bool]] = []
+    error: Optional[FatpackError] = None
+    try:
+        built = _build_target(build)
+    except FatpackError as exc:
+        error = exc
+    cached = sum(from_cache for _, from_cache in built)
+    seconds = time.monotonic() - started
+    report = TargetReport(build.target, build.builder.name, len(built), seconds, error, cached)
+    if progress:
+        progress(report)
+    return report, [payload for payload, _ in built]
+
+
+def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
+    """Load and check the builder of every target, reporting all problems at once."""
+    builders: dict[str, Builder] = {}
+    problems: list[FatpackError] = []
+    for target in plan.targets:
+        try:
+            builder = load_builder(plan.builder_names[target.name], runner)
+            for name in target.slices or (target.name,):
+                builder.check(TARGETS[name])
+            if target.slices:
+                find_lipo()
+            builders[target.name] = builder
+            for item in (*plan.config.libraries, *plan.config.extensions):
+                if item.builder is not None:  # an item's own builder, e.g. "command" for one library
+                    load_builder(item.builder, runner).check(target)
+        except FatpackError as exc:
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        messages = dict.fromkeys(str(p) for p in problems)
+        raise type(problems[0])("; ".join(messages))
+    return builders
+
+
+def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
+    """Every extension and ABI for one target; each payload with whether it came from the cache."""
+    built: list[tuple[Payload, bool]] = []
+    libraries = {}
+    for library in build.plan.config.libraries:
+        payload, link_file = _build_library(build, library)
+        libraries[library.name] = link_file
+        built.append((payload, False))
+    target = build.target
+    for abi in build.plan.abis:
+        for configured in build.plan.config.extensions:
+            if not configured.builds_for(target):
+                continue
+            extension = build.sources[configured.name, abi.tag].for_target(target)
+            bundled = tuple(libraries[name] for name in extension.link_with)
+            output = build.out_dir / payload_relative_path(extension.name, target, abi)
+            job_dir = build.work_dir / "jobs" / f"{target.name}-{abi.tag}-{extension.name}"
+            if target.slices:
+                slices = [
+                    _build_one(
+                        dataclasses.replace(build, target=TARGETS[name]), abi, extension, job_dir / name
+                    )
+                    for name in target.slices
+                ]
+                merge_universal([path for path, _ in slices], output, build.runner)
+                from_cache = all(hit for _, hit in slices)
+            else:
+                _, from_cache = _build_one(build, abi, extension, job_dir, output, bundled)
+            built.append((Payload(extension.name, target, abi, output), from_cache))
+    return built
+
+
+def _build_one(
+    build: TargetBuild,
+    abi: PythonAbi,
+    extension: ExtensionConfig,
+    job_dir: Path,
+    output: Optional[Path] = None,
+    bundled: tuple[Path, ...] = (),
+) -> tuple[Path, bool]:
+    """Compile one extension for one (target, ABI), or take it from the cache when nothing changed.
+    Returns the binary (by default in job_dir/out) and whether it came from the cache."""
+    target, plan, builder = build.target, build.plan, build.builder_for(extension)
+    output = output or job_dir / "out" / f"{extension.name}{target.extension_suffix}"
+    sdk_path = plan.config.sdk_paths.get(target.name)
+    key = None
+    if isinstance(builder, CachingBuilder) and plan.cache.root is not None:
+        fingerprint = sdk_fingerprint(target, abi, sdk_path) + "".join(
+            hashlib.sha256(path.read_bytes()).hexdigest() for path in bundled
+        )
+        compiler = builder.identity(target)
+        key = cache_key(
+            extension, target, abi, plan.config.strip, builder.name, compiler, fingerprint, plan.config.root
+        )
+        if plan.cache.fetch(key, output):
+            return output, True
+    sdk = prepare_sdk(target, abi, build.work_dir, build.runner, sdk_path)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    job = build.job(extension, abi, sdk, output, job_dir, bundled=bundled)
+    _compile(builder, job)
+    if key is not None:
+        # this run's own scratch files (the SDK, generated sources) are in the key already
+        dependencies = read_dependency_files(job.dependency_dir, job_dir, ignore=(build.work_dir,))
+        if dependencies is not None:  # a builder that does not say what it read is never cached
+            plan.cache.store(key, dependencies, output)
+    return output, False
+
+
+def _build_library(build: TargetBuild, library: LibraryConfig) -> tuple[Payload, Path]:
+    """Build (or copy the prebuilt) bundled library for the target; return it and the file to link."""
+    target, runner = build.target, build.runner
+    if target.slices:
+        raise ConfigError(
+            f"library {library.name!r}: bundled libraries are not supported for {target.name} yet"
+        )
+    output = build.out_dir / library_relative_path(library.name, target)
+    job_dir = build.work_dir / "jobs" / f"{target.name}-library-{library.name}"
+    job_dir.mkdir(parents=True, exist_ok=True)
+    prebuilt = library.prebuilt.get(target.name)
+    if prebuilt is not None:
+        mismatch = target_mismatch(inspect_binary(prebuilt), target)
+        if mismatch:
+            raise ConfigError(f"library {library.name!r}: prebuilt {prebuilt.name} {mismatch}")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(prebuilt, output)
+        link_file = import_library_for_dll(output, target, job_dir, runner) if target.is_windows else output
+    elif library.sources or library.command:
+        no_python = PythonSdk(include_dirs=(), defines=())
+        settings = library.for_target(target)
+        job = build.job(settings, build.plan.abis[0], no_python, output, job_dir, library=True)
+        _compile(build.builder_for(library), job)
+        # zig and GNU ld leave the import library NAME.lib / libNAME.dll.a beside the DLL they link
+        link_file = output
+        if target.is_windows:  # the builder's import library, else one made from the DLL's exports
+            beside = _import_library_beside(job_dir, library.name)
+            link_file = beside or import_library_for_dll(output, target, job_dir, runner)
+    else:
+        raise ConfigError(f"library {library.name!r} has no sources and no prebuilt file for {target.name}")
+    return Payload(library.name, target, build.plan.abis[0], output, kind="library"), link_file
+
+
+def _import_library_beside(directory: Path, name: str) -> Optional[Path]:
+    for candidate in (f"{name}.lib", f"lib{name}.dll.a", f"lib{name}.a"):
+        if (directory / candidate).is_file():
+            return directory / candidate
+    return None
+
+
+def _compile(builder: Builder, job: BuildJob) -> None:
+    try:
+        builder.build(job)
+    except BuildError as exc:
+        subject = f"library {job.extension.name}" if job.library else job.extension.name
+        what = f"compiling {subject} for {job.target.name} ({job.abi.tag}) failed"
+        raise BuildError(f"{what}: {exc}", exc.command, exc.returncode, exc.output) from None
