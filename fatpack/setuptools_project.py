@@ -54,8 +54,11 @@ class SetuptoolsProject:
     version: Optional[str] = None  # [project]'s dynamic version, resolved as setuptools would
 
 
-def read_setuptools_project(root: Path, pyproject: dict[str, Any]) -> Optional[SetuptoolsProject]:
-    """The project's setuptools declarations, or None if it has neither ext-modules nor a setup.py."""
+def read_setuptools_project(
+    root: Path, pyproject: dict[str, Any], python: str = sys.executable
+) -> Optional[SetuptoolsProject]:
+    """The project's setuptools declarations, or None if it has neither ext-modules nor a setup.py.
+    setup.py runs with `python`: the project's build environment's interpreter (fatpack/buildenv.py)."""
     setuptools_table = pyproject.get("tool", {}).get("setuptools", {})
     if not isinstance(setuptools_table, dict):
         raise ConfigError("tool.setuptools must be a table")
@@ -65,8 +68,10 @@ def read_setuptools_project(root: Path, pyproject: dict[str, Any]) -> Optional[S
         found = _from_pyproject(setuptools_table)
     elif (root / "setup.py").is_file():
         with ThreadPoolExecutor(max_workers=1 + len(OTHER_PLATFORMS)) as pool:  # three Pythons at once
-            on_linux = pool.submit(run_setup_py, root)
-            others = {name: pool.submit(_setup_as_on, root, platform) for name, platform in OTHER_PLATFORMS}
+            on_linux = pool.submit(run_setup_py, root, "linux", python)
+            others = {
+                name: pool.submit(_setup_as_on, root, platform, python) for name, platform in OTHER_PLATFORMS
+            }
             setup = on_linux.result()
             elsewhere = {name: future.result() for name, future in others.items()}
         if setup is not None:
@@ -155,16 +160,18 @@ def _literal_attribute(root: Path, dotted: str, package_dirs: dict[str, str]) ->
     return None
 
 
-def _setup_as_on(root: Path, platform: str) -> Optional[dict[str, Any]]:
+def _setup_as_on(root: Path, platform: str, python: str) -> Optional[dict[str, Any]]:
     """setup.py's arguments as it gives them on another OS; None (use Linux's) if it cannot run so."""
     try:
-        return run_setup_py(root, platform)
+        return run_setup_py(root, platform, python)
     except ConfigError as exc:
         logger.info("setup.py cannot be read as on %s (%s); using what it gives on Linux", platform, exc)
         return None
 
 
-def run_setup_py(root: Path, platform: str = "linux") -> Optional[dict[str, Any]]:
+def run_setup_py(
+    root: Path, platform: str = "linux", python: str = sys.executable
+) -> Optional[dict[str, Any]]:
     """setup.py's setup() arguments, from a subprocess running it in `root` with sys.platform set to
     `platform`; None if it calls no setup().
 
@@ -177,7 +184,7 @@ def run_setup_py(root: Path, platform: str = "linux") -> Optional[dict[str, Any]
         returncode = _run_in_own_group(
             # run_path, not `python SCRIPT`: the script's own directory (fatpack/, with its
             # inspect.py) must not shadow the standard library
-            [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform],
+            [python, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform],
             root,
             log_path,
         )
