@@ -1,0 +1,91 @@
+"""Issue 24 on real projects: zope.interface 8.7's unchanged sdist (src layout, the `zope` namespace,
+a custom build_ext) once assembled into a wheel without its Python modules. Its fat wheel now holds
+every non-binary member of the wheel its own backend builds, and its own test suite passes on it on
+Linux and on python.org CPython under Wine, with the compiled module in use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import install_into
+from projectwheel import assert_same_non_binary_members
+from winepython import CACHE, WindowsPython, pip_download
+
+from fatpack.pipeline import Options, assemble
+from fatpack.targets import PythonAbi, parse_target
+
+ZOPE = "zope.interface==8.7"
+HOST_ABI = f"cp3{sys.version_info[1]}"
+# zope.interface's own suite, run from the installed package; it reports whether the C module is used
+SUITE = (
+    "import os, unittest, zope.interface as z, zope.interface._zope_interface_coptimizations as c; "
+    "top = os.path.dirname(os.path.dirname(os.path.dirname(z.__file__))); "
+    "r = unittest.TextTestRunner(verbosity=0).run(unittest.defaultTestLoader.discover(os.path.dirname(z.__file__), top_level_dir=top)); "
+    "print(r.testsRun, len(r.failures), len(r.errors), c.__file__)"
+)
+
+
+@pytest.fixture(scope="module")
+def zope(tmp_path_factory) -> tuple[Path, Path]:
+    """(the fat wheel from the unchanged sdist, the wheel its own backend builds with `python -m build`)."""
+    work = tmp_path_factory.mktemp("zope")
+    sdist = pip_download(ZOPE, CACHE / "sdists" / ZOPE, sdist=True)
+    fat = assemble(
+        Options(
+            sdist,
+            work / "fat",
+            targets=(parse_target("linux_x86_64"), parse_target("win_amd64")),
+            abis=(PythonAbi.parse(HOST_ABI),),
+        )
+    )
+    with tarfile.open(sdist) as tar:
+        tar.extractall(work / "src", filter="data")
+    (source,) = (work / "src").iterdir()
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "own"), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (own,) = (work / "own").glob("*.whl")
+    return fat, own
+
+
+@pytest.mark.slow
+def test_zope_interface_fat_wheel_holds_what_its_own_wheel_does(zope):
+    fat, own = zope
+    assert_same_non_binary_members(fat, own)
+
+
+@pytest.mark.slow
+def test_zope_interface_own_tests_pass_on_linux(zope, tmp_path):
+    fat, _ = zope
+    site = install_into(fat, tmp_path / "site")
+    deps = (
+        tmp_path / "deps"
+    )  # the suite's own test requirement, beside (a namespace shared with zope.interface)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(deps), "zope.testing"], check=True
+    )
+    code = f"import sys; sys.path[:0] = [{str(site)!r}, {str(deps)!r}]; " + SUITE
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    runs, failures, errors, binary = proc.stdout.split()
+    assert int(runs) > 1000 and (failures, errors) == ("0", "0"), proc.stderr[-3000:]
+    assert "/_fatpack_zope_interface/linux_x86_64/" in binary
+
+
+@pytest.mark.slow
+@pytest.mark.wine
+def test_zope_interface_own_tests_pass_under_wine(zope, tmp_path):
+    fat, _ = zope
+    python = WindowsPython(f"3.{sys.version_info[1]}", tmp_path / "py")
+    python.pip_install(fat)
+    testing = pip_download("zope.testing==6.2", CACHE / "wheels" / "zope.testing-6.2", sdist=False)
+    python.pip_install(testing)
+    runs, failures, errors, binary = python.check("-c", SUITE).split()
+    assert int(runs) > 1000 and (failures, errors) == ("0", "0")
+    assert "\\_fatpack_zope_interface\\win_amd64\\" in binary
