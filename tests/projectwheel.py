@@ -68,6 +68,7 @@ def backend_project(
     extensions: tuple[str, ...] = ("demo._core",),
     requires: tuple[str, ...] = (),
     setup_py: Optional[str] = None,
+    build_requires: tuple[str, ...] = (),
 ) -> Path:
     """The project: [tool.setuptools] ext-modules name the extensions fatpack builds (one C file
     each); the in-tree backend writes `files` as demo-1.0-<host>.whl."""
@@ -77,9 +78,9 @@ def backend_project(
     tables = ", ".join(f'{{name = "{m}", sources = ["{m.replace(".", "/")}.c"]}}' for m in extensions)
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
-            """\
+            f"""\
             [build-system]
-            requires = []
+            requires = {json.dumps(list(build_requires))}
             build-backend = "inline_backend"
             backend-path = ["_backend"]
 
