@@ -5,13 +5,15 @@ Linux and on python.org CPython under Wine, with the compiled module in use."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import install_into
+from conftest import REPO, install_into
 from projectwheel import assert_same_non_binary_members
 from winepython import CACHE, WindowsPython, pip_download
 
@@ -89,3 +91,28 @@ def test_zope_interface_own_tests_pass_under_wine(zope, tmp_path):
     runs, failures, errors, binary = python.check("-c", SUITE).split()
     assert int(runs) > 1000 and (failures, errors) == ("0", "0")
     assert "\\_fatpack_zope_interface\\win_amd64\\" in binary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["hello", "mixed"])
+def test_bundled_examples_hold_what_their_own_wheel_does(example, tmp_path):
+    """The examples declare their extensions in [tool.fatpack] (fatpack builds them; no reference wheel
+    is made), and have no [build-system]: their own backend is PEP 517's default, setuptools, whose
+    wheel holds the pure files. setuptools' legacy dist-info/top_level.txt is its own, not a file of
+    the project, and is the one difference allowed."""
+    project = tmp_path / example
+    shutil.copytree(REPO / "examples" / example, project, ignore=shutil.ignore_patterns("dist", "build"))
+    fat = assemble(Options(project, tmp_path / "fat", targets=(parse_target("linux_x86_64"),)))
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "own"), str(project)],
+        check=True,
+        capture_output=True,
+    )
+    (own,) = (tmp_path / "own").glob("*.whl")
+    legacy = tmp_path / "own-without-top-level" / own.name
+    legacy.parent.mkdir()
+    with zipfile.ZipFile(own) as source, zipfile.ZipFile(legacy, "w") as copy:
+        for name in source.namelist():
+            if not name.endswith(".dist-info/top_level.txt"):
+                copy.writestr(name, source.read(name))
+    assert_same_non_binary_members(fat, legacy)

@@ -49,3 +49,18 @@ def test_a_stub_without_its_package_is_flagged(tmp_path, capsys):
 )
 def test_packages_and_namespace_portions_with_their_modules_pass(tmp_path, files, extension):
     assert package_problems(fused(tmp_path, files, extension)) == []
+
+
+def test_a_src_layout_namespace_project_ships_its_packages(make_project):
+    """`src/ns/a/__init__.py` with no `src/ns/__init__.py` (a PEP 420 namespace, as setuptools'
+    src-layout discovery finds it): fatpack found no package at all and shipped the stub alone, which
+    the check above now refuses."""
+    from fatpack.config import load_project
+    from fatpack.packages import find_package_files
+
+    root = make_project(
+        tool='[[tool.fatpack.extension]]\nname = "ns.a._core"\nsources = ["src/ns/a/_core.c"]\n',
+        files={"src/ns/a/__init__.py": "", "src/ns/a/util.py": "", "src/ns/a/_core.c": "", "tests/t.py": ""},
+    )
+    names = [f.archive_name for f in find_package_files(load_project(root))]
+    assert names == ["ns/a/__init__.py", "ns/a/util.py"]
