@@ -30,6 +30,7 @@ from typing import Optional
 import build
 import pyproject_hooks
 
+from fatpack.cache import usable_cache_dir
 from fatpack.errors import BuildError, ConfigError, ToolchainError
 
 logger = logging.getLogger("fatpack")
@@ -51,9 +52,12 @@ def default_env_dir() -> Path:
     """$XDG_CACHE_HOME/fatpack/build-envs (else ~/.cache/fatpack/build-envs); FATPACK_BUILD_ENVS overrides."""
     override = os.environ.get("FATPACK_BUILD_ENVS")
     if override:
-        return Path(override)
+        return usable_cache_dir(Path(override), "FATPACK_BUILD_ENVS")
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "fatpack" / "build-envs"
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return usable_cache_dir(
+        base / "fatpack" / "build-envs", "XDG_CACHE_HOME" if xdg else "the cache directory"
+    )
 
 
 def build_environment(
