@@ -84,3 +84,27 @@ def test_the_self_check_names_missing_and_extra_files(tmp_path):
     message = str(info.value)
     assert "lacks demo/py.typed" in message and "holds demo/b.py" in message
     assert "no stub" not in message  # demo/_x.py is there
+
+
+def test_a_failing_backend_is_one_error_naming_the_hook_and_nothing_is_written(tmp_path, capsys):
+    from fatpack.cli import main
+
+    root = backend_project(tmp_path / "demo", own_wheel_files())
+    backend = root / "_backend" / "inline_backend.py"
+    backend.write_text(
+        backend.read_text().replace("spec = _spec()", "raise RuntimeError('compiler not found')")
+    )
+    assert main(["assemble", str(root), "--target", "linux_x86_64", "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the project's build backend failed in build_wheel")
+    assert "RuntimeError: compiler not found" in err.splitlines()[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_egg_cannot_carry_the_data_files_of_the_projects_wheel(tmp_path):
+    from fatpack.errors import ConfigError
+
+    root = backend_project(tmp_path / "demo", own_wheel_files())
+    with pytest.raises(ConfigError, match=r"installs data files \(\.data/\); an egg cannot carry them"):
+        assemble(Options(root, tmp_path / "out", targets=LINUX, artifact_format="egg"))
+    assert not (tmp_path / "out").exists()
