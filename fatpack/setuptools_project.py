@@ -322,13 +322,9 @@ def _refuse_unsupported(setup: dict[str, Any]) -> None:
             f"setup.py builds C libraries ({', '.join(setup['build_clib_libraries'])}) with libraries=: "
             "declare them as [[tool.fatpack.library]] instead"
         )
-    for key, what in (
-        ("data_files", "data_files"),
-        ("scripts", "scripts (use entry_points console_scripts)"),
-        ("namespace_packages", "namespace_packages"),
-    ):
-        if setup.get(key):
-            raise ConfigError(f"setup.py uses {what}, which fatpack does not support")
+    # data_files and scripts are carried over from the project's own wheel (fatpack/reference.py)
+    if setup.get("namespace_packages"):
+        raise ConfigError("setup.py uses namespace_packages, which fatpack does not support")
     if not setup["ext_modules"]:
         raise ConfigError(
             "setup.py declares no ext_modules, and [tool.fatpack] no extension: nothing to build"

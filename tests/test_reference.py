@@ -108,3 +108,27 @@ def test_an_egg_cannot_carry_the_data_files_of_the_projects_wheel(tmp_path):
     with pytest.raises(ConfigError, match=r"installs data files \(\.data/\); an egg cannot carry them"):
         assemble(Options(root, tmp_path / "out", targets=LINUX, artifact_format="egg"))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow  # installs setuptools from the package index into the build environment
+def test_setup_py_data_files_and_scripts_come_from_its_own_wheel(tmp_path):
+    """fatpack refused both ("not supported"); the project's own wheel carries them under .data/."""
+    from conftest import MINIMAL_C
+
+    root = tmp_path / "spam"
+    (root / "spam").mkdir(parents=True)
+    (root / "spam" / "__init__.py").write_text("")
+    (root / "spam" / "_core.c").write_text(MINIMAL_C % {"base": "_core"})
+    (root / "etc").mkdir()
+    (root / "etc" / "spam.conf").write_text("answer = 42\n")
+    (root / "spam-tool").write_text("#!/usr/bin/env python\nprint('spam')\n")
+    (root / "setup.py").write_text(
+        "from setuptools import setup, Extension\n"
+        "setup(name='spam', version='1.0', packages=['spam'], ext_modules=[Extension('spam._core', ['spam/_core.c'])],\n"
+        "      data_files=[('etc/spam', ['etc/spam.conf'])], scripts=['spam-tool'])\n"
+    )
+    fat = assemble(Options(root, tmp_path / "dist", targets=LINUX))
+    with zipfile.ZipFile(fat) as archive:
+        assert archive.read("spam-1.0.data/data/etc/spam/spam.conf") == b"answer = 42\n"
+        assert "spam-1.0.data/scripts/spam-tool" in archive.namelist()
+    assert_same_non_binary_members(fat, own_wheel(root))

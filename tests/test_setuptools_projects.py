@@ -81,10 +81,6 @@ def test_cythonize_is_intercepted_and_writes_nothing(tmp_path):
 
 
 UNSUPPORTED = {
-    "scripts": (
-        "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])], scripts=['x.c'])",
-        "setup.py uses scripts (use entry_points console_scripts), which fatpack does not support",
-    ),
     "SWIG sources": (
         "setup(name='x', version='1', ext_modules=[Extension('x', ['x.i'])])",
         "setup.py ext_modules 'x': SWIG sources (.i) are not supported by fatpack",
@@ -92,10 +88,6 @@ UNSUPPORTED = {
     "build_clib": (
         "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])], libraries=[('foo', {'sources': ['x.c']})])",
         "setup.py builds C libraries (foo) with libraries=",
-    ),
-    "data_files": (
-        "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'])], data_files=[('etc', ['x.c'])])",
-        "setup.py uses data_files, which fatpack does not support",
     ),
     "extra_objects": (
         "setup(name='x', version='1', ext_modules=[Extension('x', ['x.c'], extra_objects=['a.o'])])",
