@@ -116,3 +116,38 @@ def test_bundled_examples_hold_what_their_own_wheel_does(example, tmp_path):
             if not name.endswith(".dist-info/top_level.txt"):
                 copy.writestr(name, source.read(name))
     assert_same_non_binary_members(fat, legacy)
+
+
+# more of issue 23's projects, as their sdists are: what each shows
+OWN_BUILD_SDISTS = {
+    # setup.py imports setuptools_scm, named in build-system.requires (fatpack's own Python lacks it)
+    "ujson==6.1.0": ("import ujson; print(ujson.dumps([1, 'a']), ujson.__file__)", '[1,"a"]'),
+    # a .pth installed from the wheel's purelib, and a custom build_ext
+    "coverage==7.17.5": ("import coverage.tracer as t; print(t.CTracer.__name__, t.__file__)", "CTracer"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("requirement", sorted(OWN_BUILD_SDISTS))
+def test_real_sdists_hold_what_their_own_wheel_does(requirement, tmp_path):
+    sdist = pip_download(requirement, CACHE / "sdists" / requirement, sdist=True)
+    fat = assemble(Options(sdist, tmp_path / "fat", targets=(parse_target("linux_x86_64"),)))
+    with tarfile.open(sdist) as tar:
+        tar.extractall(tmp_path / "src", filter="data")
+    (source,) = (tmp_path / "src").iterdir()
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "own"), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (own,) = (tmp_path / "own").glob("*.whl")
+    assert_same_non_binary_members(fat, own)
+    probe, expected = OWN_BUILD_SDISTS[requirement]
+    site = install_into(fat, tmp_path / "site")
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); " + probe],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert expected in proc.stdout and "/linux_x86_64/" in proc.stdout
