@@ -91,3 +91,14 @@ def test_setup_py_importing_a_build_requirement_is_read_in_the_build_environment
     assert [e.name for e in config.extensions] == ["demo._core"]
     assert main(["assemble", str(root), "--no-isolation", "-o", str(tmp_path / "out")]) == 1
     assert "No module named 'fatpack_probe'" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # ensurepip: 5-20 s
+def test_without_a_usable_pip_beside_fatpack_the_environment_gets_its_own(tmp_path, monkeypatch):
+    """fatpack installed by a tool that gives it no pip (uv): the venv gets pip from ensurepip, and
+    the setuptools ensurepip adds before 3.12 is removed, so it never satisfies a requirement."""
+    monkeypatch.setattr(buildenv, "_usable_outer_pip", lambda interpreter: False)
+    requirement = probe_requirement(tmp_path)
+    env = cached_env(tmp_path / "envs", [requirement], sys.executable)
+    assert imports(env.python, "fatpack_probe") and imports(env.python, "pip")
+    assert not imports(env.python, "setuptools")
