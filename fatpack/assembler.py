@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal, Optional, Union
+from typing import TYPE_CHECKING, Callable, Literal, Optional, Union
 
 from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
@@ -46,6 +46,9 @@ from fatpack.reproducible import zip_date_time
 from fatpack.tags import platform_tag
 from fatpack.targets import TARGETS
 from runtime_loader.loader import MANIFEST_HEADER, MANIFEST_NAME
+
+if TYPE_CHECKING:
+    from fatpack.reference import HostWheel
 
 WHEEL_TAG = "py3-none-any"
 LIBRARY_PREFIX = "lib:"  # manifest rows of bundled libraries: "lib:extra" is no Python module name
@@ -252,13 +255,20 @@ def assemble_wheel(
     payloads: Sequence[Payload],
     out_dir: Path,
     tags: str = "any",
+    host: Optional[HostWheel] = None,
 ) -> Path:
     """Write NAME-VERSION-TAG.whl into out_dir (atomically) and return its path; TAG is py3-none-any
-    or, with tags="platforms", the payloads' platform tags."""
-    dist, version = wheel_name(config)
+    or, with tags="platforms", the payloads' platform tags. With `host` (the project's own wheel,
+    fatpack/reference.py), name, version and dist-info files are the host wheel's, WHEEL aside."""
     tag = wheel_tag(payloads, tags)
     members = package_members(config, pure_files, payloads)
-    members += dist_info_members(config, f"{dist}-{version}.dist-info", tag)
+    if host is None:
+        dist, version = wheel_name(config)
+        members += dist_info_members(config, f"{dist}-{version}.dist-info", tag)
+    else:
+        dist, version = host.dist, host.version
+        members += [Member(f"{host.dist_info}/{m.name}", m.content) for m in host.metadata]
+        members.append(Member(f"{host.dist_info}/WHEEL", wheel_file(tag)))
     return write_atomically(out_dir, f"{dist}-{version}-{tag}.whl", members, ReproducibleWheelFile)
 
 

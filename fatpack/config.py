@@ -138,9 +138,22 @@ _OVERRIDABLE = _EXTENSION_KEYS - {"name", "language", "builder", "command", "os"
 OSES = ("linux", "windows", "macos")
 
 
-def load_project(root: Path, runner: Runner = run_command) -> ProjectConfig:
-    """Read `root/pyproject.toml`; raise ConfigError naming the key or value at fault. `runner` runs a
-    setup.py, if the project's extensions are declared there."""
+def read_pyproject(root: Path) -> Optional[dict[str, Any]]:
+    """pyproject.toml's tables ({} for a setup.py project without one); None when neither file is
+    there or the file cannot be read (load_project then says why)."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {} if (root / "setup.py").is_file() else None
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+
+
+def load_project(root: Path, runner: Runner = run_command, python: str = sys.executable) -> ProjectConfig:
+    """Read `root/pyproject.toml`; raise ConfigError naming the key or value at fault. A setup.py is
+    read with `python`, the interpreter of the project's build environment (fatpack/buildenv.py),
+    through `runner`."""
     root = root.resolve()
     pyproject_path = root / "pyproject.toml"
     if not root.is_dir():
@@ -148,7 +161,7 @@ def load_project(root: Path, runner: Runner = run_command) -> ProjectConfig:
         raise ConfigError(f"project directory {root} {what}")
     if not pyproject_path.is_file():
         if (root / "setup.py").is_file():
-            return parse_project({}, root, runner)
+            return parse_project({}, root, runner, python)
         raise ConfigError(
             f"{pyproject_path} not found: a fatpack project needs a pyproject.toml (or a setup.py)"
         )
@@ -156,15 +169,25 @@ def load_project(root: Path, runner: Runner = run_command) -> ProjectConfig:
         data = tomllib.loads(pyproject_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{pyproject_path} is not valid TOML: {exc}") from None
-    return parse_project(data, root, runner)
+    return parse_project(data, root, runner, python)
 
 
-def parse_project(data: dict[str, Any], root: Path, runner: Runner = run_command) -> ProjectConfig:
+def declares_extensions(data: dict[str, Any]) -> bool:
+    """Whether [tool.fatpack] declares extensions or libraries: fatpack is then the project's build
+    system; otherwise the project has a build of its own (setuptools' setup.py or ext-modules)."""
+    tool = data.get("tool", {})
+    fatpack = tool.get("fatpack", {}) if isinstance(tool, dict) else {}
+    return isinstance(fatpack, dict) and ("extension" in fatpack or "library" in fatpack)
+
+
+def parse_project(
+    data: dict[str, Any], root: Path, runner: Runner = run_command, python: str = sys.executable
+) -> ProjectConfig:
     tool = _table(_table(data, "tool"), "fatpack", where="tool.fatpack")
     _reject_unknown(tool, _TOOL_KEYS, "tool.fatpack")
     legacy = None
-    if "extension" not in tool and "library" not in tool:
-        legacy = read_setuptools_project(root, data, runner)
+    if not declares_extensions(data):
+        legacy = read_setuptools_project(root, data, runner, python)
     if legacy is not None:
         data = _with_setuptools_metadata(data, legacy)
         tool = _with_setuptools_declarations(tool, legacy)

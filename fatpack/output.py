@@ -25,17 +25,37 @@ class Staging:
     keep: frozenset[Path]  # the inputs: never replaced
 
     def commit(self, staged: Sequence[Path]) -> list[Path]:
-        """Rename each staged artifact into out_dir (after every check passed)."""
+        """Rename each staged artifact into out_dir (after every check passed). If one rename fails,
+        those done are undone -- each previous artifact of the same name is put back -- so out_dir
+        holds all of this run's artifacts or none."""
         finals = [self.out_dir / path.name for path in staged]
         for final in finals:
             if final.resolve() in self.keep:
                 raise ArtifactError(f"{final} is an input; write the result elsewhere (-o)")
+        done: list[tuple[Path, Path]] = []  # (final, where its previous version waits in staging)
         try:
-            for path, final in zip(staged, finals):
+            for number, (path, final) in enumerate(zip(staged, finals)):
+                previous = self.directory / f"previous-{number}"
+                if final.exists():
+                    os.replace(final, previous)
+                done.append((final, previous))
                 os.replace(path, final)
-        except OSError as exc:
-            raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
+        except BaseException as exc:
+            _undo(done)
+            if isinstance(exc, OSError):
+                raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
+            raise
         return finals
+
+
+def _undo(done: Sequence[tuple[Path, Path]]) -> None:
+    """Put each previous artifact back (or remove this run's, where there was none)."""
+    for final, previous in reversed(done):
+        with contextlib.suppress(OSError):
+            if previous.exists():
+                os.replace(previous, final)
+            else:
+                final.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

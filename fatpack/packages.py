@@ -55,17 +55,27 @@ def package_root(config: ProjectConfig) -> Path:
             raise ConfigError(f"tool.fatpack.package-dir {config.package_dir} is not a directory")
         return config.package_dir
     src = config.root / "src"
-    return src if src.is_dir() and _top_level_packages(src) else config.root
+    return src if src.is_dir() and _top_level_packages(src, namespaces=True) else config.root
 
 
-def _top_level_packages(root: Path) -> list[str]:
+def _top_level_packages(root: Path, namespaces: bool = False) -> list[str]:
+    """The package directories at the top of `root`; with `namespaces` (the src layout, as setuptools'
+    discovery has it) also PEP 420 namespace directories that hold a regular package somewhere below."""
     return sorted(
         p.name
         for p in root.iterdir()
         if p.is_dir()
         and p.name.isidentifier()
         and p.name not in NOT_PACKAGES
-        and (p / "__init__.py").is_file()
+        and ((p / "__init__.py").is_file() or (namespaces and _holds_package(p)))
+    )
+
+
+def _holds_package(directory: Path) -> bool:
+    return any(
+        all(part.isidentifier() for part in init.parent.relative_to(directory).parts)
+        for init in directory.rglob("__init__.py")
+        if "__pycache__" not in init.parts
     )
 
 
@@ -100,7 +110,11 @@ def _holds_fatpack_manifest(path: Path) -> bool:
 def _package_tree_files(config: ProjectConfig) -> list[SourceFile]:
     """Every file below each listed package (or each top-level package found)."""
     root = package_root(config)
-    names = list(config.packages) if config.packages is not None else _top_level_packages(root)
+    names = (
+        list(config.packages)
+        if config.packages is not None
+        else _top_level_packages(root, namespaces=root != config.root)
+    )
     extension_sources = {s.resolve() for ext in config.extensions for s in ext.sources}
     files: list[SourceFile] = []
     for name in names:

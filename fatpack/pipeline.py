@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,8 +18,9 @@ from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
 from fatpack.atomic import atomic_path
 from fatpack.build import ProgressCallback, build_payloads
+from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
-from fatpack.config import load_project
+from fatpack.config import ProjectConfig, declares_extensions, load_project, read_pyproject
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.fuse import fuse as fuse_prebuilt
@@ -26,6 +29,7 @@ from fatpack.output import staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import Payload
 from fatpack.plan import BuildPlan, make_plan
+from fatpack.reference import HostWheel, build_host_wheel, check_complete, has_own_build
 from fatpack.reproducible import check_source_date_epoch
 from fatpack.runner import Runner, run_command
 from fatpack.targets import PythonAbi, Target
@@ -47,14 +51,25 @@ class Options:
     tags: str = "any"  # "any": py3-none-any; "platforms": the payloads' platform tags
     thin: bool = False  # also write one wheel per target
     verify: bool = True  # run `fatpack verify` on what was written; remove it all if a check fails
+    isolation: bool = True  # the project's own build runs in an isolated environment (fatpack/buildenv.py)
 
 
 TAG_CHOICES = ("any", "platforms")
+logger = logging.getLogger("fatpack")
 
 
-def plan_for(options: Options, runner: Runner = run_command) -> BuildPlan:
+def project_env(options: Options) -> Optional[BuildEnv]:
+    """The environment the project's own build runs in; None when fatpack is its build system
+    ([tool.fatpack] declares the extensions, or build-backend is fatpack.backend)."""
+    data = read_pyproject(options.project_dir)
+    if data is None or declares_extensions(data) or not has_own_build(data):
+        return None
+    return build_environment(options.project_dir, options.isolation)
+
+
+def plan_for(options: Options, runner: Runner = run_command, env: Optional[BuildEnv] = None) -> BuildPlan:
     check_source_date_epoch()  # the compilers read it too, and fail on values fatpack would clamp
-    config = load_project(options.project_dir, runner)
+    config = load_project(options.project_dir, runner, env.python if env else sys.executable)
     cache = PayloadCache(options.cache_dir)
     return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)
 
@@ -89,20 +104,47 @@ def assemble_artifacts(
 def _assemble_artifacts(
     options: Options, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
 ) -> list[Path]:
-    plan = plan_for(options, runner)
-    pure_files = find_package_files(plan.config, exclude=(options.out_dir,))
+    env = project_env(options)
+    plan = plan_for(options, runner, env)
     if options.artifact_format == "egg" and (options.thin or options.tags != "any"):
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
+        host = reference_wheel(options.project_dir, env, work / "reference")
+        pure_files = (
+            find_package_files(plan.config, exclude=(options.out_dir,))
+            if host is None
+            else host.files_besides(stub_names(plan.config))
+        )
         payloads = build_payloads(plan, runner, work / "work", work / "payloads", progress)
         if options.artifact_format == "egg":
+            if host is not None and any(".data/" in f.archive_name for f in pure_files):
+                raise ConfigError(
+                    f"{host.path.name} installs data files (.data/); an egg cannot carry them: "
+                    "use --format wheel"
+                )
             return [assemble_egg(plan.config, pure_files, payloads, staging)]
 
         def write(subset: Sequence[Payload], tags: str) -> Path:
-            return assemble_wheel(plan.config, pure_files, subset, staging, tags)
+            return assemble_wheel(plan.config, pure_files, subset, staging, tags, host=host)
 
-        return write_wheels(write, payloads, options.tags, options.thin)
+        written = write_wheels(write, payloads, options.tags, options.thin)
+        if host is not None:
+            for wheel in written:
+                check_complete(wheel, host)
+        return written
+
+
+def reference_wheel(project_dir: Path, env: Optional[BuildEnv], work: Path) -> Optional[HostWheel]:
+    """The project's own wheel for this host, built by its backend in `env` (None: no build of its own)."""
+    if env is None:
+        return None
+    logger.info("building the project's own wheel with its backend (the reference)")
+    return build_host_wheel(project_dir, env, work)
+
+
+def stub_names(config: ProjectConfig) -> frozenset[str]:
+    return frozenset(ext.name.replace(".", "/") + ".py" for ext in config.extensions)
 
 
 def fuse(
@@ -155,7 +197,7 @@ def build(
 ) -> list[Payload]:
     """Build every payload into options.out_dir/<target>/...; nothing is written there on failure."""
     with project_source(options) as source, tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
-        plan = plan_for(source, runner)
+        plan = plan_for(source, runner, project_env(source))
         work = Path(tmp)
         staged = build_payloads(plan, runner, work / "work", work / "payloads", progress)
         return [_move_into(payload, work / "payloads", options.out_dir) for payload in staged]

@@ -52,9 +52,10 @@ class SetuptoolsProject:
 
 
 def read_setuptools_project(
-    root: Path, pyproject: dict[str, Any], runner: Runner = run_command
+    root: Path, pyproject: dict[str, Any], runner: Runner = run_command, python: str = sys.executable
 ) -> Optional[SetuptoolsProject]:
-    """The project's setuptools declarations, or None if it has neither ext-modules nor a setup.py."""
+    """The project's setuptools declarations, or None if it has neither ext-modules nor a setup.py.
+    setup.py runs with `python`: the project's build environment's interpreter (fatpack/buildenv.py)."""
     setuptools_table = pyproject.get("tool", {}).get("setuptools", {})
     if not isinstance(setuptools_table, dict):
         raise ConfigError("tool.setuptools must be a table")
@@ -64,8 +65,11 @@ def read_setuptools_project(
         found = _from_pyproject(setuptools_table)
     elif (root / "setup.py").is_file():
         with ThreadPoolExecutor(max_workers=1 + len(OTHER_PLATFORMS)) as pool:  # three Pythons at once
-            on_linux = pool.submit(run_setup_py, root, "linux", runner)
-            others = {n: pool.submit(_setup_as_on, root, platform, runner) for n, platform in OTHER_PLATFORMS}
+            on_linux = pool.submit(run_setup_py, root, "linux", runner, python)
+            others = {
+                name: pool.submit(_setup_as_on, root, platform, runner, python)
+                for name, platform in OTHER_PLATFORMS
+            }
             setup = on_linux.result()
             elsewhere = {name: future.result() for name, future in others.items()}
         if setup is not None:
@@ -154,17 +158,17 @@ def _literal_attribute(root: Path, dotted: str, package_dirs: dict[str, str]) ->
     return None
 
 
-def _setup_as_on(root: Path, platform: str, runner: Runner) -> Optional[dict[str, Any]]:
+def _setup_as_on(root: Path, platform: str, runner: Runner, python: str) -> Optional[dict[str, Any]]:
     """setup.py's arguments as it gives them on another OS; None (use Linux's) if it cannot run so."""
     try:
-        return run_setup_py(root, platform, runner)
+        return run_setup_py(root, platform, runner, python)
     except ConfigError as exc:
         logger.info("setup.py cannot be read as on %s (%s); using what it gives on Linux", platform, exc)
         return None
 
 
 def run_setup_py(
-    root: Path, platform: str = "linux", runner: Runner = run_command
+    root: Path, platform: str = "linux", runner: Runner = run_command, python: str = sys.executable
 ) -> Optional[dict[str, Any]]:
     """setup.py's setup() arguments, from a subprocess running it in `root` with sys.platform set to
     `platform`; None if it calls no setup().
@@ -176,7 +180,7 @@ def run_setup_py(
         output = Path(tmp) / "setup.json"
         # run_path, not `python SCRIPT`: the script's own directory (fatpack/) must not shadow the
         # modules setup.py imports
-        command = [sys.executable, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform]
+        command = [python, "-c", _RUN_SCRIPT, str(INTROSPECT_SCRIPT), str(output), platform]
         try:
             runner(command, cwd=root, timeout=SETUP_PY_TIMEOUT)
         except CommandTimedOut:
@@ -291,13 +295,9 @@ def _refuse_unsupported(setup: dict[str, Any]) -> None:
             f"setup.py builds C libraries ({', '.join(setup['build_clib_libraries'])}) with libraries=: "
             "declare them as [[tool.fatpack.library]] instead"
         )
-    for key, what in (
-        ("data_files", "data_files"),
-        ("scripts", "scripts (use entry_points console_scripts)"),
-        ("namespace_packages", "namespace_packages"),
-    ):
-        if setup.get(key):
-            raise ConfigError(f"setup.py uses {what}, which fatpack does not support")
+    # data_files and scripts are carried over from the project's own wheel (fatpack/reference.py)
+    if setup.get("namespace_packages"):
+        raise ConfigError("setup.py uses namespace_packages, which fatpack does not support")
     if not setup["ext_modules"]:
         raise ConfigError(
             "setup.py declares no ext_modules, and [tool.fatpack] no extension: nothing to build"

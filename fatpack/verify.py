@@ -30,7 +30,7 @@ from fatpack.archives import check_member_name
 from fatpack.binaries import BinaryInfo, binary_format, inspect_data, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
 from fatpack.fuse import module_name
-from fatpack.inspection import read_manifests
+from fatpack.inspection import Manifest, read_manifests
 from fatpack.sdk.windows import EXPORTS_DIR
 from fatpack.tags import target_for_platform
 from fatpack.targets import TARGETS, Target, Version
@@ -164,19 +164,53 @@ def verify_artifact(path: Path) -> Report:
     tag_floors, tag_problems = _glibc_floors_from_tags(members)
     report.problems += tag_problems
     listed: set[str] = set()
+    modules: set[str] = set()
     for manifest in manifests:
         base, entries = manifest.base, manifest.entries
         if entries is None:
             report.problems.append(Problem(manifest.member, "manifest", "not a valid fatpack manifest"))
             continue
         bundled = {(e.target, e.file.rsplit("/", 1)[-1].lower()) for e in entries if e.abi == "library"}
+        modules.update(e.module for e in entries if e.abi != "library")
         for entry in entries:
             report.payloads += 1
             listed.add(base + entry.file)
             report.problems += _check_payload(entry, base, members, bundled, tag_floors)
     report.problems += _check_unlisted_binaries(members, listed)
     report.problems += _check_root_is_purelib(members)
+    report.problems += _check_stub_packages(members, modules, manifests)
     return report
+
+
+def _check_stub_packages(
+    members: dict[str, bytes], modules: set[str], manifests: list[Manifest]
+) -> list[Problem]:
+    """An extension's stub `p/q/_x.py` needs its package: `p/q/__init__.py`, or -- for a PEP 420
+    namespace portion -- Python files of the project's own below `p/q/` (modules or subpackages other
+    than fatpack's stubs, .pyi files and loader packages). A package directory holding nothing but stubs
+    is what a wheel that lost the project's Python modules looks like (issue 24: zope.interface with
+    only `zope/interface/_zope_interface_coptimizations.py`); a distribution whose only files in a
+    namespace are extension modules looks the same, and is flagged too."""
+    loaders = tuple(m.base for m in manifests)
+    stubs = {m.replace(".", "/") + ".py" for m in modules}
+    problems = []
+    for package in sorted({m.rpartition(".")[0] for m in modules if "." in m}):
+        base = package.replace(".", "/") + "/"
+        if base + "__init__.py" in members:
+            continue
+        own = [
+            n
+            for n in members
+            if n.startswith(base) and n.endswith(".py") and n not in stubs and not n.startswith(loaders)
+        ]
+        if not own:
+            held = sorted(m for m in modules if m.rpartition(".")[0] == package)
+            why = (
+                f"package {package} holds only the stub(s) of {', '.join(held)}: no {base}__init__.py "
+                "and no other Python file (its modules are missing, or it is not a PEP 420 namespace)"
+            )
+            problems.append(Problem(base, "package", why))
+    return problems
 
 
 def _check_root_is_purelib(members: dict[str, bytes]) -> list[Problem]:

@@ -29,6 +29,7 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FATPACK_BUILD_CACHE", str(root / "builds"))
         patch.setenv("FATPACK_CACHE_DIR", str(root / "zip"))
+        patch.setenv("FATPACK_BUILD_ENVS", str(root / "build-envs"))
         yield root
 
 

@@ -23,6 +23,11 @@ BUILD_ENVIRONMENT = (
         "ZIG_GLOBAL_CACHE_DIR",
         "zig's own cache of the C runtimes it builds per target (default: ~/.cache/zig)",
     ),
+    (
+        "FATPACK_BUILD_ENVS",
+        "the cached build environments of projects with a build of their own (default: "
+        "$XDG_CACHE_HOME/fatpack/build-envs, else ~/.cache/fatpack/build-envs)",
+    ),
     ("PATH", "where llvm-lipo (macosx_universal2) and the native and mingw builders' compilers are found"),
 )
 
@@ -89,6 +94,13 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
         action="store_true",
         help="compile everything; ignore the payload cache (FATPACK_BUILD_CACHE)",
     )
+    parser.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="run the project's own build (setup.py, its backend) with fatpack's Python, installing "
+        "nothing; by default it runs in a cached environment holding its build requirements, as "
+        "`python -m build` makes one (FATPACK_BUILD_ENVS)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
     parser.set_defaults(default_out=default_out)
 
@@ -113,6 +125,8 @@ def options_from(args: argparse.Namespace) -> Options:
         options = dataclasses.replace(options, jobs=args.jobs)
     if args.no_cache:
         options = dataclasses.replace(options, cache_dir=None)
+    if args.no_isolation:
+        options = dataclasses.replace(options, isolation=False)
     return options
 
 

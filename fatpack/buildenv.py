@@ -1,0 +1,229 @@
+"""The build environment a PEP 517 frontend makes for a project: a virtual environment holding its
+`[build-system] requires` plus what the backend's `get_requires_for_build_wheel` adds, installed with
+pip from the package index -- as `python -m build` does. fatpack reads setup.py and builds the project's
+own reference wheel (fatpack/reference.py) with this environment's interpreter, so a setup.py that
+imports its build requirements (setuptools_scm, Cython, pybind11) runs, and what it builds does not
+depend on what happens to be installed beside fatpack.
+
+Environments are cached in the user cache directory, one per (interpreter, sorted requirement set),
+created under a file lock and marked complete only when every install succeeded: a run that dies
+half-way leaves nothing another run would use. `isolation=False` (`--no-isolation`) uses fatpack's
+own interpreter and installs nothing, as `python -m build --no-isolation` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import venv
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from subprocess import CalledProcessError  # what venv raises when its own ensurepip run fails
+from typing import Optional
+
+import build
+import pyproject_hooks
+
+from fatpack.cache import usable_cache_dir
+from fatpack.errors import ArtifactError, BuildError, ConfigError, ToolchainError
+from fatpack.runner import CommandTimedOut, run_command
+
+logger = logging.getLogger("fatpack")
+
+COMPLETE_MARKER = "fatpack-env-complete"
+PIP_TIMEOUT = 900  # seconds for one `pip install` of build requirements
+
+
+@dataclass(frozen=True)
+class BuildEnv:
+    """An interpreter to run the project's backend and setup.py with."""
+
+    python: str
+    requirements: tuple[str, ...] = ()  # what was installed into it (sorted); () without isolation
+    isolated: bool = True
+
+
+def default_env_dir() -> Path:
+    """$XDG_CACHE_HOME/fatpack/build-envs (else ~/.cache/fatpack/build-envs); FATPACK_BUILD_ENVS overrides."""
+    override = os.environ.get("FATPACK_BUILD_ENVS")
+    if override:
+        return usable_cache_dir(Path(override), "FATPACK_BUILD_ENVS")
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return usable_cache_dir(
+        base / "fatpack" / "build-envs", "XDG_CACHE_HOME" if xdg else "the cache directory"
+    )
+
+
+def build_environment(
+    project_dir: Path,
+    isolation: bool = True,
+    env_dir: Optional[Path] = None,
+    interpreter: str = sys.executable,
+) -> BuildEnv:
+    """The project's build environment, made (or found in the cache) as `python -m build` makes one."""
+    if not isolation:
+        return BuildEnv(interpreter, isolated=False)
+    env_dir = env_dir or default_env_dir()
+    base = _hooks(project_dir, interpreter).build_system_requires
+    env = cached_env(env_dir, base, interpreter)
+    extra = get_requires_for_wheel(project_dir, env.python)
+    if extra <= set(base):
+        return env
+    return cached_env(env_dir, base | extra, interpreter)
+
+
+def get_requires_for_wheel(project_dir: Path, python: str) -> set[str]:
+    """The backend's `get_requires_for_build_wheel`, run with `python` on a copy of the project
+    (setuptools' hook runs egg_info, which writes *.egg-info where it runs)."""
+    with tempfile.TemporaryDirectory(prefix="fatpack-requires-") as tmp:
+        builder = _hooks(private_copy(project_dir, Path(tmp) / "source"), python)
+        with backend_errors(project_dir, "get_requires_for_build_wheel"):
+            return builder.get_requires_for_build("wheel")
+
+
+# Outputs and tools' state in a project directory, never part of what its backend builds from.
+_NOT_COPIED_ANYWHERE = ("__pycache__", ".git", ".hg", ".svn", ".tox", ".nox", ".mypy_cache", ".pytest_cache")
+_NOT_COPIED_AT_TOP = ("build", "dist", ".venv", "venv")
+
+
+def private_copy(project_dir: Path, dest: Path) -> Path:
+    """The project as its backend sees it, without version control, caches, virtual environments and
+    the top-level build/ and dist/ output directories (links kept as links)."""
+    top = project_dir.resolve()
+
+    def ignored(directory: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n in _NOT_COPIED_ANYWHERE or n.endswith(".egg-info")}
+        if Path(directory).resolve() == top:
+            skip |= {n for n in names if n in _NOT_COPIED_AT_TOP}
+        return skip
+
+    try:
+        shutil.copytree(top, dest, symlinks=True, ignore=ignored)
+    except (OSError, shutil.Error) as exc:
+        raise ArtifactError(f"cannot copy {project_dir} to run its build backend on: {exc}") from None
+    return dest
+
+
+def _hooks(project_dir: Path, python: str) -> build.ProjectBuilder:
+    try:
+        return build.ProjectBuilder(project_dir, python_executable=python, runner=captured_runner)
+    except build.BuildException as exc:
+        raise ConfigError(f"{project_dir}: {exc}") from None
+
+
+@contextlib.contextmanager
+def backend_errors(project_dir: Path, hook: str) -> Iterator[None]:
+    """The backend's failures as one FatpackError naming the hook and its output's last line: a
+    ConfigError when it only reads the project (the output is a traceback of setup.py), a BuildError
+    carrying the whole output when it builds (the compiler's messages)."""
+    try:
+        yield
+    except build.BuildBackendException as exc:
+        cause = exc.exception
+        output = getattr(cause, "output", None) or b""
+        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+        last = [line for line in text.strip().splitlines() if line.strip()][-1:] or [str(cause)]
+        command = list(getattr(cause, "cmd", None) or ())
+        returncode = int(getattr(cause, "returncode", 1) or 1)
+        message = f"the project's build backend failed in {hook} ({project_dir}): {last[0].strip()}"
+        if not hook.startswith("build_"):
+            raise ConfigError(message) from None
+        raise BuildError(message, command, returncode, text) from None
+    except build.BuildException as exc:
+        raise ConfigError(f"{project_dir}: {exc}") from None
+
+
+def captured_runner(
+    cmd: Sequence[str], cwd: Optional[str] = None, extra_environ: Optional[Mapping[str, str]] = None
+) -> None:
+    """pyproject_hooks' quiet runner: the backend's output is kept for the error, not printed."""
+    pyproject_hooks.quiet_subprocess_runner(cmd, cwd, extra_environ)
+
+
+def env_key(requirements: Collection[str], interpreter: str) -> str:
+    """A directory name for this (interpreter, requirement set): the same set in any order is one env."""
+    text = "\n".join([os.path.realpath(interpreter), sys.version, *sorted(set(requirements))])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def cached_env(env_dir: Path, requirements: Collection[str], interpreter: str) -> BuildEnv:
+    """The venv for this requirement set in env_dir: reused when complete, else (re)made under a lock."""
+    wanted = tuple(sorted(set(requirements)))
+    path = env_dir / env_key(wanted, interpreter)
+    python = str(path / "bin" / "python")
+    try:
+        env_dir.mkdir(parents=True, exist_ok=True)
+        lock_file = open(env_dir / f"{path.name}.lock", "w")  # noqa: SIM115  # held until made
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise ToolchainError(f"cannot use the build environment cache {env_dir}: {why}") from None
+    with lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if (path / COMPLETE_MARKER).is_file():
+            return BuildEnv(python, wanted)
+        shutil.rmtree(path, ignore_errors=True)
+        logger.info("making the build environment: %s", " ".join(wanted) or "(no requirements)")
+        outer_pip = _usable_outer_pip(interpreter)
+        _make_venv(path, interpreter, with_pip=not outer_pip)
+        if not outer_pip:  # ensurepip before 3.12 adds setuptools: a clean environment holds pip alone
+            _run([python, "-m", "pip", "uninstall", "-y", "-q", "setuptools"], "make a build environment")
+        if wanted:
+            pip_install(python, wanted, outer_pip)
+        (path / COMPLETE_MARKER).write_text("\n".join(wanted) + "\n", encoding="utf-8")
+    return BuildEnv(python, wanted)
+
+
+def _usable_outer_pip(interpreter: str) -> bool:
+    """Whether fatpack's own pip can install into another environment (`pip --python`, pip >= 22.3),
+    as `build` does: the environment then needs no pip of its own and is made in a fraction of the time."""
+    if os.path.realpath(interpreter) != os.path.realpath(sys.executable):
+        return False
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return False
+    try:
+        parts = version("pip").split(".")[:2]
+        return (int(parts[0]), int(parts[1])) >= (22, 3)
+    except (PackageNotFoundError, ValueError, IndexError):
+        return False
+
+
+def _make_venv(path: Path, interpreter: str, with_pip: bool) -> None:
+    """A venv made by `interpreter` (the Python the project is built with)."""
+    if os.path.realpath(interpreter) == os.path.realpath(sys.executable):
+        try:
+            venv.EnvBuilder(with_pip=with_pip, clear=True, symlinks=True).create(path)
+            return
+        except (OSError, CalledProcessError) as exc:
+            raise ToolchainError(f"cannot make a build environment at {path}: {exc}") from None
+    _run([interpreter, "-m", "venv", "--clear", str(path)], "make a build environment")
+
+
+def pip_install(python: str, requirements: Sequence[str], outer_pip: bool = False) -> None:
+    """Install the requirements into `python`'s environment, from the index pip is set up for: with
+    fatpack's own pip (`--python`) or the environment's."""
+    pip = [sys.executable, "-m", "pip", "--python", python] if outer_pip else [python, "-m", "pip"]
+    command = [*pip, "install", "--disable-pip-version-check", "--no-input", "-q", *requirements]
+    _run(command, f"install the build requirements ({', '.join(requirements)})")
+
+
+def _run(command: list[str], what: str) -> None:
+    """pip or venv through fatpack's Runner (own process group, bounded by PIP_TIMEOUT); its last
+    output line names what went wrong."""
+    try:
+        run_command(command, timeout=PIP_TIMEOUT)
+    except CommandTimedOut:
+        raise ToolchainError(f"cannot {what}: it did not finish in {PIP_TIMEOUT:g} s") from None
+    except BuildError as exc:
+        lines = [line for line in exc.output.strip().splitlines() if line.strip()]
+        last = lines[-1].strip() if lines else f"exit status {exc.returncode}"
+        raise BuildError(f"cannot {what}: {last}", command, exc.returncode, exc.output) from None
