@@ -23,7 +23,11 @@ def source_date_epoch() -> int:
         return ZIP_EARLIEST
     if not re.fullmatch(r"[+-]?[0-9]+", text):  # int() alone also takes '1_0', other scripts' digits
         raise ConfigError(f"SOURCE_DATE_EPOCH {text[:40]!r} is not a whole number of seconds since 1970")
-    return min(max(int(text), ZIP_EARLIEST), ZIP_LATEST)
+    sign, digits = ("-", text[1:]) if text[0] in "+-" else ("", text)
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(ZIP_LATEST)):  # beyond zip's range (and beyond what int() converts)
+        return ZIP_EARLIEST if sign else ZIP_LATEST
+    return min(max(int(sign + digits), ZIP_EARLIEST), ZIP_LATEST)
 
 
 def zip_date_time() -> tuple[int, int, int, int, int, int]:

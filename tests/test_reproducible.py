@@ -90,6 +90,10 @@ def test_source_date_epoch_is_honoured_in_every_member(tmp_path, monkeypatch):
         ("-5", ZIP_EARLIEST),
         ("99999999999", ZIP_LATEST),
         (" 1700000000 ", 1700000000),
+        # more digits than int() converts (sys.get_int_max_str_digits): clamped, no traceback
+        pytest.param("9" * 5000, ZIP_LATEST, id="5000-nines"),
+        pytest.param("-" + "9" * 5000, ZIP_EARLIEST, id="minus-5000-nines"),
+        pytest.param("0" * 5000 + "1700000000", 1700000000, id="5000-leading-zeros"),
     ],
 )
 def test_source_date_epoch_is_clamped_to_zips_range(monkeypatch, value, expected):
