@@ -10,7 +10,12 @@ The cache is keyed in two steps, as ccache's "manifest" mode is:
 2. The compiler's own dependency files (`-MD -MF`) say which other files it read (headers, `.c` files
    included with `#include`); their list is stored under the command key. On lookup the files listed
    there are hashed again, and the entry is found under a key over the command key and those hashes:
-   changing any file the compiler read misses.
+   changing any file the compiler read misses. So does a file appearing where the compiler would have
+   found it first (a header that now shadows the one it read, earlier in the include path): the paths
+   where each file read could also have been found, and were not, are stored too and must stay absent.
+
+The project's directory is in the command key: two checkouts of one project do not share the list of
+files the compiler read, so one's header never stands in for the other's.
 
 Entries live in FATPACK_BUILD_CACHE, else ~/.cache/fatpack/builds. Each file starts with a header
 holding the sha256 of its content, is written under a unique temporary name and renamed into place (a
@@ -97,6 +102,7 @@ def cache_key(
         "fatpack": fatpack_fingerprint(),
         "builder": builder,
         "compiler": compiler,
+        "root": str(root) if root is not None else None,
         "target": [target.name, target.zig_triple],
         "abi": abi.tag,
         "strip": strip,
@@ -167,6 +173,42 @@ def read_dependency_files(directory: Path, cwd: Path, ignore: Sequence[Path] = (
     return sorted(found)
 
 
+_INCLUDE_FLAGS = ("-I", "-iquote", "-isystem", "-idirafter")
+
+
+def include_dirs_in_args(args: Sequence[str], cwd: Path) -> list[Path]:
+    """The directories `-I dir`, `-Idir`, `-iquote`, `-isystem`, `-idirafter` add to the search path."""
+    found: list[Path] = []
+    for number, arg in enumerate(args):
+        for flag in _INCLUDE_FLAGS:
+            if arg == flag and number + 1 < len(args):
+                found.append(cwd / args[number + 1])
+            elif arg.startswith(flag) and len(arg) > len(flag) and not arg.startswith("-include"):
+                found.append(cwd / arg[len(flag) :])
+    return found
+
+
+def shadowing_paths(dependencies: Sequence[Path], search_dirs: Sequence[Path], root: Path) -> list[Path]:
+    """Paths that do not exist now but where the compiler would find a file it read if one appeared
+    there: each file read, by its name below any search directory holding it and by its last three
+    path components (`<stdio.h>`, `<sys/types.h>` from the toolchain), under every search directory
+    (the include directories, the sources' directories and the directories of the files read inside
+    the project, which quoted includes search first). Over-approximate: a file appearing there costs a
+    rebuild, never a stale binary."""
+    inside = [d.parent for d in dependencies if d.is_relative_to(root)]
+    directories = list(dict.fromkeys([*search_dirs, *inside]))
+    absent: dict[Path, None] = {}
+    for dependency in dependencies:
+        names = {Path(*dependency.parts[-k:]) for k in (1, 2, 3) if len(dependency.parts) > k}
+        names.update(dependency.relative_to(d) for d in directories if dependency.is_relative_to(d))
+        for directory in directories:
+            for name in names:
+                candidate = directory / name
+                if candidate != dependency and candidate not in absent and not os.path.lexists(candidate):
+                    absent[candidate] = None
+    return sorted(absent)
+
+
 _TARGET_SEPARATOR = re.compile(r"(?<!\\):(?=\s|$)")
 
 
@@ -226,9 +268,15 @@ class PayloadCache:
         if index is None:
             return False
         try:
-            dependencies = [Path(p) for p in json.loads(index)["dependencies"]]
-        except (ValueError, KeyError, TypeError):
+            listed = json.loads(index)
+            dependencies = [Path(p) for p in listed["dependencies"]]
+            absent = [Path(p) for p in listed.get("absent", [])]
+        except (ValueError, KeyError, TypeError, AttributeError):
             self._damaged(self._path(key, ".deps"), "it is not a dependency list")
+            return False
+        appeared = next((path for path in absent if os.path.lexists(path)), None)
+        if appeared is not None:
+            log.info("payload cache: %s appeared where the compiler searches; building again", appeared)
             return False
         payload = self._read(self._path(entry_key(key, dependencies)))
         if payload is None:
@@ -237,13 +285,15 @@ class PayloadCache:
         output.write_bytes(payload)
         return True
 
-    def store(self, key: str, dependencies: Sequence[Path], built: Path) -> None:
+    def store(self, key: str, dependencies: Sequence[Path], built: Path, absent: Sequence[Path] = ()) -> None:
         """Keep `built` under the command `key` and the current content of `dependencies` (the files
-        the compiler read); a cache that cannot be written is skipped, not an error."""
+        the compiler read), to be used only while every path in `absent` stays absent (see
+        `shadowing_paths`); a cache that cannot be written is skipped, not an error."""
         if self.root is None:
             return
         try:
-            index = json.dumps({"dependencies": [str(p) for p in dependencies]}).encode()
+            listed = {"dependencies": [str(p) for p in dependencies], "absent": [str(p) for p in absent]}
+            index = json.dumps(listed).encode()
             self._write(self._path(entry_key(key, dependencies)), built.read_bytes())
             self._write(self._path(key, ".deps"), index)
         except OSError as exc:

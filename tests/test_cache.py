@@ -1,6 +1,7 @@
 """The payload cache: an unchanged rebuild compiles nothing; any input that can change the binary
 (source, header, flag, target, ABI, compiler version) compiles again."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,6 +13,7 @@ from conftest import run_on_path
 from fatpack.builders.zig import ZigBuilder
 from fatpack.cache import PayloadCache
 from fatpack.config import load_project
+from fatpack.errors import BuildError
 from fatpack.payloads import build_payloads, make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
@@ -256,3 +258,59 @@ def test_dependency_file_as_gcc_and_clang_write_it(tmp_path):
     job = tmp_path / "job"
     assert read_dependency_files(deps, job, ignore=(tmp_path / "work",)) == [tmp_path / "common/value.h"]
     assert read_dependency_files(tmp_path / "none", job) is None  # said nothing: never cached
+
+
+def include_value_h_by_search(project: Path, include_dirs: str) -> None:
+    """Make the module `#include "value.h"` found through `include_dirs` (now src/common/value.h)."""
+    source = project / "src/vp/_v.c"
+    source.write_text(source.read_text().replace('"../common/value.h"', '"value.h"'))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'libraries = ["val"]', f'libraries = ["val"]\ninclude-dirs = {include_dirs}'
+        )
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "shadow",
+    ["src/first/value.h", "src/vp/value.h", "src/first/sys/types.h"],
+    ids=["earlier-include-dir", "beside-the-source", "system-header"],
+)
+def test_a_header_appearing_earlier_in_the_search_path_invalidates(value_project, cache, tmp_path, shadow):
+    """The compiler read src/common/value.h; a value.h now found before it (an earlier -I directory,
+    the including file's own directory) -- or a project sys/types.h before the toolchain's -- makes
+    the cached binary stale although no file it read changed."""
+    include_value_h_by_search(value_project, '["src/first", "src/common"]')
+    (value_project / "src/first").mkdir()
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    assert built_value(value_project, cache, tmp_path) == (123, True)
+    (value_project / shadow).parent.mkdir(parents=True, exist_ok=True)
+    if shadow.endswith("types.h"):
+        (value_project / shadow).write_text("#error project sys/types.h was used\n")
+        with pytest.raises(BuildError) as failed:  # compiled again, and the compiler took the new file
+            built_value(value_project, cache, tmp_path)
+        assert "project sys/types.h was used" in str(failed.value.output)
+        return
+    (value_project / shadow).write_text("#define VALUE 400\n")
+    assert built_value(value_project, cache, tmp_path) == (423, False)
+    assert built_value(value_project, cache, tmp_path) == (423, True)
+
+
+@pytest.mark.slow
+def test_two_checkouts_of_one_project_do_not_share_what_the_compiler_read(value_project, cache, tmp_path):
+    """Same sources and settings in two directories (git worktrees): a header changed in the second
+    must not be served the first's binary because the first's header still has its content."""
+    pyproject = value_project / "pyproject.toml"  # no library directory: nothing with a path in the settings
+    pyproject.write_text(
+        pyproject.read_text().replace('libraries = ["val"]', "").replace('library-dirs = ["lib"]', "")
+    )
+    source = value_project / "src/vp/_v.c"
+    source.write_text(source.read_text().replace("+ libval()", "+ 3"))
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    other = tmp_path / "checkout2"
+    shutil.copytree(value_project, other)
+    (other / "src/common/value.h").write_text("#define VALUE 400\n")
+    assert built_value(other, cache, tmp_path) == (423, False)
+    assert built_value(value_project, cache, tmp_path) == (123, True)
