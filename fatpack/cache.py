@@ -3,10 +3,11 @@
 The cache is keyed in two steps, as ccache's "manifest" mode is:
 
 1. The command key covers what is known before compiling: fatpack's own code, the builder and its
-   compiler version, the target, the ABI, the SDK (header version, pyconfig.h, import-library export
-   list), every extension setting, the sources' contents, and the linker's inputs (every library a `-l`
-   name resolves to in the library directories, as the target's linker would look for it, and object
-   or archive files named in the link arguments).
+   compiler version, the environment variables compilers read (CPATH, ...), the target, the ABI, the
+   SDK (header version, pyconfig.h, import-library export list), every extension setting, the
+   sources' contents, and the linker's inputs (every library a `-l` name resolves to in the library
+   directories, as the target's linker would look for it, and files named in the link or compile
+   arguments, also inside an option, as a version script in `-Wl,--version-script=FILE`).
 2. The compiler's own dependency files (`-MD -MF`) say which other files it read (headers, `.c` files
    included with `#include`); their list is stored under the command key. On lookup the files listed
    there are hashed again, and the entry is found under a key over the command key and those hashes:
@@ -45,6 +46,24 @@ from fatpack.targets import PythonAbi, Target
 log = logging.getLogger(__name__)
 
 ENTRY_MAGIC = b"fatpack-cache-entry 1 "
+
+# Environment variables the compilers themselves read (clang/zig cc and gcc): include and library
+# search paths, a different zig library directory, clang's option override, the build date.
+COMPILER_ENVIRONMENT = (
+    "CPATH",
+    "C_INCLUDE_PATH",
+    "CPLUS_INCLUDE_PATH",
+    "OBJC_INCLUDE_PATH",
+    "LIBRARY_PATH",
+    "COMPILER_PATH",
+    "GCC_EXEC_PREFIX",
+    "CCC_OVERRIDE_OPTIONS",
+    "ZIG_LIB_DIR",
+    "SOURCE_DATE_EPOCH",
+    "MACOSX_DEPLOYMENT_TARGET",
+    "SDKROOT",
+)
+ENVIRONMENT_INCLUDE_PATHS = ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH")
 
 
 def default_cache_dir() -> Path:
@@ -106,6 +125,7 @@ def cache_key(
         "target": [target.name, target.zig_triple],
         "abi": abi.tag,
         "strip": strip,
+        "environment": {name: os.environ.get(name) for name in COMPILER_ENVIRONMENT},
         "sdk": sdk_fingerprint,
         "extension": {
             "name": extension.name,
@@ -121,6 +141,9 @@ def cache_key(
         # by name and content, not path: generated sources (Cython) live in a new directory each run
         "sources": [[s.name, _file_digest(s)] for s in extension.sources],
         "linker_inputs": [[str(p), _file_digest(p)] for p in linker_inputs(extension, target, root)],
+        "compiler_inputs": [
+            [str(p), _file_digest(p)] for p in files_named_in(extension.extra_compile_args, root)
+        ],
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -149,9 +172,22 @@ def linker_inputs(extension: ExtensionConfig, target: Target, root: Optional[Pat
     for name in names:
         for directory in directories:
             found += [directory / f for f in library_file_names(name, target) if (directory / f).is_file()]
+    return found + files_named_in(args, root)
+
+
+def files_named_in(args: Sequence[str], root: Optional[Path] = None) -> list[Path]:
+    """Files the arguments name, standing alone (`lib/x.a`, `@responsefile`) or inside an option
+    (`-Wl,--version-script=exports.map`, `-Wl,-T,script.ld`, `-fprofile-use=x.profdata`): their
+    content changes the binary as a source's does."""
+    found: list[Path] = []
     for arg in args:
-        if not arg.startswith("-"):
-            path = Path(arg) if root is None else root / arg
+        pieces = [arg[1:] if arg.startswith("@") else arg]
+        if arg.startswith("-"):
+            pieces = [p for part in arg.split(",") for p in part.split("=")[1:] or [part]]
+        for piece in pieces:
+            if not piece or piece.startswith("-"):
+                continue
+            path = Path(piece) if root is None else root / piece
             if path.is_file():
                 found.append(path)
     return found
@@ -186,6 +222,12 @@ def include_dirs_in_args(args: Sequence[str], cwd: Path) -> list[Path]:
             elif arg.startswith(flag) and len(arg) > len(flag) and not arg.startswith("-include"):
                 found.append(cwd / arg[len(flag) :])
     return found
+
+
+def environment_include_dirs() -> list[Path]:
+    """The directories CPATH and its kin add to the compiler's search path."""
+    values = (os.environ.get(name, "") for name in ENVIRONMENT_INCLUDE_PATHS)
+    return [Path(d) for value in values for d in value.split(os.pathsep) if d]
 
 
 def shadowing_paths(dependencies: Sequence[Path], search_dirs: Sequence[Path], root: Path) -> list[Path]:

@@ -16,6 +16,7 @@ from fatpack.builders import Builder, BuildJob, load_builder
 from fatpack.cache import (
     PayloadCache,
     cache_key,
+    environment_include_dirs,
     include_dirs_in_args,
     read_dependency_files,
     shadowing_paths,
@@ -321,6 +322,7 @@ def _build_one(
             search_dirs = [
                 *extension.include_dirs,
                 *include_dirs_in_args(extension.extra_compile_args, job_dir),
+                *environment_include_dirs(),
                 *(source.parent for source in extension.sources),
             ]
             plan.cache.store(

@@ -13,7 +13,7 @@ from conftest import run_on_path
 from fatpack.builders.zig import ZigBuilder
 from fatpack.cache import PayloadCache
 from fatpack.config import load_project
-from fatpack.errors import BuildError
+from fatpack.errors import ArtifactError, BuildError
 from fatpack.payloads import build_payloads, make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
@@ -314,3 +314,32 @@ def test_two_checkouts_of_one_project_do_not_share_what_the_compiler_read(value_
     (other / "src/common/value.h").write_text("#define VALUE 400\n")
     assert built_value(other, cache, tmp_path) == (423, False)
     assert built_value(value_project, cache, tmp_path) == (123, True)
+
+
+@pytest.mark.slow
+def test_a_version_script_named_in_a_link_option_is_in_the_key(value_project, cache, tmp_path):
+    """`-Wl,--version-script=exports.map`: the linker reads the file; hiding PyInit__v must not be
+    answered with the cached binary that still exports it."""
+    exports = value_project / "exports.map"
+    exports.write_text("{ global: PyInit__v; local: *; };\n")
+    pyproject = value_project / "pyproject.toml"
+    option = f"-Wl,--version-script={exports}"
+    pyproject.write_text(pyproject.read_text() + f'extra-link-args = ["{option}"]\n')
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    exports.write_text("{ local: *; };\n")
+    with pytest.raises(ArtifactError, match="does not export PyInit__v"):
+        built_value(value_project, cache, tmp_path)
+
+
+@pytest.mark.slow
+def test_cpath_is_in_the_key(value_project, cache, tmp_path, monkeypatch):
+    """zig cc, as clang, searches CPATH: value.h found there changes with the variable."""
+    include_value_h_by_search(value_project, "[]")
+    for name, value in (("a", 100), ("b", 400)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "value.h").write_text(f"#define VALUE {value}\n")
+    monkeypatch.setenv("CPATH", str(tmp_path / "a"))
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    monkeypatch.setenv("CPATH", str(tmp_path / "b"))
+    assert built_value(value_project, cache, tmp_path) == (423, False)
+    assert built_value(value_project, cache, tmp_path) == (423, True)
