@@ -19,9 +19,10 @@ The project's directory is in the command key: two checkouts of one project do n
 files the compiler read, so one's header never stands in for the other's.
 
 Entries live in FATPACK_BUILD_CACHE, else ~/.cache/fatpack/builds. Each file starts with a header
-holding the sha256 of its content, is written under a unique temporary name and renamed into place (a
+holding the sha256 of its key and content, is written under a unique temporary name and renamed into place (a
 crash never leaves a half-written entry under a real name), and is checked on every reuse: a damaged
-entry is reported, removed and built again.
+entry is reported, removed and built again. An entry owned by another user (a cache directory shared
+with others) is never used: anyone who can write there could plant a well-formed one.
 """
 
 from __future__ import annotations
@@ -272,16 +273,24 @@ class DamagedEntry(Exception):
     """A cache file whose content does not match its own checksum (internal: never leaves this module)."""
 
 
-def _seal(content: bytes) -> bytes:
-    return ENTRY_MAGIC + hashlib.sha256(content).hexdigest().encode() + b"\n" + content
+def _checksum(name: str, content: bytes) -> str:
+    """Over the entry's file name (its key) too: an entry renamed or copied under another key is
+    as damaged as a truncated one."""
+    return hashlib.sha256(name.encode() + b"\0" + content).hexdigest()
 
 
-def _unseal(sealed: bytes) -> bytes:
+def _seal(name: str, content: bytes) -> bytes:
+    return ENTRY_MAGIC + _checksum(name, content).encode() + b"\n" + content
+
+
+def _unseal(name: str, sealed: bytes) -> bytes:
     header, newline, content = sealed.partition(b"\n")
     if not newline or not header.startswith(ENTRY_MAGIC):
         raise DamagedEntry("no fatpack cache header")
-    if header[len(ENTRY_MAGIC) :].decode("ascii", "replace") != hashlib.sha256(content).hexdigest():
-        raise DamagedEntry("its checksum does not match its content (truncated or overwritten)")
+    if header[len(ENTRY_MAGIC) :].decode("ascii", "replace") != _checksum(name, content):
+        raise DamagedEntry(
+            "its checksum does not match its content and key (truncated, overwritten or moved)"
+        )
     return content
 
 
@@ -343,11 +352,17 @@ class PayloadCache:
 
     def _read(self, path: Path) -> Optional[bytes]:
         try:
-            sealed = path.read_bytes()
+            with open(path, "rb") as file:
+                owner = os.fstat(file.fileno()).st_uid
+                sealed = file.read()
         except OSError:
             return None
+        if hasattr(os, "geteuid") and owner != os.geteuid():
+            # a shared cache directory: anyone can write a well-formed entry under a key we will ask for
+            log.warning("payload cache entry %s belongs to another user (uid %d): not used", path, owner)
+            return None
         try:
-            return _unseal(sealed)
+            return _unseal(path.name, sealed)
         except DamagedEntry as exc:
             self._damaged(path, str(exc))
             return None
@@ -362,7 +377,7 @@ class PayloadCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp")
         try:
-            temporary.write_bytes(_seal(content))
+            temporary.write_bytes(_seal(path.name, content))
             os.replace(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)

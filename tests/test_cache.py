@@ -1,6 +1,7 @@
 """The payload cache: an unchanged rebuild compiles nothing; any input that can change the binary
 (source, header, flag, target, ABI, compiler version) compiles again."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -137,6 +138,32 @@ def test_damaged_entry_is_rebuilt_with_a_message(demo_project, runner, cache, tm
     caplog.clear()
     assert compiles(demo_project, runner, cache, tmp_path) == 0  # written again, and sound
     assert caplog.text == ""
+
+
+def test_entry_under_another_key_is_damaged(demo_project, runner, cache, tmp_path, caplog):
+    """Two sound entries swapped (a sync tool, a hand copy): each has a valid checksum of its own
+    content, but the Windows binary must never be served for the Linux key and back."""
+    compiles(demo_project, runner, cache, tmp_path)
+    first, second = sorted(p for p in entries(cache) if p.suffix != ".deps")
+    first_bytes, second_bytes = first.read_bytes(), second.read_bytes()
+    first.write_bytes(second_bytes)
+    second.write_bytes(first_bytes)
+    caplog.set_level("WARNING", logger="fatpack")
+    assert compiles(demo_project, runner, cache, tmp_path) == 2
+    assert "is damaged" in caplog.text
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs root to give a file away")
+def test_entry_of_another_user_is_not_used(demo_project, runner, cache, tmp_path, caplog):
+    """A cache directory shared with others (FATPACK_BUILD_CACHE=/srv/cache): an entry someone else
+    wrote -- well formed, under the right key -- is not trusted."""
+    compiles(demo_project, runner, cache, tmp_path)
+    for entry in entries(cache):
+        os.chown(entry, 65534, 65534)
+    caplog.set_level("WARNING", logger="fatpack")
+    assert compiles(demo_project, runner, cache, tmp_path) == 2
+    assert "belongs to another user (uid 65534): not used" in caplog.text
 
 
 def test_entry_is_never_seen_half_written(demo_project, runner, cache, tmp_path, monkeypatch):
