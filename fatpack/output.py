@@ -43,23 +43,23 @@ def staged_output(out_dir: Path, keep: frozenset[Path] = frozenset()) -> Iterato
     directory created for out_dir if the run failed."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ArtifactError(f"cannot write to output directory {out_dir}: it is a file")
-    created = _missing_ancestors(out_dir)
+    created = missing_ancestors(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         directory = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
     except OSError as exc:
-        _remove_empty(created)
+        remove_empty(created)
         raise ArtifactError(f"cannot write to output directory {out_dir}: {exc.strerror or exc}") from None
     try:
         yield Staging(out_dir, directory, keep)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
-        _remove_empty(created)
+        remove_empty(created)
         raise
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def _missing_ancestors(path: Path) -> list[Path]:
+def missing_ancestors(path: Path) -> list[Path]:
     """out_dir and those of its parents that do not exist yet, innermost first."""
     missing = []
     while not path.exists() and path != path.parent:
@@ -68,7 +68,7 @@ def _missing_ancestors(path: Path) -> list[Path]:
     return missing
 
 
-def _remove_empty(directories: Sequence[Path]) -> None:
+def remove_empty(directories: Sequence[Path]) -> None:
     for directory in directories:
         with contextlib.suppress(OSError):
             directory.rmdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from fakewheels import make_wheel
@@ -19,8 +20,12 @@ FILENAME = "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
 MEMBER = "demo/_core.cpython-311-x86_64-linux-gnu.so"
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))}
+def snapshot(directory: Path) -> dict[str, Optional[bytes]]:
+    """Every file's content, and every directory (as None)."""
+    return {
+        str(p.relative_to(directory)): p.read_bytes() if p.is_file() else None
+        for p in sorted(directory.rglob("*"))
+    }
 
 
 def platform_wheel(tmp_path: Path, name: str, source: str) -> Path:
@@ -90,3 +95,53 @@ def test_a_project_rebuild_that_fails_verification_keeps_the_previous_wheels(mak
     with pytest.raises(ArtifactError, match=r"failed verification, not written: .*libz\.so\.1"):
         assemble_artifacts(options)
     assert snapshot(out) == before
+
+
+def test_fatpack_build_that_cannot_write_every_payload_writes_none(demo_project, runner, tmp_path):
+    """`fatpack build` for two targets whose second cannot be written (a file where its directory
+    goes): the first target's payload from the earlier build must not have been replaced."""
+    from fatpack.pipeline import Options, build
+    from fatpack.targets import TARGETS
+
+    out = tmp_path / "out"
+    linux = [TARGETS["linux_x86_64"]]
+    build(Options(demo_project, out, targets=linux, cache_dir=None), runner)
+    (out / "win_amd64").write_text("in the way\n")
+    before = snapshot(out)
+    source = demo_project / "src/demo/_speed.c"
+    source.write_text(source.read_text() + "/* changed */\n")
+
+    def changed_runner(command, **kwargs):  # a binary that differs from the first build's
+        runner(command, **kwargs)
+        if "-shared" in command:
+            output = Path(command[command.index("-o") + 1])
+            output.write_bytes(output.read_bytes() + b" (second build)")
+
+    with pytest.raises(ArtifactError, match="win_amd64"):
+        build(
+            Options(demo_project, out, targets=[*linux, TARGETS["win_amd64"]], cache_dir=None), changed_runner
+        )
+    assert snapshot(out) == before
+
+
+def test_fatpack_build_interrupted_while_writing_leaves_no_trace(demo_project, runner, tmp_path, monkeypatch):
+    """Ctrl-C while the payloads are copied into OUT_DIR: no temporary file, no new directory."""
+    from fatpack import pipeline
+    from fatpack.pipeline import Options, build
+
+    copies = []
+    copyfile = pipeline.shutil.copyfile
+    out = tmp_path / "out"
+
+    def interrupted_copy(source, destination, **kwargs):
+        if Path(destination).is_relative_to(out):
+            copies.append(destination)
+            if len(copies) == 2:
+                raise KeyboardInterrupt
+        return copyfile(source, destination, **kwargs)
+
+    monkeypatch.setattr(pipeline.shutil, "copyfile", interrupted_copy)
+    out.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        build(Options(demo_project, out, cache_dir=None), runner)
+    assert snapshot(out) == {}
