@@ -110,3 +110,41 @@ def test_source_date_epoch_not_a_whole_number(monkeypatch, value):
         ConfigError, match=r"^SOURCE_DATE_EPOCH '.*' is not a whole number of seconds since 1970$"
     ):
         source_date_epoch()
+
+
+def sdist_names(sdist: Path) -> list[str]:
+    with tarfile.open(sdist) as tar:
+        return tar.getnames()
+
+
+def test_an_sdist_never_holds_the_previous_sdist(example_copy, monkeypatch):
+    """`python -m build --sdist -o out` inside the project: the second sdist packed the first (and the
+    third both), growing with every build, and two builds of one input differed."""
+    monkeypatch.chdir(example_copy)
+    out = example_copy / "out"
+    out.mkdir()
+    first = (out / backend.build_sdist(str(out))).read_bytes()
+    second = out / backend.build_sdist(str(out))
+    assert not [n for n in sdist_names(second) if n.startswith("hello-1.0/out/")]
+    assert second.read_bytes() == first
+
+
+def test_an_sdist_holds_a_symlinked_subpackage(example_copy, monkeypatch, tmp_path):
+    """The wheel follows a symbolic link to a directory (as setuptools does); the sdist left it out,
+    so the wheel built from the sdist lacked the subpackage."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "__init__.py").write_text("X = 1\n")
+    (example_copy / "src/hello/sub").symlink_to(shared)
+    monkeypatch.chdir(example_copy)
+    (tmp_path / "out").mkdir()
+    sdist = tmp_path / "out" / backend.build_sdist(str(tmp_path / "out"))
+    assert "hello-1.0/src/hello/sub/__init__.py" in sdist_names(sdist)
+
+
+def test_an_sdist_of_a_project_with_a_symbolic_link_loop_is_an_error_naming_it(example_copy, monkeypatch):
+    (example_copy / "src/hello/loop").symlink_to("..")
+    monkeypatch.chdir(example_copy)
+    (example_copy / "dist").mkdir()
+    with pytest.raises(ConfigError, match=r"src/hello/loop is a symbolic link to a directory it is inside"):
+        backend.build_sdist(str(example_copy / "dist"))
