@@ -134,19 +134,26 @@ def cache_key(
             "undef_macros": extension.undef_macros,
             "libraries": extension.libraries,
             "library_dirs": [str(d) for d in extension.library_dirs],
-            "include_dirs": [d.name for d in extension.include_dirs],
+            "include_dirs": [str(d) for d in extension.include_dirs],
             "extra_compile_args": extension.extra_compile_args,
             "extra_link_args": extension.extra_link_args,
             "language": extension.language,
         },
-        # by name and content, not path: generated sources (Cython) live in a new directory each run
-        "sources": [[s.name, _file_digest(s)] for s in extension.sources],
+        # by content and place in the project (quoted includes search the source's directory); a
+        # generated source (Cython) by name, as it lives in a new scratch directory each run
+        "sources": [[_source_label(s, root), _file_digest(s)] for s in extension.sources],
         "linker_inputs": [[str(p), _file_digest(p)] for p in linker_inputs(extension, target, root)],
         "compiler_inputs": [
             [str(p), _file_digest(p)] for p in files_named_in(extension.extra_compile_args, root)
         ],
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def _source_label(source: Path, root: Optional[Path]) -> str:
+    if root is not None and source.is_relative_to(root):
+        return source.relative_to(root).as_posix()
+    return source.name
 
 
 def library_file_names(name: str, target: Target) -> tuple[str, ...]:

@@ -370,3 +370,32 @@ def test_cpath_is_in_the_key(value_project, cache, tmp_path, monkeypatch):
     monkeypatch.setenv("CPATH", str(tmp_path / "b"))
     assert built_value(value_project, cache, tmp_path) == (423, False)
     assert built_value(value_project, cache, tmp_path) == (423, True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moved", ["include-dir", "source"])
+def test_an_include_dir_or_source_moved_to_another_directory_of_the_same_name(
+    value_project, cache, tmp_path, moved
+):
+    """include-dirs a/include -> b/include (both 'include'), or the source v1/_v.c -> v2/_v.c (same
+    name and content, each with its own value.h beside it): the key knew names only, the files the
+    compiler had read were unchanged, and the first binary came back from the cache."""
+    for name, value in (("a", 100), ("b", 400)):
+        (value_project / name / "include").mkdir(parents=True)
+        (value_project / name / "include/value.h").write_text(f"#define VALUE {value}\n")
+    pyproject = value_project / "pyproject.toml"
+    if moved == "include-dir":
+        include_value_h_by_search(value_project, '["a/include"]')
+        before, after = '"a/include"', '"b/include"'
+    else:
+        include_value_h_by_search(value_project, "[]")
+        source = (
+            (value_project / "src/vp/_v.c").read_text().replace('"impl/part.c"', '"../../src/vp/impl/part.c"')
+        )
+        for name in ("a", "b"):
+            (value_project / name / "include/_v.c").write_text(source)
+        pyproject.write_text(pyproject.read_text().replace('"src/vp/_v.c"', '"a/include/_v.c"'))
+        before, after = '"a/include/_v.c"', '"b/include/_v.c"'
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    pyproject.write_text(pyproject.read_text().replace(before, after))
+    assert built_value(value_project, cache, tmp_path) == (423, False)
