@@ -243,11 +243,16 @@ def shadowing_paths(dependencies: Sequence[Path], search_dirs: Sequence[Path], r
     there: each file read, by its name below any search directory holding it and by its last three
     path components (`<stdio.h>`, `<sys/types.h>` from the toolchain), under every search directory
     (the include directories, the sources' directories and the directories of the files read inside
-    the project, which quoted includes search first). Over-approximate: a file appearing there costs a
-    rebuild, never a stale binary."""
-    inside = [d.parent for d in dependencies if d.is_relative_to(root)]
-    directories = list(dict.fromkeys([*search_dirs, *inside]))
+    the project, which quoted includes search first). So are the names the project's files probe with
+    `__has_include(...)`, which found nothing (a missing file is not in the dependency file).
+    Over-approximate: a file appearing there costs a rebuild, never a stale binary."""
+    inside = [d for d in dependencies if d.is_relative_to(root)]
+    directories = list(dict.fromkeys([*search_dirs, *(d.parent for d in inside)]))
     absent: dict[Path, None] = {}
+    probed = {Path(name) for dependency in inside for name in _probed_names(dependency)}
+    for candidate in (d / name for d in directories for name in probed):
+        if not os.path.lexists(candidate):
+            absent[candidate] = None
     for dependency in dependencies:
         names = {Path(*dependency.parts[-k:]) for k in (1, 2, 3) if len(dependency.parts) > k}
         names.update(dependency.relative_to(d) for d in directories if dependency.is_relative_to(d))
@@ -257,6 +262,18 @@ def shadowing_paths(dependencies: Sequence[Path], search_dirs: Sequence[Path], r
                 if candidate != dependency and candidate not in absent and not os.path.lexists(candidate):
                     absent[candidate] = None
     return sorted(absent)
+
+
+_HAS_INCLUDE = re.compile(rb"__has_include(?:_next)?\s*\(\s*[<\"]([^>\"\n]+)[>\"]")
+
+
+def _probed_names(path: Path) -> list[str]:
+    """The names a source or header asks `__has_include` about."""
+    try:
+        text = path.read_bytes()
+    except OSError:
+        return []
+    return [m.group(1).decode("utf-8", "surrogateescape") for m in _HAS_INCLUDE.finditer(text)]
 
 
 _TARGET_SEPARATOR = re.compile(r"(?<!\\):(?=\s|$)")

@@ -399,3 +399,15 @@ def test_an_include_dir_or_source_moved_to_another_directory_of_the_same_name(
     assert built_value(value_project, cache, tmp_path) == (123, False)
     pyproject.write_text(pyproject.read_text().replace(before, after))
     assert built_value(value_project, cache, tmp_path) == (423, False)
+
+
+@pytest.mark.slow
+def test_a_header_probed_with_has_include_appearing_invalidates(value_project, cache, tmp_path):
+    """`#if __has_include("local.h")` found nothing, so no dependency file names local.h; creating it
+    changes the binary."""
+    header = value_project / "src/common/value.h"
+    header.write_text('#if __has_include("local.h")\n#include "local.h"\n#else\n#define VALUE 100\n#endif\n')
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    assert built_value(value_project, cache, tmp_path) == (123, True)
+    (value_project / "src/common/local.h").write_text("#define VALUE 400\n")
+    assert built_value(value_project, cache, tmp_path) == (423, False)
