@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from packaging.version import Version
+
 from fatpack.errors import ConfigError
 from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
 from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, TARGETS, PythonAbi, Target, parse_target
@@ -212,6 +214,10 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
             "project.version must be set statically in pyproject.toml (dynamic versions unsupported)"
         )
     version = _str(project["version"], "project.version")
+    try:
+        Version(version)
+    except ValueError:  # InvalidVersion, or more digits than int() converts
+        raise ConfigError(f"project.version {version[:60]!r} is not a valid version (PEP 440)") from None
     extensions = tuple(
         _parse_extension(raw, root, f"tool.fatpack.extension[{i}]")
         for i, raw in enumerate(_list(tool.get("extension", []), "tool.fatpack.extension", item_type=dict))

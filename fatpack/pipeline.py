@@ -23,6 +23,7 @@ from fatpack.fuse import write_fused_wheel
 from fatpack.output import missing_ancestors, remove_empty, staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import BuildPlan, Payload, ProgressCallback, build_payloads, make_plan
+from fatpack.reproducible import source_date_epoch
 from fatpack.runner import Runner, run_command
 from fatpack.targets import PythonAbi, Target
 from fatpack.verify import verify_artifact
@@ -49,6 +50,7 @@ TAG_CHOICES = ("any", "platforms")
 
 
 def plan_for(options: Options) -> BuildPlan:
+    source_date_epoch()  # a bad value is one error before anything compiles (zig cc reads it too)
     config = load_project(options.project_dir)
     cache = PayloadCache(options.cache_dir)
     return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)

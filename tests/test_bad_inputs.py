@@ -136,6 +136,24 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
         [],
         r"project.version 'one point oh' is not a valid version \(PEP 440\)",
     ),
+    "version with more digits than int() converts": (
+        lambda p: p(project=f'[project]\nname = "demo"\nversion = "1.{"9" * 5000}"\n'),
+        [],
+        r"project.version '1.9{58}' is not a valid version \(PEP 440\)$",
+    ),
+    "version with more digits than int() converts, from setup.py": (
+        lambda p: p(
+            tool="",
+            project="",
+            files={
+                "setup.py": "from setuptools import Extension, setup\n"
+                f"setup(name='demo', version='1.{'9' * 5000}', package_dir={{'': 'src'}}, packages=['demo'],\n"
+                "      ext_modules=[Extension('demo._speed', ['src/demo/_speed.c'])])\n"
+            },
+        ),
+        [],
+        r"project.version '1.9{58}' is not a valid version \(PEP 440\)$",
+    ),
     "missing project directory": (
         lambda p: p().parent / "nope",
         [],
@@ -144,7 +162,7 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
     "project directory is a file": (
         lambda p: written(p().parent / "notes.txt"),
         [],
-        r"project directory .*notes.txt is not a directory \(nor an sdist .tar.gz\)",
+        r"notes.txt is a file, not a project directory \(give a directory holding a pyproject.toml, or an sdist",
     ),
     "link-with names no library": (
         lambda p: p(tool=LINUX_ONLY + EXTENSION + 'link-with = ["zlib"]\n'),
