@@ -1,7 +1,8 @@
 """One fixed timestamp for everything fatpack archives: SOURCE_DATE_EPOCH when set, else 1980-01-01.
 
 Two builds of the same input are then byte-identical. A zip entry can only hold dates from 1980 to
-2107, so the value is clamped to that range; a value that is not a whole number is a ConfigError.
+2107, so the value is clamped to that range; a value that is not a whole number, or that the
+compilers refuse (negative, or after the year 9999), is a ConfigError.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from fatpack.errors import ConfigError
 
 ZIP_EARLIEST = 315532800  # 1980-01-01 00:00:00 UTC, the earliest date a zip entry can hold
 ZIP_LATEST = 4354819198  # 2107-12-31 23:59:58 UTC, the latest (two-second resolution)
+COMPILER_LATEST = (
+    253402300799  # 9999-12-31 23:59:59 UTC: gcc and clang refuse later values, and negative ones
+)
 
 
 def source_date_epoch() -> int:
@@ -25,9 +29,13 @@ def source_date_epoch() -> int:
         raise ConfigError(f"SOURCE_DATE_EPOCH {text[:40]!r} is not a whole number of seconds since 1970")
     sign, digits = ("-", text[1:]) if text[0] in "+-" else ("", text)
     digits = digits.lstrip("0") or "0"
-    if len(digits) > len(str(ZIP_LATEST)):  # beyond zip's range (and beyond what int() converts)
-        return ZIP_EARLIEST if sign else ZIP_LATEST
-    return min(max(int(sign + digits), ZIP_EARLIEST), ZIP_LATEST)
+    # gcc and clang (zig cc) refuse a negative value or one past 9999 (and int() refuses 4300 digits)
+    if (sign and digits != "0") or len(digits) > len(str(COMPILER_LATEST)) or int(digits) > COMPILER_LATEST:
+        raise ConfigError(
+            f"SOURCE_DATE_EPOCH {text[:40]!r} is out of range: "
+            f"compilers take 0 to {COMPILER_LATEST} (year 9999)"
+        )
+    return min(max(int(digits), ZIP_EARLIEST), ZIP_LATEST)
 
 
 def zip_date_time() -> tuple[int, int, int, int, int, int]:
