@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from fatpack.errors import ArtifactError
 
@@ -29,12 +30,38 @@ class Staging:
         for final in finals:
             if final.resolve() in self.keep:
                 raise ArtifactError(f"{final} is an input; write the result elsewhere (-o)")
+        for final in finals:
+            if final.is_dir():
+                raise ArtifactError(f"cannot write {final}: a directory has that name")
+        done: list[tuple[Path, Optional[Path]]] = []  # each final renamed so far, with its previous file
         try:
-            for path, final in zip(staged, finals):
+            for number, (path, final) in enumerate(zip(staged, finals)):
+                previous = self._keep_previous(final, number)
                 os.replace(path, final)
-        except OSError as exc:
-            raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
+                done.append((final, previous))
+        except BaseException as exc:
+            for replaced, previous in reversed(done):  # as it was: one failed rename undoes the others
+                with contextlib.suppress(OSError):
+                    if previous is None:
+                        replaced.unlink()
+                    else:
+                        os.replace(previous, replaced)
+            if isinstance(exc, OSError):
+                raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
+            raise
         return finals
+
+    def _keep_previous(self, final: Path, number: int) -> Optional[Path]:
+        """A copy (a hard link where the file system allows) of the file `final` replaces, in the
+        staging directory, to put back if a later rename fails; None if there is none."""
+        if not final.exists():
+            return None
+        kept = self.directory / f"previous-{number}"
+        try:
+            os.link(final, kept)
+        except OSError:
+            shutil.copy2(final, kept)
+        return kept
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@ name and renamed into place afterwards, so a failed rebuild never costs the prev
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 from typing import Optional
@@ -145,3 +146,34 @@ def test_fatpack_build_interrupted_while_writing_leaves_no_trace(demo_project, r
     with pytest.raises(KeyboardInterrupt):
         build(Options(demo_project, out, cache_dir=None), runner)
     assert snapshot(out) == {}
+
+
+@pytest.mark.parametrize("blocked", ["directory", "rename"])
+def test_a_thin_wheel_that_cannot_be_renamed_into_place_leaves_the_fat_one_as_it_was(
+    tmp_path, monkeypatch, blocked
+):
+    """--thin writes two files: the fat wheel was already replaced when the thin one's rename failed
+    (a directory of its name, or any failing rename), so a failed run changed OUT_DIR."""
+    out = tmp_path / "out"
+    fuse([platform_wheel(tmp_path, "good", GOOD)], out, thin=True)
+    thin = out / "demo-1.0-py3-none-manylinux_2_17_x86_64.whl"
+    if blocked == "directory":
+        thin.unlink()
+        thin.mkdir()
+    before = snapshot(out)
+    changed = INIT % "(void *)1"  # a different binary, so a different fat wheel
+    if blocked == "rename":
+        from fatpack import output
+
+        replace = os.replace
+
+        def failing_second_rename(source, destination):
+            if Path(destination) == thin:
+                raise OSError(28, "No space left on device")
+            return replace(source, destination)
+
+        monkeypatch.setattr(output.os, "replace", failing_second_rename)
+    with pytest.raises(ArtifactError, match=r"cannot write .*manylinux_2_17_x86_64.whl"):
+        fuse([platform_wheel(tmp_path, "changed", changed)], out, thin=True)
+    monkeypatch.undo()
+    assert snapshot(out) == before
