@@ -281,14 +281,14 @@ _TARGET_SEPARATOR = re.compile(r"(?<!\\):(?=\s|$)")
 
 def parse_dependency_file(text: str) -> list[str]:
     """The prerequisites in a make rule `target: a.c b.h \\ c.h` as gcc and clang write it (spaces
-    in names escaped with a backslash, '$$' for '$')."""
+    in names escaped with a backslash, '\\#' for '#', '$$' for '$')."""
     body = text.replace("\\\r\n", " ").replace("\\\n", " ")
     names: list[str] = []
     for rule in body.splitlines():
         parts = _TARGET_SEPARATOR.split(rule, maxsplit=1)
         if len(parts) != 2:
             continue
-        escaped = parts[1].replace("\\ ", "\x00").replace("$$", "$")
+        escaped = parts[1].replace("\\ ", "\x00").replace("$$", "$").replace("\\#", "#")
         names += [n.replace("\x00", " ") for n in escaped.split()]
     return names
 

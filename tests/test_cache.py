@@ -271,13 +271,14 @@ def test_every_file_the_compiler_and_linker_read_is_in_the_key(
 def test_dependency_file_as_gcc_and_clang_write_it(tmp_path):
     from fatpack.cache import parse_dependency_file, read_dependency_files
 
-    text = "obj/0-m.o: /p/src/m.c /p/my\\ dir/a.h \\\n  ../common/value.h impl/part.c \\\n /p/cost$$.h\n"
+    text = "obj/0-m.o: /p/src/m.c /p/my\\ dir/a.h \\\n  ../common/value.h impl/part.c \\\n /p/cost$$.h /p/fix\\#12/h.h\n"
     assert parse_dependency_file(text) == [
         "/p/src/m.c",
         "/p/my dir/a.h",
         "../common/value.h",
         "impl/part.c",
         "/p/cost$.h",
+        "/p/fix#12/h.h",
     ]
     deps = tmp_path / "deps"
     deps.mkdir()
@@ -411,3 +412,14 @@ def test_a_header_probed_with_has_include_appearing_invalidates(value_project, c
     assert built_value(value_project, cache, tmp_path) == (123, True)
     (value_project / "src/common/local.h").write_text("#define VALUE 400\n")
     assert built_value(value_project, cache, tmp_path) == (423, False)
+
+
+@pytest.mark.slow
+def test_a_project_in_a_directory_with_a_hash_in_its_name(value_project, cache, tmp_path):
+    """clang writes '#' in dependency files as '\\#': read literally, every header of a project in
+    `fix#12/` was a file that does not exist, hashed as 'missing' before and after an edit."""
+    project = tmp_path / "fix#12"
+    shutil.copytree(value_project, project)
+    assert built_value(project, cache, tmp_path) == (123, False)
+    (project / "src/common/value.h").write_text("#define VALUE 400\n")
+    assert built_value(project, cache, tmp_path) == (423, False)
