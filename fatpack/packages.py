@@ -124,7 +124,7 @@ def tree_files(directory: Path) -> list[Path]:
 
     def walk(current: Path, ancestors: frozenset[Path]) -> None:
         real = current.resolve()
-        if real in ancestors:
+        if any(a.is_relative_to(real) for a in ancestors):  # a link to `..`, to `/`, ...
             raise ConfigError(f"{current} is a symbolic link to {real}, a directory it is inside: a loop")
         for entry in sorted(current.iterdir()):
             if entry.is_dir():

@@ -95,3 +95,7 @@ def test_a_symbolic_link_loop_in_a_package_is_an_error_naming_it(make_project, s
     (root / "src/demo/loop").symlink_to(".")
     with pytest.raises(ConfigError, match=r"demo/loop is a symbolic link to .*a loop"):
         names(root)
+    (root / "src/demo/loop").unlink()
+    (root / "src/demo/loop").symlink_to("/")  # not walked through the whole file system first
+    with pytest.raises(ConfigError, match=r"demo/loop is a symbolic link to .*a loop"):
+        names(root)
