@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,6 +78,12 @@ def find_package_files(config: ProjectConfig, exclude: Sequence[Path] = ()) -> l
     found = _setuptools_files(config) if config.package_data is not None else _package_tree_files(config)
     outputs = [d.resolve() for d in exclude]
     unique = {f.archive_name: f for f in found if not _is_fatpack_output(f, outputs)}
+    for name, file in unique.items():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8, as os.fsdecode gives them
+            shown = os.fsencode(file.path).decode("utf-8", "backslashreplace")
+            raise ConfigError(f"{shown}: a file name that is not UTF-8 cannot be stored in a wheel") from None
     return [unique[name] for name in sorted(unique)]
 
 

@@ -1,4 +1,6 @@
+import os
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -98,4 +100,14 @@ def test_a_symbolic_link_loop_in_a_package_is_an_error_naming_it(make_project, s
     (root / "src/demo/loop").unlink()
     (root / "src/demo/loop").symlink_to("/")  # not walked through the whole file system first
     with pytest.raises(ConfigError, match=r"demo/loop is a symbolic link to .*a loop"):
+        names(root)
+
+
+def test_a_package_file_whose_name_is_not_utf8_is_an_error_naming_it(make_project):
+    """A wheel stores UTF-8 names: assembling ended in a UnicodeEncodeError traceback."""
+    root = make_project(files={"src/demo/__init__.py": ""})
+    (Path(os.fsdecode(os.fsencode(root / "src/demo") + b"/bad\xff.txt"))).write_text("x")
+    with pytest.raises(
+        ConfigError, match=r"src/demo/bad\\xff.txt: a file name that is not UTF-8 cannot be stored"
+    ):
         names(root)
