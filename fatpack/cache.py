@@ -193,6 +193,7 @@ def files_named_in(args: Sequence[str], root: Optional[Path] = None) -> list[Pat
         if arg.startswith("-"):
             pieces = [p for part in arg.split(",") for p in part.split("=")[1:] or [part]]
         for piece in pieces:
+            piece = piece[1:] if piece.startswith("@") else piece  # a response file, also as -Wl,@file
             if not piece or piece.startswith("-"):
                 continue
             path = Path(piece) if root is None else root / piece

@@ -423,3 +423,22 @@ def test_a_project_in_a_directory_with_a_hash_in_its_name(value_project, cache, 
     assert built_value(project, cache, tmp_path) == (123, False)
     (project / "src/common/value.h").write_text("#define VALUE 400\n")
     assert built_value(project, cache, tmp_path) == (423, False)
+
+
+def test_files_named_in_compile_and_link_arguments(tmp_path):
+    from fatpack.cache import files_named_in
+
+    for name in ("exports.map", "script.ld", "args.rsp", "linker.rsp", "lib.a", "x.profdata"):
+        (tmp_path / name).write_text(name)
+    args = [
+        "-Wl,--version-script=exports.map",
+        "-Wl,-T,script.ld",
+        "@args.rsp",
+        "-Wl,@linker.rsp",
+        "lib.a",
+        "-fprofile-use=x.profdata",
+        "-O2",
+        "-Wl,--as-needed",
+    ]
+    found = [p.name for p in files_named_in(args, tmp_path)]
+    assert found == ["exports.map", "script.ld", "args.rsp", "linker.rsp", "lib.a", "x.profdata"]
