@@ -72,7 +72,8 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
     base = f"{dist}-{version}"
     out = Path(sdist_directory) / f"{base}.tar.gz"
     files: dict[str, Union[bytes, Path]] = {f"{base}/PKG-INFO": core_metadata(config)}
-    files.update((f"{base}/{p.relative_to(root).as_posix()}", p) for p in sorted(_sdist_files(root)))
+    listed = _sdist_files(root, exclude=Path(sdist_directory))
+    files.update((f"{base}/{p.relative_to(root).as_posix()}", p) for p in sorted(listed))
     with atomic_path(out) as temporary:
         _write_tar_gz(temporary, files, source_date_epoch())
     return out.name
@@ -98,9 +99,13 @@ def _read(path: Path) -> bytes:
         raise ConfigError(f"cannot read {path} for the sdist: {exc.strerror or exc}") from None
 
 
-def _sdist_files(root: Path) -> list[Path]:
+def _sdist_files(root: Path, exclude: Path) -> list[Path]:
+    """The project's files, through symbolic links to directories (the wheel follows them too), never
+    into `exclude` (the sdist's own output directory: an earlier sdist there is not a source) nor
+    round a symbolic link loop (a ConfigError naming it)."""
     files = []
-    for directory, subdirs, names in os.walk(root):
+    excluded = exclude.resolve()
+    for directory, subdirs, names in os.walk(root, followlinks=True):
         at_top = Path(directory) == root
         subdirs[:] = [
             d
@@ -108,7 +113,14 @@ def _sdist_files(root: Path) -> list[Path]:
             if d not in SDIST_EXCLUDED
             and not d.endswith(".egg-info")
             and not (at_top and d in SDIST_EXCLUDED_AT_TOP)
+            and (Path(directory) / d).resolve() != excluded
         ]
+        real = Path(directory).resolve()
+        for d in subdirs:
+            if real.is_relative_to((Path(directory) / d).resolve()):
+                raise ConfigError(
+                    f"{Path(directory) / d} is a symbolic link to a directory it is inside: a loop"
+                )
         files += [Path(directory) / name for name in names if not name.endswith((".pyc", ".so", ".pyd"))]
     return files
 

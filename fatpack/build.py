@@ -14,7 +14,13 @@ from typing import Callable, Optional
 
 from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, CachingBuilder, load_builder
-from fatpack.cache import cache_key, read_dependency_files
+from fatpack.cache import (
+    cache_key,
+    environment_include_dirs,
+    include_dirs_in_args,
+    read_dependency_files,
+    shadowing_paths,
+)
 from fatpack.config import ExtensionConfig, LibraryConfig
 from fatpack.cythonize import check_cython_abis, cythonize, is_cython
 from fatpack.errors import BuildError, ConfigError, FatpackError
@@ -236,7 +242,15 @@ def _build_one(
         # this run's own scratch files (the SDK, generated sources) are in the key already
         dependencies = read_dependency_files(job.dependency_dir, job_dir, ignore=(build.work_dir,))
         if dependencies is not None:  # a builder that does not say what it read is never cached
-            plan.cache.store(key, dependencies, output)
+            search_dirs = [
+                *extension.include_dirs,
+                *include_dirs_in_args(extension.extra_compile_args, job_dir),
+                *environment_include_dirs(),
+                *(source.parent for source in extension.sources),
+            ]
+            plan.cache.store(
+                key, dependencies, output, shadowing_paths(dependencies, search_dirs, plan.config.root)
+            )
     return output, False
 
 

@@ -3,19 +3,26 @@
 The cache is keyed in two steps, as ccache's "manifest" mode is:
 
 1. The command key covers what is known before compiling: fatpack's own code, the builder and its
-   compiler version, the target, the ABI, the SDK (header version, pyconfig.h, import-library export
-   list), every extension setting, the sources' contents, and the linker's inputs (every library a `-l`
-   name resolves to in the library directories, as the target's linker would look for it, and object
-   or archive files named in the link arguments).
+   compiler version, the environment variables compilers read (CPATH, ...), the target, the ABI, the
+   SDK (header version, pyconfig.h, import-library export list), every extension setting, the
+   sources' contents, and the linker's inputs (every library a `-l` name resolves to in the library
+   directories, as the target's linker would look for it, and files named in the link or compile
+   arguments, also inside an option, as a version script in `-Wl,--version-script=FILE`).
 2. The compiler's own dependency files (`-MD -MF`) say which other files it read (headers, `.c` files
    included with `#include`); their list is stored under the command key. On lookup the files listed
    there are hashed again, and the entry is found under a key over the command key and those hashes:
-   changing any file the compiler read misses.
+   changing any file the compiler read misses. So does a file appearing where the compiler would have
+   found it first (a header that now shadows the one it read, earlier in the include path): the paths
+   where each file read could also have been found, and were not, are stored too and must stay absent.
+
+The project's directory is in the command key: two checkouts of one project do not share the list of
+files the compiler read, so one's header never stands in for the other's.
 
 Entries live in FATPACK_BUILD_CACHE, else ~/.cache/fatpack/builds. Each file starts with a header
-holding the sha256 of its content, is written under a unique temporary name and renamed into place (a
+holding the sha256 of its key and content, is written under a unique temporary name and renamed into place (a
 crash never leaves a half-written entry under a real name), and is checked on every reuse: a damaged
-entry is reported, removed and built again.
+entry is reported, removed and built again. An entry owned by another user (a cache directory shared
+with others) is never used: anyone who can write there could plant a well-formed one.
 """
 
 from __future__ import annotations
@@ -41,6 +48,24 @@ from fatpack.targets import PythonAbi, Target
 log = logging.getLogger(__name__)
 
 ENTRY_MAGIC = b"fatpack-cache-entry 1 "
+
+# Environment variables the compilers themselves read (clang/zig cc and gcc): include and library
+# search paths, a different zig library directory, clang's option override, the build date.
+COMPILER_ENVIRONMENT = (
+    "CPATH",
+    "C_INCLUDE_PATH",
+    "CPLUS_INCLUDE_PATH",
+    "OBJC_INCLUDE_PATH",
+    "LIBRARY_PATH",
+    "COMPILER_PATH",
+    "GCC_EXEC_PREFIX",
+    "CCC_OVERRIDE_OPTIONS",
+    "ZIG_LIB_DIR",
+    "SOURCE_DATE_EPOCH",
+    "MACOSX_DEPLOYMENT_TARGET",
+    "SDKROOT",
+)
+ENVIRONMENT_INCLUDE_PATHS = ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH")
 
 
 def default_cache_dir() -> Path:
@@ -98,14 +123,20 @@ def cache_key(
         "fatpack": fatpack_fingerprint(),
         "builder": builder,
         "compiler": compiler,
+        "root": str(root) if root is not None else None,
         "target": [target.name, target.zig_triple],
         "abi": abi.tag,
         "strip": strip,
+        "environment": {name: os.environ.get(name) for name in COMPILER_ENVIRONMENT},
         "sdk": sdk_fingerprint,
         "extension": extension_key_inputs(extension),
-        # by name and content, not path: generated sources (Cython) live in a new directory each run
-        "sources": [[s.name, _file_digest(s)] for s in extension.sources],
+        # by content and place in the project (quoted includes search the source's directory); a
+        # generated source (Cython) by name, as it lives in a new scratch directory each run
+        "sources": [[_source_label(s, root), _file_digest(s)] for s in extension.sources],
         "linker_inputs": [[str(p), _file_digest(p)] for p in linker_inputs(extension, target, root)],
+        "compiler_inputs": [
+            [str(p), _file_digest(p)] for p in files_named_in(extension.extra_compile_args, root)
+        ],
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -123,19 +154,23 @@ NOT_IN_KEY = {
 
 
 def extension_key_inputs(extension: ExtensionConfig) -> dict[str, object]:
-    """Every ExtensionConfig field but those in NOT_IN_KEY, as JSON; include directories by name only
-    (the headers the compiler read there are keyed by content through its dependency files)."""
+    """Every ExtensionConfig field but those in NOT_IN_KEY, as JSON; include directories by path (a
+    header moved to another directory of the same name must miss)."""
     inputs: dict[str, object] = {}
     for item in dataclasses.fields(ExtensionConfig):
         if item.name in NOT_IN_KEY:
             continue
         value = getattr(extension, item.name)
-        if item.name == "include_dirs":
-            value = [d.name for d in value]
-        elif isinstance(value, tuple):
+        if isinstance(value, tuple):
             value = [str(v) if isinstance(v, Path) else v for v in value]
         inputs[item.name] = value
     return inputs
+
+
+def _source_label(source: Path, root: Optional[Path]) -> str:
+    if root is not None and source.is_relative_to(root):
+        return source.relative_to(root).as_posix()
+    return source.name
 
 
 def library_file_names(name: str, target: Target) -> tuple[str, ...]:
@@ -162,9 +197,23 @@ def linker_inputs(extension: ExtensionConfig, target: Target, root: Optional[Pat
     for name in names:
         for directory in directories:
             found += [directory / f for f in library_file_names(name, target) if (directory / f).is_file()]
+    return found + files_named_in(args, root)
+
+
+def files_named_in(args: Sequence[str], root: Optional[Path] = None) -> list[Path]:
+    """Files the arguments name, standing alone (`lib/x.a`, `@responsefile`) or inside an option
+    (`-Wl,--version-script=exports.map`, `-Wl,-T,script.ld`, `-fprofile-use=x.profdata`): their
+    content changes the binary as a source's does."""
+    found: list[Path] = []
     for arg in args:
-        if not arg.startswith("-"):
-            path = Path(arg) if root is None else root / arg
+        pieces = [arg[1:] if arg.startswith("@") else arg]
+        if arg.startswith("-"):
+            pieces = [p for part in arg.split(",") for p in part.split("=")[1:] or [part]]
+        for piece in pieces:
+            piece = piece[1:] if piece.startswith("@") else piece  # a response file, also as -Wl,@file
+            if not piece or piece.startswith("-"):
+                continue
+            path = Path(piece) if root is None else root / piece
             if path.is_file():
                 found.append(path)
     return found
@@ -186,19 +235,78 @@ def read_dependency_files(directory: Path, cwd: Path, ignore: Sequence[Path] = (
     return sorted(found)
 
 
+_INCLUDE_FLAGS = ("-I", "-iquote", "-isystem", "-idirafter")
+
+
+def include_dirs_in_args(args: Sequence[str], cwd: Path) -> list[Path]:
+    """The directories `-I dir`, `-Idir`, `-iquote`, `-isystem`, `-idirafter` add to the search path."""
+    found: list[Path] = []
+    for number, arg in enumerate(args):
+        for flag in _INCLUDE_FLAGS:
+            if arg == flag and number + 1 < len(args):
+                found.append(cwd / args[number + 1])
+            elif arg.startswith(flag) and len(arg) > len(flag) and not arg.startswith("-include"):
+                found.append(cwd / arg[len(flag) :])
+    return found
+
+
+def environment_include_dirs() -> list[Path]:
+    """The directories CPATH and its kin add to the compiler's search path."""
+    values = (os.environ.get(name, "") for name in ENVIRONMENT_INCLUDE_PATHS)
+    return [Path(d) for value in values for d in value.split(os.pathsep) if d]
+
+
+def shadowing_paths(dependencies: Sequence[Path], search_dirs: Sequence[Path], root: Path) -> list[Path]:
+    """Paths that do not exist now but where the compiler would find a file it read if one appeared
+    there: each file read, by its name below any search directory holding it and by its last three
+    path components (`<stdio.h>`, `<sys/types.h>` from the toolchain), under every search directory
+    (the include directories, the sources' directories and the directories of the files read inside
+    the project, which quoted includes search first). So are the names the project's files probe with
+    `__has_include(...)`, which found nothing (a missing file is not in the dependency file).
+    Over-approximate: a file appearing there costs a rebuild, never a stale binary."""
+    inside = [d for d in dependencies if d.is_relative_to(root)]
+    directories = list(dict.fromkeys([*search_dirs, *(d.parent for d in inside)]))
+    absent: dict[Path, None] = {}
+    probed = {Path(name) for dependency in inside for name in _probed_names(dependency)}
+    for candidate in (d / name for d in directories for name in probed):
+        if not os.path.lexists(candidate):
+            absent[candidate] = None
+    for dependency in dependencies:
+        names = {Path(*dependency.parts[-k:]) for k in (1, 2, 3) if len(dependency.parts) > k}
+        names.update(dependency.relative_to(d) for d in directories if dependency.is_relative_to(d))
+        for directory in directories:
+            for name in names:
+                candidate = directory / name
+                if candidate != dependency and candidate not in absent and not os.path.lexists(candidate):
+                    absent[candidate] = None
+    return sorted(absent)
+
+
+_HAS_INCLUDE = re.compile(rb"__has_include(?:_next)?\s*\(\s*[<\"]([^>\"\n]+)[>\"]")
+
+
+def _probed_names(path: Path) -> list[str]:
+    """The names a source or header asks `__has_include` about."""
+    try:
+        text = path.read_bytes()
+    except OSError:
+        return []
+    return [m.group(1).decode("utf-8", "surrogateescape") for m in _HAS_INCLUDE.finditer(text)]
+
+
 _TARGET_SEPARATOR = re.compile(r"(?<!\\):(?=\s|$)")
 
 
 def parse_dependency_file(text: str) -> list[str]:
     """The prerequisites in a make rule `target: a.c b.h \\ c.h` as gcc and clang write it (spaces
-    in names escaped with a backslash, '$$' for '$')."""
+    in names escaped with a backslash, '\\#' for '#', '$$' for '$')."""
     body = text.replace("\\\r\n", " ").replace("\\\n", " ")
     names: list[str] = []
     for rule in body.splitlines():
         parts = _TARGET_SEPARATOR.split(rule, maxsplit=1)
         if len(parts) != 2:
             continue
-        escaped = parts[1].replace("\\ ", "\x00").replace("$$", "$")
+        escaped = parts[1].replace("\\ ", "\x00").replace("$$", "$").replace("\\#", "#")
         names += [n.replace("\x00", " ") for n in escaped.split()]
     return names
 
@@ -207,16 +315,24 @@ class DamagedEntry(Exception):
     """A cache file whose content does not match its own checksum (internal: never leaves this module)."""
 
 
-def _seal(content: bytes) -> bytes:
-    return ENTRY_MAGIC + hashlib.sha256(content).hexdigest().encode() + b"\n" + content
+def _checksum(name: str, content: bytes) -> str:
+    """Over the entry's file name (its key) too: an entry renamed or copied under another key is
+    as damaged as a truncated one."""
+    return hashlib.sha256(name.encode() + b"\0" + content).hexdigest()
 
 
-def _unseal(sealed: bytes) -> bytes:
+def _seal(name: str, content: bytes) -> bytes:
+    return ENTRY_MAGIC + _checksum(name, content).encode() + b"\n" + content
+
+
+def _unseal(name: str, sealed: bytes) -> bytes:
     header, newline, content = sealed.partition(b"\n")
     if not newline or not header.startswith(ENTRY_MAGIC):
         raise DamagedEntry("no fatpack cache header")
-    if header[len(ENTRY_MAGIC) :].decode("ascii", "replace") != hashlib.sha256(content).hexdigest():
-        raise DamagedEntry("its checksum does not match its content (truncated or overwritten)")
+    if header[len(ENTRY_MAGIC) :].decode("ascii", "replace") != _checksum(name, content):
+        raise DamagedEntry(
+            "its checksum does not match its content and key (truncated, overwritten or moved)"
+        )
     return content
 
 
@@ -245,9 +361,15 @@ class PayloadCache:
         if index is None:
             return False
         try:
-            dependencies = [Path(p) for p in json.loads(index)["dependencies"]]
-        except (ValueError, KeyError, TypeError):
+            listed = json.loads(index)
+            dependencies = [Path(p) for p in listed["dependencies"]]
+            absent = [Path(p) for p in listed.get("absent", [])]
+        except (ValueError, KeyError, TypeError, AttributeError):
             self._damaged(self._path(key, ".deps"), "it is not a dependency list")
+            return False
+        appeared = next((path for path in absent if os.path.lexists(path)), None)
+        if appeared is not None:
+            log.info("payload cache: %s appeared where the compiler searches; building again", appeared)
             return False
         payload = self._read(self._path(entry_key(key, dependencies)))
         if payload is None:
@@ -256,13 +378,15 @@ class PayloadCache:
         output.write_bytes(payload)
         return True
 
-    def store(self, key: str, dependencies: Sequence[Path], built: Path) -> None:
+    def store(self, key: str, dependencies: Sequence[Path], built: Path, absent: Sequence[Path] = ()) -> None:
         """Keep `built` under the command `key` and the current content of `dependencies` (the files
-        the compiler read); a cache that cannot be written is skipped, not an error."""
+        the compiler read), to be used only while every path in `absent` stays absent (see
+        `shadowing_paths`); a cache that cannot be written is skipped, not an error."""
         if self.root is None:
             return
         try:
-            index = json.dumps({"dependencies": [str(p) for p in dependencies]}).encode()
+            listed = {"dependencies": [str(p) for p in dependencies], "absent": [str(p) for p in absent]}
+            index = json.dumps(listed).encode()
             self._write(self._path(entry_key(key, dependencies)), built.read_bytes())
             self._write(self._path(key, ".deps"), index)
         except OSError as exc:
@@ -270,11 +394,17 @@ class PayloadCache:
 
     def _read(self, path: Path) -> Optional[bytes]:
         try:
-            sealed = path.read_bytes()
+            with open(path, "rb") as file:
+                owner = os.fstat(file.fileno()).st_uid
+                sealed = file.read()
         except OSError:
             return None
+        if hasattr(os, "geteuid") and owner != os.geteuid():
+            # a shared cache directory: anyone can write a well-formed entry under a key we will ask for
+            log.warning("payload cache entry %s belongs to another user (uid %d): not used", path, owner)
+            return None
         try:
-            return _unseal(sealed)
+            return _unseal(path.name, sealed)
         except DamagedEntry as exc:
             self._damaged(path, str(exc))
             return None
@@ -287,4 +417,4 @@ class PayloadCache:
     def _write(self, path: Path, content: bytes) -> None:
         """Write under a name no other process uses, then rename: readers see the whole file or none."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_bytes(path, _seal(content))
+        atomic.write_bytes(path, _seal(path.name, content))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
+from packaging.version import Version
+
 from fatpack.errors import ConfigError
 from fatpack.runner import Runner, run_command
 from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
@@ -265,6 +267,10 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
                 "project.version must be set statically in pyproject.toml (dynamic versions unsupported)"
             )
         version = _str(project["version"], "project.version")
+        try:
+            Version(version)
+        except ValueError:  # InvalidVersion, or more digits than int() converts
+            raise ConfigError(f"project.version {version[:60]!r} is not a valid version (PEP 440)") from None
     extensions = _parse_items(tool, "extension", root, _parse_extension, problems)
     before = len(problems.messages)
     libraries = _parse_items(tool, "library", root, _parse_library, problems)

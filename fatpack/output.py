@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from fatpack.atomic import STAGING_PREFIX
 from fatpack.errors import ArtifactError
@@ -32,30 +33,38 @@ class Staging:
         for final in finals:
             if final.resolve() in self.keep:
                 raise ArtifactError(f"{final} is an input; write the result elsewhere (-o)")
-        done: list[tuple[Path, Path]] = []  # (final, where its previous version waits in staging)
+        for final in finals:
+            if final.is_dir():
+                raise ArtifactError(f"cannot write {final}: a directory has that name")
+        done: list[tuple[Path, Optional[Path]]] = []  # each final renamed so far, with its previous file
         try:
             for number, (path, final) in enumerate(zip(staged, finals)):
-                previous = self.directory / f"previous-{number}"
-                if final.exists():
-                    os.replace(final, previous)
-                done.append((final, previous))
+                previous = self._keep_previous(final, number)
                 os.replace(path, final)
+                done.append((final, previous))
         except BaseException as exc:
-            _undo(done)
+            for replaced, previous in reversed(done):  # as it was: one failed rename undoes the others
+                with contextlib.suppress(OSError):
+                    if previous is None:
+                        replaced.unlink()
+                    else:
+                        os.replace(previous, replaced)
             if isinstance(exc, OSError):
                 raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
             raise
         return finals
 
-
-def _undo(done: Sequence[tuple[Path, Path]]) -> None:
-    """Put each previous artifact back (or remove this run's, where there was none)."""
-    for final, previous in reversed(done):
-        with contextlib.suppress(OSError):
-            if previous.exists():
-                os.replace(previous, final)
-            else:
-                final.unlink(missing_ok=True)
+    def _keep_previous(self, final: Path, number: int) -> Optional[Path]:
+        """A copy (a hard link where the file system allows) of the file `final` replaces, in the
+        staging directory, to put back if a later rename fails; None if there is none."""
+        if not final.exists():
+            return None
+        kept = self.directory / f"previous-{number}"
+        try:
+            os.link(final, kept)
+        except OSError:
+            shutil.copy2(final, kept)
+        return kept
 
 
 @contextlib.contextmanager
@@ -64,23 +73,23 @@ def staged_output(out_dir: Path, keep: frozenset[Path] = frozenset()) -> Iterato
     directory created for out_dir if the run failed."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ArtifactError(f"cannot write to output directory {out_dir}: it is a file")
-    created = _missing_ancestors(out_dir)
+    created = missing_ancestors(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         directory = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
     except OSError as exc:
-        _remove_empty(created)
+        remove_empty(created)
         raise ArtifactError(f"cannot write to output directory {out_dir}: {exc.strerror or exc}") from None
     try:
         yield Staging(out_dir, directory, keep)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
-        _remove_empty(created)
+        remove_empty(created)
         raise
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def _missing_ancestors(path: Path) -> list[Path]:
+def missing_ancestors(path: Path) -> list[Path]:
     """out_dir and those of its parents that do not exist yet, innermost first."""
     missing = []
     while not path.exists() and path != path.parent:
@@ -89,7 +98,7 @@ def _missing_ancestors(path: Path) -> list[Path]:
     return missing
 
 
-def _remove_empty(directories: Sequence[Path]) -> None:
+def remove_empty(directories: Sequence[Path]) -> None:
     for directory in directories:
         with contextlib.suppress(OSError):
             directory.rmdir()

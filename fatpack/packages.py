@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,6 +88,12 @@ def find_package_files(config: ProjectConfig, exclude: Sequence[Path] = ()) -> l
     found = _setuptools_files(config) if config.package_data is not None else _package_tree_files(config)
     outputs = [d.resolve() for d in exclude]
     unique = {f.archive_name: f for f in found if not _is_fatpack_output(f, outputs)}
+    for name, file in unique.items():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8, as os.fsdecode gives them
+            shown = os.fsencode(file.path).decode("utf-8", "backslashreplace")
+            raise ConfigError(f"{shown}: a file name that is not UTF-8 cannot be stored in a wheel") from None
     return [unique[name] for name in sorted(unique)]
 
 
@@ -121,13 +128,33 @@ def _package_tree_files(config: ProjectConfig) -> list[SourceFile]:
         package_dir = root.joinpath(*name.split("."))
         if not package_dir.is_dir():
             raise ConfigError(f"tool.fatpack.packages: package {name!r} not found at {package_dir}")
-        for path in sorted(package_dir.rglob("*")):
-            if not path.is_file() or "__pycache__" in path.parts or path.suffix in SKIPPED_SUFFIXES:
+        for path in tree_files(package_dir):
+            if "__pycache__" in path.parts or path.suffix in SKIPPED_SUFFIXES:
                 continue
             if path.resolve() in extension_sources:
                 continue
             files.append(SourceFile(path.relative_to(root).as_posix(), path))
     return files
+
+
+def tree_files(directory: Path) -> list[Path]:
+    """Every file below `directory`, through symbolic links to directories too (as setuptools follows
+    them: a symlinked subpackage ships); a link back to a directory it is inside is a ConfigError
+    naming it (the tree would have no end)."""
+    found: list[Path] = []
+
+    def walk(current: Path, ancestors: frozenset[Path]) -> None:
+        real = current.resolve()
+        if any(a.is_relative_to(real) for a in ancestors):  # a link to `..`, to `/`, ...
+            raise ConfigError(f"{current} is a symbolic link to {real}, a directory it is inside: a loop")
+        for entry in sorted(current.iterdir()):
+            if entry.is_dir():
+                walk(entry, ancestors | {real})
+            elif entry.is_file():
+                found.append(entry)
+
+    walk(directory, frozenset())
+    return found
 
 
 def _setuptools_files(config: ProjectConfig) -> list[SourceFile]:
@@ -168,7 +195,7 @@ def _all_packages(root: Path) -> list[str]:
     """setuptools' discovery: every directory with an __init__.py below the top-level packages."""
     found = []
     for top in _top_level_packages(root):
-        for init in sorted((root / top).rglob("__init__.py")):
+        for init in (f for f in tree_files(root / top) if f.name == "__init__.py"):
             parts = init.parent.relative_to(root).parts
             if all(p.isidentifier() for p in parts) and "__pycache__" not in parts:
                 found.append(".".join(parts))
@@ -177,7 +204,8 @@ def _all_packages(root: Path) -> list[str]:
 
 def _matching_files(directory: Path, patterns: list[str]) -> list[Path]:
     found: set[Path] = set()
+    everything = tree_files(directory)  # a symbolic link loop is an error, not 40 nested copies
     for pattern in patterns:
         matches = glob.glob(glob.escape(str(directory)) + "/" + pattern, recursive=True)
         found.update(Path(m) for m in matches if Path(m).is_file())
-    return sorted(found)
+    return sorted(found.intersection(everything))

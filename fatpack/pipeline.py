@@ -16,7 +16,6 @@ from typing import Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
-from fatpack.atomic import atomic_path
 from fatpack.build import ProgressCallback, build_payloads
 from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
@@ -25,7 +24,7 @@ from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
-from fatpack.output import staged_output
+from fatpack.output import missing_ancestors, remove_empty, staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import Payload
 from fatpack.plan import BuildPlan, make_plan
@@ -200,15 +199,29 @@ def build(
         plan = plan_for(source, runner, project_env(source))
         work = Path(tmp)
         staged = build_payloads(plan, runner, work / "work", work / "payloads", progress)
-        return [_move_into(payload, work / "payloads", options.out_dir) for payload in staged]
+        return _move_into(staged, work / "payloads", options.out_dir)
 
 
-def _move_into(payload: Payload, staging: Path, out_dir: Path) -> Payload:
-    final = out_dir / payload.path.relative_to(staging)
-    try:  # builds into one OUT_DIR at the same time never share a temporary file
-        final.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(final) as temporary:
+def _move_into(staged: Sequence[Payload], staging: Path, out_dir: Path) -> list[Payload]:
+    """Copy every payload into out_dir under a temporary name first, then rename them all: a payload
+    that cannot be written leaves out_dir as it was, the payloads of the earlier build included."""
+    finals = [out_dir / payload.path.relative_to(staging) for payload in staged]
+    created = list(dict.fromkeys(d for f in finals for d in missing_ancestors(f.parent)))
+    # names no other run uses: builds into one OUT_DIR at the same time must not share a temporary file
+    temporaries = [f.with_name(f".{f.name}.{os.getpid()}.{os.urandom(8).hex()}.tmp") for f in finals]
+    final = out_dir
+    try:
+        for payload, final, temporary in zip(staged, finals, temporaries):
+            final.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(payload.path, temporary)
-    except OSError as exc:
-        raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
-    return Payload(payload.module, payload.target, payload.abi, final)
+        for temporary, final in zip(temporaries, finals):
+            os.replace(temporary, final)
+    except BaseException as exc:
+        for temporary in temporaries:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+        remove_empty(sorted(created, key=lambda d: len(d.parts), reverse=True))
+        if isinstance(exc, OSError):
+            raise ArtifactError(f"cannot write {final}: {exc.strerror or exc}") from None
+        raise
+    return [Payload(p.module, p.target, p.abi, final) for p, final in zip(staged, finals)]

@@ -1,9 +1,9 @@
 """One fixed timestamp for everything fatpack archives: SOURCE_DATE_EPOCH when set, else 1980-01-01.
 
 Two builds of the same input are then byte-identical. A zip entry can only hold dates from 1980 to
-2107, so the value is clamped to that range for archives. The compilers fatpack runs read
-SOURCE_DATE_EPOCH too (clang and zig for __DATE__/__TIME__) and refuse anything but 0 to 253402300799, so
-fatpack refuses the same values up front (`check_source_date_epoch`), before anything is compiled.
+2107, so the value is clamped to that range; a value that is not a whole number, or that the
+compilers refuse (negative, or after the year 9999), is a ConfigError. fatpack checks it
+before anything is compiled (`check_source_date_epoch`).
 """
 
 from __future__ import annotations
@@ -24,13 +24,17 @@ def source_date_epoch() -> int:
     text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not text:
         return ZIP_EARLIEST
-    # int() alone also takes '1_0' and other scripts' digits; a sign is refused as compilers refuse it
-    if not re.fullmatch(r"[0-9]+", text) or int(text) > COMPILER_LATEST:
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # int() alone also takes '1_0', other scripts' digits
+        raise ConfigError(f"SOURCE_DATE_EPOCH {text[:40]!r} is not a whole number of seconds since 1970")
+    sign, digits = ("-", text[1:]) if text[0] in "+-" else ("", text)
+    digits = digits.lstrip("0") or "0"
+    # gcc and clang (zig cc) refuse a negative value or one past 9999 (and int() refuses 4300 digits)
+    if (sign and digits != "0") or len(digits) > len(str(COMPILER_LATEST)) or int(digits) > COMPILER_LATEST:
         raise ConfigError(
-            f"SOURCE_DATE_EPOCH {text[:40]!r} is not a whole number of seconds since 1970 "
-            f"(0 to {COMPILER_LATEST}, as compilers require)"
+            f"SOURCE_DATE_EPOCH {text[:40]!r} is out of range: "
+            f"compilers take 0 to {COMPILER_LATEST} (year 9999)"
         )
-    return min(max(int(text), ZIP_EARLIEST), ZIP_LATEST)
+    return min(max(int(digits), ZIP_EARLIEST), ZIP_LATEST)
 
 
 def check_source_date_epoch() -> None:

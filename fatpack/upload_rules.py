@@ -1,8 +1,11 @@
 """What PyPI checks when a wheel is uploaded (warehouse's forklift), checked before anyone uploads.
 
-The zip itself: no member name twice, no data descriptors, only STORED or DEFLATE, every local header
-agreeing with its central directory entry, nothing after the end of the archive, and no member that
-inflates more than 50 times once it is over 64 MiB. The file name: every platform tag (compressed tag
+The zip itself: no member name twice, no control character (0-31, 127) in a member name, no member
+comment, no data descriptors, only STORED or DEFLATE, every local header agreeing with its central
+directory entry, nothing after the end of the archive, and an archive whose members together are
+over 64 MiB must not inflate more than 50 times its own size (the whole archive, as warehouse's
+`_is_valid_dist_file` measures it: many small members count too).
+The file name: every platform tag (compressed tag
 sets expanded) from the list PyPI accepts. RECORD is checked by verify itself. Each violation names
 the rule it breaks.
 """
@@ -21,7 +24,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 ARCHIVE = "(zip)"  # the member name of a problem with the archive as a whole
 FILE_NAME = "(file name)"
 RATIO_LIMIT = 50
-RATIO_FLOOR = 64 * 1024 * 1024  # the ratio is checked for members larger than this
+RATIO_FLOOR = 64 * 1024 * 1024  # the ratio is checked for archives whose members add up to more
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _END_OF_CENTRAL_DIRECTORY = struct.Struct("<4s4H2LH")
 _DATA_DESCRIPTOR_FLAG = 0x08
@@ -65,8 +68,8 @@ _ANDROID = re.compile(r"^android_(\d+)_(?P<arch>.+)$")
 @dataclass(frozen=True)
 class Violation:
     member: str  # the member at fault, or ARCHIVE / FILE_NAME
-    rule: str  # "zip-duplicate", "zip-data-descriptor", "zip-compression", "zip-local-header",
-    # "zip-trailing-data", "zip-ratio", "platform-tag"
+    rule: str  # "zip-duplicate", "zip-name-character", "zip-comment", "zip-data-descriptor",
+    # "zip-compression", "zip-local-header", "zip-trailing-data", "zip-ratio", "platform-tag"
     message: str
 
 
@@ -74,7 +77,7 @@ def upload_violations(filename: str, data: bytes) -> list[Violation]:
     """Every rule of PyPI's upload checks that the archive `data`, called `filename`, breaks."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         infos = archive.infolist()
-    found = _duplicates(infos) + _trailing_data(data)
+    found = _duplicates(infos) + _trailing_data(data) + _ratio(infos, len(data))
     for info in infos:
         found += _member_violations(info, data)
     if filename.endswith(".whl"):
@@ -91,8 +94,35 @@ def _duplicates(infos: list[zipfile.ZipInfo]) -> list[Violation]:
     ]
 
 
+def _ratio(infos: list[zipfile.ZipInfo], archive_size: int) -> list[Violation]:
+    inflated = sum(info.file_size for info in infos)
+    if inflated > RATIO_FLOOR and inflated > RATIO_LIMIT * max(archive_size, 1):
+        return [
+            Violation(
+                ARCHIVE,
+                "zip-ratio",
+                f"inflates {inflated // max(archive_size, 1)} times its size; PyPI refuses more than "
+                f"{RATIO_LIMIT} times once the members add up to over 64 MiB",
+            )
+        ]
+    return []
+
+
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+
+
 def _member_violations(info: zipfile.ZipInfo, data: bytes) -> list[Violation]:
     found = []
+    if _CONTROL_CHARACTERS.search(info.filename):
+        found.append(
+            Violation(
+                info.filename,
+                "zip-name-character",
+                "has a control character in its name; PyPI refuses characters 0-31 and 127",
+            )
+        )
+    if info.comment:
+        found.append(Violation(info.filename, "zip-comment", "has a comment; PyPI refuses member comments"))
     if info.flag_bits & _DATA_DESCRIPTOR_FLAG:
         found.append(
             Violation(info.filename, "zip-data-descriptor", "uses a data descriptor; PyPI refuses them")
@@ -103,15 +133,6 @@ def _member_violations(info: zipfile.ZipInfo, data: bytes) -> list[Violation]:
                 info.filename,
                 "zip-compression",
                 f"compression method {info.compress_type}; PyPI accepts only STORED (0) and DEFLATE (8)",
-            )
-        )
-    if info.file_size > RATIO_FLOOR and info.file_size > RATIO_LIMIT * max(info.compress_size, 1):
-        found.append(
-            Violation(
-                info.filename,
-                "zip-ratio",
-                f"inflates {info.file_size // max(info.compress_size, 1)} times; PyPI refuses more than "
-                f"{RATIO_LIMIT} times for members over 64 MiB",
             )
         )
     mismatch = _local_header_mismatch(info, data)

@@ -136,6 +136,25 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
         [],
         r"project.version 'one point oh' is not a valid version \(PEP 440\)",
     ),
+    "version with more digits than int() converts": (
+        lambda p: p(project=f'[project]\nname = "demo"\nversion = "1.{"9" * 5000}"\n'),
+        [],
+        r"project.version '1.9{58}' is not a valid version \(PEP 440\)$",
+    ),
+    "version with more digits than int() converts, from setup.py": (
+        lambda p: p(
+            tool="",
+            project="",
+            files={
+                "setup.py": "from setuptools import Extension, setup\n"
+                f"setup(name='demo', version='1.{'9' * 5000}', package_dir={{'': 'src'}}, packages=['demo'],\n"
+                "      ext_modules=[Extension('demo._speed', ['src/demo/_speed.c'])])\n"
+            },
+        ),
+        [],
+        # setuptools itself (run as the project's backend for the reference wheel) refuses it first
+        r"the project's build backend failed in get_requires_for_build_wheel \(.*\): ValueError: Exceeds the limit \(4300 digits\)",
+    ),
     "missing project directory": (
         lambda p: p().parent / "nope",
         [],
@@ -170,7 +189,7 @@ ENV_CASES: dict[str, tuple[dict[str, str], str]] = {
     # case: (environment, the error line's pattern); {file} is an existing regular file
     "SOURCE_DATE_EPOCH not a number": (
         {"SOURCE_DATE_EPOCH": "yesterday"},
-        r"^error: SOURCE_DATE_EPOCH 'yesterday' is not a whole number of seconds since 1970 \(0 to 253402300799, as compilers require\)$",
+        r"^error: SOURCE_DATE_EPOCH 'yesterday' is not a whole number of seconds since 1970$",
     ),
     "SOURCE_DATE_EPOCH a fraction": (
         {"SOURCE_DATE_EPOCH": "1700000000.5"},

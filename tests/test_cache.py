@@ -1,6 +1,8 @@
 """The payload cache: an unchanged rebuild compiles nothing; any input that can change the binary
 (source, header, flag, target, ABI, compiler version) compiles again."""
 
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,6 +15,7 @@ from fatpack.build import build_payloads
 from fatpack.builders.zig import ZigBuilder
 from fatpack.cache import PayloadCache
 from fatpack.config import load_project
+from fatpack.errors import ArtifactError, BuildError
 from fatpack.plan import make_plan
 from fatpack.targets import TARGETS, PythonAbi
 
@@ -138,6 +141,32 @@ def test_damaged_entry_is_rebuilt_with_a_message(demo_project, runner, cache, tm
     assert caplog.text == ""
 
 
+def test_entry_under_another_key_is_damaged(demo_project, runner, cache, tmp_path, caplog):
+    """Two sound entries swapped (a sync tool, a hand copy): each has a valid checksum of its own
+    content, but the Windows binary must never be served for the Linux key and back."""
+    compiles(demo_project, runner, cache, tmp_path)
+    first, second = sorted(p for p in entries(cache) if p.suffix != ".deps")
+    first_bytes, second_bytes = first.read_bytes(), second.read_bytes()
+    first.write_bytes(second_bytes)
+    second.write_bytes(first_bytes)
+    caplog.set_level("WARNING", logger="fatpack")
+    assert compiles(demo_project, runner, cache, tmp_path) == 2
+    assert "is damaged" in caplog.text
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs root to give a file away")
+def test_entry_of_another_user_is_not_used(demo_project, runner, cache, tmp_path, caplog):
+    """A cache directory shared with others (FATPACK_BUILD_CACHE=/srv/cache): an entry someone else
+    wrote -- well formed, under the right key -- is not trusted."""
+    compiles(demo_project, runner, cache, tmp_path)
+    for entry in entries(cache):
+        os.chown(entry, 65534, 65534)
+    caplog.set_level("WARNING", logger="fatpack")
+    assert compiles(demo_project, runner, cache, tmp_path) == 2
+    assert "belongs to another user (uid 65534): not used" in caplog.text
+
+
 def test_entry_is_never_seen_half_written(demo_project, runner, cache, tmp_path, monkeypatch):
     """A run that dies between writing an entry and renaming it leaves no entry under a real name."""
     import fatpack.cache as cache_module
@@ -243,13 +272,14 @@ def test_every_file_the_compiler_and_linker_read_is_in_the_key(
 def test_dependency_file_as_gcc_and_clang_write_it(tmp_path):
     from fatpack.cache import parse_dependency_file, read_dependency_files
 
-    text = "obj/0-m.o: /p/src/m.c /p/my\\ dir/a.h \\\n  ../common/value.h impl/part.c \\\n /p/cost$$.h\n"
+    text = "obj/0-m.o: /p/src/m.c /p/my\\ dir/a.h \\\n  ../common/value.h impl/part.c \\\n /p/cost$$.h /p/fix\\#12/h.h\n"
     assert parse_dependency_file(text) == [
         "/p/src/m.c",
         "/p/my dir/a.h",
         "../common/value.h",
         "impl/part.c",
         "/p/cost$.h",
+        "/p/fix#12/h.h",
     ]
     deps = tmp_path / "deps"
     deps.mkdir()
@@ -257,3 +287,159 @@ def test_dependency_file_as_gcc_and_clang_write_it(tmp_path):
     job = tmp_path / "job"
     assert read_dependency_files(deps, job, ignore=(tmp_path / "work",)) == [tmp_path / "common/value.h"]
     assert read_dependency_files(tmp_path / "none", job) is None  # said nothing: never cached
+
+
+def include_value_h_by_search(project: Path, include_dirs: str) -> None:
+    """Make the module `#include "value.h"` found through `include_dirs` (now src/common/value.h)."""
+    source = project / "src/vp/_v.c"
+    source.write_text(source.read_text().replace('"../common/value.h"', '"value.h"'))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'libraries = ["val"]', f'libraries = ["val"]\ninclude-dirs = {include_dirs}'
+        )
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "shadow",
+    ["src/first/value.h", "src/vp/value.h", "src/first/sys/types.h"],
+    ids=["earlier-include-dir", "beside-the-source", "system-header"],
+)
+def test_a_header_appearing_earlier_in_the_search_path_invalidates(value_project, cache, tmp_path, shadow):
+    """The compiler read src/common/value.h; a value.h now found before it (an earlier -I directory,
+    the including file's own directory) -- or a project sys/types.h before the toolchain's -- makes
+    the cached binary stale although no file it read changed."""
+    include_value_h_by_search(value_project, '["src/first", "src/common"]')
+    (value_project / "src/first").mkdir()
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    assert built_value(value_project, cache, tmp_path) == (123, True)
+    (value_project / shadow).parent.mkdir(parents=True, exist_ok=True)
+    if shadow.endswith("types.h"):
+        (value_project / shadow).write_text("#error project sys/types.h was used\n")
+        with pytest.raises(BuildError) as failed:  # compiled again, and the compiler took the new file
+            built_value(value_project, cache, tmp_path)
+        assert "project sys/types.h was used" in str(failed.value.output)
+        return
+    (value_project / shadow).write_text("#define VALUE 400\n")
+    assert built_value(value_project, cache, tmp_path) == (423, False)
+    assert built_value(value_project, cache, tmp_path) == (423, True)
+
+
+@pytest.mark.slow
+def test_two_checkouts_of_one_project_do_not_share_what_the_compiler_read(value_project, cache, tmp_path):
+    """Same sources and settings in two directories (git worktrees): a header changed in the second
+    must not be served the first's binary because the first's header still has its content."""
+    pyproject = value_project / "pyproject.toml"  # no library directory: nothing with a path in the settings
+    pyproject.write_text(
+        pyproject.read_text().replace('libraries = ["val"]', "").replace('library-dirs = ["lib"]', "")
+    )
+    source = value_project / "src/vp/_v.c"
+    source.write_text(source.read_text().replace("+ libval()", "+ 3"))
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    other = tmp_path / "checkout2"
+    shutil.copytree(value_project, other)
+    (other / "src/common/value.h").write_text("#define VALUE 400\n")
+    assert built_value(other, cache, tmp_path) == (423, False)
+    assert built_value(value_project, cache, tmp_path) == (123, True)
+
+
+@pytest.mark.slow
+def test_a_version_script_named_in_a_link_option_is_in_the_key(value_project, cache, tmp_path):
+    """`-Wl,--version-script=exports.map`: the linker reads the file; hiding PyInit__v must not be
+    answered with the cached binary that still exports it."""
+    exports = value_project / "exports.map"
+    exports.write_text("{ global: PyInit__v; local: *; };\n")
+    pyproject = value_project / "pyproject.toml"
+    option = f"-Wl,--version-script={exports}"
+    pyproject.write_text(pyproject.read_text() + f'extra-link-args = ["{option}"]\n')
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    exports.write_text("{ local: *; };\n")
+    with pytest.raises(ArtifactError, match="does not export PyInit__v"):
+        built_value(value_project, cache, tmp_path)
+
+
+@pytest.mark.slow
+def test_cpath_is_in_the_key(value_project, cache, tmp_path, monkeypatch):
+    """zig cc, as clang, searches CPATH: value.h found there changes with the variable."""
+    include_value_h_by_search(value_project, "[]")
+    for name, value in (("a", 100), ("b", 400)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "value.h").write_text(f"#define VALUE {value}\n")
+    monkeypatch.setenv("CPATH", str(tmp_path / "a"))
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    monkeypatch.setenv("CPATH", str(tmp_path / "b"))
+    assert built_value(value_project, cache, tmp_path) == (423, False)
+    assert built_value(value_project, cache, tmp_path) == (423, True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moved", ["include-dir", "source"])
+def test_an_include_dir_or_source_moved_to_another_directory_of_the_same_name(
+    value_project, cache, tmp_path, moved
+):
+    """include-dirs a/include -> b/include (both 'include'), or the source v1/_v.c -> v2/_v.c (same
+    name and content, each with its own value.h beside it): the key knew names only, the files the
+    compiler had read were unchanged, and the first binary came back from the cache."""
+    for name, value in (("a", 100), ("b", 400)):
+        (value_project / name / "include").mkdir(parents=True)
+        (value_project / name / "include/value.h").write_text(f"#define VALUE {value}\n")
+    pyproject = value_project / "pyproject.toml"
+    if moved == "include-dir":
+        include_value_h_by_search(value_project, '["a/include"]')
+        before, after = '"a/include"', '"b/include"'
+    else:
+        include_value_h_by_search(value_project, "[]")
+        source = (
+            (value_project / "src/vp/_v.c").read_text().replace('"impl/part.c"', '"../../src/vp/impl/part.c"')
+        )
+        for name in ("a", "b"):
+            (value_project / name / "include/_v.c").write_text(source)
+        pyproject.write_text(pyproject.read_text().replace('"src/vp/_v.c"', '"a/include/_v.c"'))
+        before, after = '"a/include/_v.c"', '"b/include/_v.c"'
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    pyproject.write_text(pyproject.read_text().replace(before, after))
+    assert built_value(value_project, cache, tmp_path) == (423, False)
+
+
+@pytest.mark.slow
+def test_a_header_probed_with_has_include_appearing_invalidates(value_project, cache, tmp_path):
+    """`#if __has_include("local.h")` found nothing, so no dependency file names local.h; creating it
+    changes the binary."""
+    header = value_project / "src/common/value.h"
+    header.write_text('#if __has_include("local.h")\n#include "local.h"\n#else\n#define VALUE 100\n#endif\n')
+    assert built_value(value_project, cache, tmp_path) == (123, False)
+    assert built_value(value_project, cache, tmp_path) == (123, True)
+    (value_project / "src/common/local.h").write_text("#define VALUE 400\n")
+    assert built_value(value_project, cache, tmp_path) == (423, False)
+
+
+@pytest.mark.slow
+def test_a_project_in_a_directory_with_a_hash_in_its_name(value_project, cache, tmp_path):
+    """clang writes '#' in dependency files as '\\#': read literally, every header of a project in
+    `fix#12/` was a file that does not exist, hashed as 'missing' before and after an edit."""
+    project = tmp_path / "fix#12"
+    shutil.copytree(value_project, project)
+    assert built_value(project, cache, tmp_path) == (123, False)
+    (project / "src/common/value.h").write_text("#define VALUE 400\n")
+    assert built_value(project, cache, tmp_path) == (423, False)
+
+
+def test_files_named_in_compile_and_link_arguments(tmp_path):
+    from fatpack.cache import files_named_in
+
+    for name in ("exports.map", "script.ld", "args.rsp", "linker.rsp", "lib.a", "x.profdata"):
+        (tmp_path / name).write_text(name)
+    args = [
+        "-Wl,--version-script=exports.map",
+        "-Wl,-T,script.ld",
+        "@args.rsp",
+        "-Wl,@linker.rsp",
+        "lib.a",
+        "-fprofile-use=x.profdata",
+        "-O2",
+        "-Wl,--as-needed",
+    ]
+    found = [p.name for p in files_named_in(args, tmp_path)]
+    assert found == ["exports.map", "script.ld", "args.rsp", "linker.rsp", "lib.a", "x.profdata"]

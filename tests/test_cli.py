@@ -63,3 +63,22 @@ def test_second_build_comes_from_the_payload_cache(demo_project, tmp_path, monke
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     assert "from cache" not in first.stderr
     assert "1 payload(s), 1 from cache" in second.stderr
+
+
+def test_ctrl_c_while_fatpack_loads_is_one_error_line(tmp_path):
+    """Loading the build side takes about half a second; Ctrl-C then (here: while fatpack.pipeline is
+    imported) printed a KeyboardInterrupt traceback."""
+    probe = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'fatpack.pipeline':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "from fatpack.cli import main\n"
+        f"sys.exit(main(['assemble', {str(tmp_path)!r}]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr == "error: interrupted; nothing was written\n"
+    assert proc.returncode == 130

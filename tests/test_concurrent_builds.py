@@ -36,7 +36,7 @@ def test_two_runs_moving_one_payload_at_once_both_succeed(tmp_path, monkeypatch)
         built.write_bytes(b"binary of run %d" % run)
         payload = Payload("demo._speed", TARGETS["linux_x86_64"], PythonAbi(8, True), built)
         try:
-            pipeline._move_into(payload, staging, tmp_path / "out")
+            pipeline._move_into([payload], staging, tmp_path / "out")
         except Exception as exc:  # reported below, with the other run's outcome
             errors.append(exc)
 

@@ -1,4 +1,6 @@
+import os
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +70,44 @@ def test_a_project_below_a_directory_named_like_a_staging_directory(make_project
     (tmp_path / ".fatpack-work").mkdir()
     root = make_project(files={"src/demo/__init__.py": ""}, name=".fatpack-work/proj")
     assert names(root) == ["demo/__init__.py"]
+
+
+def test_a_symlinked_subpackage_ships(make_project):
+    """setuptools follows a symbolic link to a directory; fatpack shipped the package without it."""
+    root = make_project(
+        files={"src/demo/__init__.py": "", "shared/__init__.py": "", "shared/x.py": "X = 1\n"}
+    )
+    (root / "src/demo/sub").symlink_to("../../shared")
+    assert names(root) == ["demo/__init__.py", "demo/sub/__init__.py", "demo/sub/x.py"]
+
+
+@pytest.mark.parametrize("setuptools_rules", [False, True])
+def test_a_symbolic_link_loop_in_a_package_is_an_error_naming_it(make_project, setuptools_rules):
+    """A link back to its own directory: not silently skipped, nor (setuptools' globbing) 40 nested
+    copies of the package in the wheel."""
+    files = {"src/demo/__init__.py": ""}
+    if setuptools_rules:
+        files["src/demo/_c.c"] = ""
+        files["setup.py"] = (
+            "from setuptools import Extension, setup\n"
+            "setup(name='demo', version='1.0', package_dir={'': 'src'}, packages=['demo'],\n"
+            "      include_package_data=True, ext_modules=[Extension('demo._c', ['src/demo/_c.c'])])\n"
+        )
+    root = make_project(files=files, project="" if setuptools_rules else None)
+    (root / "src/demo/loop").symlink_to(".")
+    with pytest.raises(ConfigError, match=r"demo/loop is a symbolic link to .*a loop"):
+        names(root)
+    (root / "src/demo/loop").unlink()
+    (root / "src/demo/loop").symlink_to("/")  # not walked through the whole file system first
+    with pytest.raises(ConfigError, match=r"demo/loop is a symbolic link to .*a loop"):
+        names(root)
+
+
+def test_a_package_file_whose_name_is_not_utf8_is_an_error_naming_it(make_project):
+    """A wheel stores UTF-8 names: assembling ended in a UnicodeEncodeError traceback."""
+    root = make_project(files={"src/demo/__init__.py": ""})
+    (Path(os.fsdecode(os.fsencode(root / "src/demo") + b"/bad\xff.txt"))).write_text("x")
+    with pytest.raises(
+        ConfigError, match=r"src/demo/bad\\xff.txt: a file name that is not UTF-8 cannot be stored"
+    ):
+        names(root)

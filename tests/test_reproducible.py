@@ -87,8 +87,11 @@ def test_source_date_epoch_is_honoured_in_every_member(tmp_path, monkeypatch):
     [
         ("", ZIP_EARLIEST),
         ("0", ZIP_EARLIEST),
+        ("-0", ZIP_EARLIEST),
         ("99999999999", ZIP_LATEST),
+        ("253402300799", ZIP_LATEST),
         (" 1700000000 ", 1700000000),
+        pytest.param("0" * 5000 + "1700000000", 1700000000, id="5000-leading-zeros"),
     ],
 )
 def test_source_date_epoch_is_clamped_to_zips_range(monkeypatch, value, expected):
@@ -99,22 +102,65 @@ def test_source_date_epoch_is_clamped_to_zips_range(monkeypatch, value, expected
 @pytest.mark.parametrize(
     "value",
     [
-        "abc",
-        "1.5",
-        "1e9",
-        "0x10",
-        "1_700_000_000",
-        "\u0661\u0667\u0660\u0660",
-        "--1",
         "-5",
-        "+5",
         "253402300800",
+        pytest.param("9" * 5000, id="5000-nines"),  # more digits than int() converts: no traceback
+        pytest.param("-" + "9" * 5000, id="minus-5000-nines"),
     ],
+)
+def test_source_date_epoch_the_compilers_refuse(monkeypatch, value):
+    """gcc and zig cc fail on these ('must be a non-negative decimal integer <= 253402300799'): one
+    error from fatpack before anything compiles, not a clamp followed by a failed compile."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    with pytest.raises(ConfigError, match=r"^SOURCE_DATE_EPOCH '.*' is out of range: compilers take 0 to"):
+        source_date_epoch()
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "1.5", "1e9", "0x10", "1_700_000_000", "\u0661\u0667\u0660\u0660", "--1"]
 )
 def test_source_date_epoch_not_a_whole_number(monkeypatch, value):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     with pytest.raises(
         ConfigError,
-        match=r"^SOURCE_DATE_EPOCH '.*' is not a whole number of seconds since 1970 \(0 to 253402300799",
+        match=r"^SOURCE_DATE_EPOCH '.*' is not a whole number of seconds since 1970$",
     ):
         source_date_epoch()
+
+
+def sdist_names(sdist: Path) -> list[str]:
+    with tarfile.open(sdist) as tar:
+        return tar.getnames()
+
+
+def test_an_sdist_never_holds_the_previous_sdist(example_copy, monkeypatch):
+    """`python -m build --sdist -o out` inside the project: the second sdist packed the first (and the
+    third both), growing with every build, and two builds of one input differed."""
+    monkeypatch.chdir(example_copy)
+    out = example_copy / "out"
+    out.mkdir()
+    first = (out / backend.build_sdist(str(out))).read_bytes()
+    second = out / backend.build_sdist(str(out))
+    assert not [n for n in sdist_names(second) if n.startswith("hello-1.0/out/")]
+    assert second.read_bytes() == first
+
+
+def test_an_sdist_holds_a_symlinked_subpackage(example_copy, monkeypatch, tmp_path):
+    """The wheel follows a symbolic link to a directory (as setuptools does); the sdist left it out,
+    so the wheel built from the sdist lacked the subpackage."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "__init__.py").write_text("X = 1\n")
+    (example_copy / "src/hello/sub").symlink_to(shared)
+    monkeypatch.chdir(example_copy)
+    (tmp_path / "out").mkdir()
+    sdist = tmp_path / "out" / backend.build_sdist(str(tmp_path / "out"))
+    assert "hello-1.0/src/hello/sub/__init__.py" in sdist_names(sdist)
+
+
+def test_an_sdist_of_a_project_with_a_symbolic_link_loop_is_an_error_naming_it(example_copy, monkeypatch):
+    (example_copy / "src/hello/loop").symlink_to("..")
+    monkeypatch.chdir(example_copy)
+    (example_copy / "dist").mkdir()
+    with pytest.raises(ConfigError, match=r"src/hello/loop is a symbolic link to a directory it is inside"):
+        backend.build_sdist(str(example_copy / "dist"))

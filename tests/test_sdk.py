@@ -89,3 +89,21 @@ def test_windows_layout_by_path(tmp_path, runner):
 def test_sdk_path_only_for_windows(tmp_path, runner):
     with pytest.raises(ConfigError, match="only for Windows targets"):
         prepare_sdk(LINUX, PythonAbi(8, True), tmp_path, runner, sdk_path=Path("/x"))
+
+
+def test_the_import_library_of_a_windows_layout_is_in_the_fingerprint(tmp_path):
+    """sdk = { win_amd64 = "Python311" }: pythonXY.lib is linked, read by no compiler, so no dependency
+    file names it; another one under the same path must change the payload cache key."""
+    from fatpack.sdk import sdk_fingerprint
+
+    layout = tmp_path / "Python311"
+    (layout / "include").mkdir(parents=True)
+    (layout / "include" / "patchlevel.h").write_text(
+        "#define PY_MAJOR_VERSION 3\n#define PY_MINOR_VERSION 11\n"
+    )
+    (layout / "libs").mkdir()
+    library = layout / "libs" / "python311.lib"
+    library.write_bytes(b"one")
+    first = sdk_fingerprint(WIN, PythonAbi(11, False), layout)
+    library.write_bytes(b"another")
+    assert sdk_fingerprint(WIN, PythonAbi(11, False), layout) != first

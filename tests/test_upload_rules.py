@@ -4,6 +4,7 @@ in an artifact (sniffed by content), not only the manifest's payloads."""
 from __future__ import annotations
 
 import io
+import random
 import warnings
 import zipfile
 from pathlib import Path
@@ -104,7 +105,53 @@ def test_trailing_data(hello_wheel, tmp_path):
 
 def test_compression_ratio(hello_wheel, tmp_path):
     bomb = rewritten(hello_wheel, tmp_path / hello_wheel.name, {"hello/zeros.bin": bytes(65 * 1024 * 1024)})
-    assert problems(bomb) == {("hello/zeros.bin", "zip-ratio")}
+    assert problems(bomb) == {("(zip)", "zip-ratio")}
+
+
+def test_compression_ratio_is_the_whole_archives(hello_wheel, tmp_path):
+    """PyPI sums every member's size and divides by the archive's: 65 members of 1 MiB of zeros are
+    refused although none is over 64 MiB; one 65 MiB member of zeros beside 2 MiB that does not
+    compress (the archive inflates about 32 times) is accepted."""
+    zeros = {f"hello/data/{n}.bin": bytes(1024 * 1024) for n in range(65)}
+    many = rewritten(hello_wheel, tmp_path / "many" / hello_wheel.name, zeros)
+    assert problems(many) == {("(zip)", "zip-ratio")}
+    mixed = {
+        "hello/zeros.bin": bytes(65 * 1024 * 1024),
+        "hello/noise.bin": random.Random(1).randbytes(2 << 20),
+    }
+    assert problems(rewritten(hello_wheel, tmp_path / "mixed" / hello_wheel.name, mixed)) == set()
+
+
+@pytest.mark.parametrize("name", ["hello/tab\tname.txt", "hello/ctl\x01.txt", "hello/del\x7f.txt"])
+def test_a_control_character_in_a_member_name(hello_wheel, tmp_path, name):
+    dest = rewritten(hello_wheel, tmp_path / hello_wheel.name, {name: b"x"})
+    assert problems(dest) == {(name, "zip-name-character")}
+
+
+@pytest.mark.slow
+def test_a_project_file_with_a_tab_in_its_name_is_not_shipped_to_be_refused(example_copy, tmp_path):
+    """fatpack ships every file under a package: assembling must fail verification, naming the member,
+    rather than write a wheel PyPI refuses ("Invalid character in filename")."""
+    from fatpack.errors import ArtifactError
+    from fatpack.pipeline import Options, assemble
+    from fatpack.targets import TARGETS
+
+    (example_copy / "src/hello/a\tb.txt").write_text("x")
+    options = Options(example_copy, tmp_path / "dist", targets=[TARGETS["linux_x86_64"]], cache_dir=None)
+    with pytest.raises(ArtifactError, match=r"hello/a\tb.txt.*control character"):
+        assemble(options)
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_member_comment(hello_wheel, tmp_path):
+    dest = tmp_path / hello_wheel.name
+    with ReproducibleWheelFile(dest, "w") as out:
+        for info, data in members_of(hello_wheel):
+            if info.filename.endswith("/__init__.py") and info.filename.count("/") == 1:
+                info.comment = b"hello"
+            if not info.filename.endswith("/RECORD"):
+                out.writestr(info, data)
+    assert problems(dest) == {("hello/__init__.py", "zip-comment")}
 
 
 def test_a_platform_tag_pypi_refuses(hello_wheel, tmp_path):

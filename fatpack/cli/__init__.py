@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import textwrap
 from collections.abc import Sequence
+from types import ModuleType
 from typing import NoReturn, Optional
 
 from fatpack import __version__
-from fatpack.cli import assemble, build, inspect, targets, verify
-from fatpack.cli.options import environment_help
 from fatpack.errors import BuildError, FatpackError
 
-SUBCOMMANDS = {
-    "assemble": assemble,
-    "build": build,
-    "inspect": inspect,
-    "targets": targets,
-    "verify": verify,
-}
+# imported by main(), inside its error handling: they load the build side and the binary parsers
+# (half a second), and Ctrl-C meanwhile must end in one line, not a traceback
+SUBCOMMAND_NAMES = ("assemble", "build", "inspect", "targets", "verify")
+
+
+def subcommands() -> dict[str, ModuleType]:
+    return {name: importlib.import_module(f"fatpack.cli.{name}") for name in SUBCOMMAND_NAMES}
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -37,7 +37,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fatpack {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module in SUBCOMMANDS.items():
+    from fatpack.cli.options import environment_help
+
+    for name, module in subcommands().items():
         command = sub.add_parser(
             name,
             help=module.HELP,
@@ -51,10 +53,10 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     _never_fail_on_encoding()
-    args = make_parser().parse_args(argv)
-    _configure_logging(verbose=getattr(args, "verbose", False))
     try:
-        return int(SUBCOMMANDS[args.command].execute(args) or 0)
+        args = make_parser().parse_args(argv)
+        _configure_logging(verbose=getattr(args, "verbose", False))
+        return int(subcommands()[args.command].execute(args) or 0)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.command:

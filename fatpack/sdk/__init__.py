@@ -125,6 +125,10 @@ def sdk_fingerprint(target: Target, abi: PythonAbi, sdk_path: Optional[Path] = N
         check_headers_fit(abi, headers, target)
         digest.update(str(sdk_path).encode())
         files = [include_dir / "patchlevel.h", include_dir / "pyconfig.h"]
+        if target.is_windows:  # the import library linked (compiles read the headers: dependency files)
+            from fatpack.sdk import windows
+
+            files.append(sdk_path / "libs" / f"{windows.python_dll(abi)}.lib")
     else:
         headers = host_headers()
         check_headers_fit(abi, headers, target)
