@@ -154,7 +154,17 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
 }
 
 
-@pytest.mark.parametrize("case", sorted(CONFIG_CASES))
+# cases fatpack finds only after compiling (the version is read when the metadata is written)
+FOUND_AFTER_COMPILING = {"invalid version"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.compile) if c in FOUND_AFTER_COMPILING else c
+        for c in sorted(CONFIG_CASES)
+    ],
+)
 def test_bad_configuration(case, project, tmp_path):
     make, extra, pattern = CONFIG_CASES[case]
     root = make(project)
@@ -223,6 +233,7 @@ def test_bad_command_line_value_is_one_error_line(arguments, pattern, project, t
     assert_clean_failure(proc, pattern, tmp_path / "out", snapshot(root))
 
 
+@pytest.mark.compile
 def test_file_names_not_valid_in_the_terminals_encoding(project, tmp_path):
     """A directory name with bytes that are not UTF-8 is printed with escapes, not a UnicodeEncodeError."""
     root = project()
@@ -239,6 +250,7 @@ def test_file_names_not_valid_in_the_terminals_encoding(project, tmp_path):
 # --- compilers -------------------------------------------------------------------------------------
 
 
+@pytest.mark.compile
 def test_compile_error_shows_the_compilers_message(project, tmp_path):
     root = project(files={"src/demo/_speed.c": "int f(void) { return undeclared_thing; }\n"})
     inputs = snapshot(root)
@@ -316,6 +328,7 @@ def test_output_dir_is_read_only(project, tmp_path):
         subprocess.run(["chattr", "-i", str(out)], check=True)
 
 
+@pytest.mark.compile
 def test_disk_full_while_writing(project, tmp_path, monkeypatch, capsys):
     """Simulated: the third member written fails with ENOSPC; the partial archive must not remain."""
     root = project()

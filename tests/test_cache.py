@@ -216,7 +216,7 @@ def built_value(project: Path, cache: PayloadCache, tmp_path: Path) -> tuple[int
     return int(proc.stdout), report.cached == 1
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

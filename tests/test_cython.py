@@ -70,7 +70,7 @@ def linux_probe(wheel: Path, tmp_path: Path) -> list:
     return proc.stdout.splitlines()
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize(
     ("which", "payload"), [(0, "cythondemo._stats.cp311.so"), (1, "cythondemo._stats.cp311-abi3.so")]
 )
@@ -83,7 +83,7 @@ def test_memoryview_module_on_linux(cython_wheels, tmp_path, which, payload):
     assert file.endswith("/linux_x86_64/" + payload)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.wine
 @pytest.mark.parametrize(
     ("version", "payload"),

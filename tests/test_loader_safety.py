@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import install_into, run_on_path
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.compile
 
 PROBE = "import hello; print(hello.add(40, 2))"
 

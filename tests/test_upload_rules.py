@@ -161,6 +161,7 @@ def test_every_native_binary_is_found_by_content(hello_wheel, tmp_path):
     assert problems(dest) == {("hello/bin/tool", "unlisted"), ("hello/helper.dat", "unlisted")}
 
 
+@pytest.mark.compile
 def test_a_package_listed_with_its_subpackage_gives_an_uploadable_wheel(make_project, tmp_path):
     from conftest import MINIMAL_C
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from winepython import WindowsPython, windows_path
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.compile
 
 PROBE = "import hello, hello._core as c; print(hello.add(40, 2), hello.median([5, 1, 4]), hello.built_for()); print(c.__file__)"
 
@@ -132,6 +132,7 @@ def test_world_writable_cache_is_refused(hello_egg, tmp_path):
     assert cached_files(cache) == []
 
 
+@pytest.mark.root
 @pytest.mark.skipif(
     os.name != "posix" or os.geteuid() != 0, reason="needs root to make a directory owned by another user"
 )
