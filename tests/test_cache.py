@@ -1,13 +1,14 @@
 """The payload cache: an unchanged rebuild compiles nothing; any input that can change the binary
 (source, header, flag, target, ABI, compiler version) compiles again."""
 
+import hashlib
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_on_path
+from conftest import RecordingRunner, run_on_path
 
 from fatpack.builders.zig import ZigBuilder
 from fatpack.cache import PayloadCache
@@ -102,11 +103,28 @@ def test_disabled_cache_always_compiles(demo_project, runner, tmp_path):
     assert compiles(demo_project, runner, off, tmp_path) == 2
 
 
-def test_parallel_build_gives_the_same_payloads(demo_project, runner, tmp_path):
+class DerivingRunner(RecordingRunner):
+    """As a compiler: what it writes depends on the whole command and on the bytes of every file it
+    reads (so a payload linked from another job's object, or built with other flags or for another
+    target, differs), but not on the directory it works in."""
+
+    def __call__(self, command, *, cwd=None, env=None) -> None:
+        digest = hashlib.sha256()  # of the inputs, before the outputs are written
+        for arg in command:
+            path = Path(arg)
+            digest.update(path.read_bytes() if path.is_file() else path.name.encode())
+        super().__call__(command, cwd=cwd, env=env)
+        if "-o" in command:
+            Path(command[command.index("-o") + 1]).write_bytes(digest.hexdigest().encode())
+
+
+def test_parallel_build_gives_the_same_payloads(demo_project, tmp_path):
     config = load_project(demo_project)
     targets = [TARGETS[t] for t in ("linux_x86_64", "linux_aarch64", "win_amd64", "macosx_arm64")]
+    runner = DerivingRunner()
     serial = build_payloads(make_plan(config, targets, jobs=1), runner, tmp_path / "w1", tmp_path / "o1")
     parallel = build_payloads(make_plan(config, targets, jobs=4), runner, tmp_path / "w4", tmp_path / "o4")
+    assert len({p.path.read_bytes() for p in serial}) == len(targets)  # each target's payload is its own
     assert [p.relative_path for p in serial] == [p.relative_path for p in parallel]
     assert [p.path.read_bytes() for p in serial] == [p.path.read_bytes() for p in parallel]
 
