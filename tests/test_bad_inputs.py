@@ -67,7 +67,10 @@ def assert_clean_failure(
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, proc.stderr
     assert re.search(pattern, errors[0]), errors[0]
-    assert not out.exists() or (out.is_dir() and list(out.iterdir()) == []) or out.is_file()
+    if str(out) in inputs:  # OUT was a file: it still is, with the same bytes (checked below)
+        assert out.is_file(), f"{out} was a file"
+    else:  # nothing left: no OUT, or an empty directory
+        assert not out.exists() or (out.is_dir() and list(out.iterdir()) == []), f"{out} was left behind"
     for name, data in inputs.items():
         assert Path(name).read_bytes() == data, f"{name} was changed"
     return errors[0]
