@@ -60,6 +60,7 @@ FIXTURE_NEEDS = {
     "good_wheel": ("compile",),  # test_bad_inputs.py
     "real_payload": ("compile",),  # test_loader_failures.py
     "cli_project": ("compile",),  # test_properties.py
+    "real_sdist_wheels": ("compile", "network"),  # test_setuptools_projects.py: builds PyPI sdists
 }
 
 
