@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import pytest
+from tiers import (  # noqa: F401  (hooks: each test may run only the tools its marks name)
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_protocol,
+    pytest_unconfigure,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "hello"

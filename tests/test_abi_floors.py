@@ -79,7 +79,7 @@ def test_two_members_with_one_name_are_refused():
         check_unique_names(members)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_each_python_loads_its_own_floor(floors_project, tmp_path):
     options = Options(
         floors_project,

@@ -34,7 +34,7 @@ def test_prepare_metadata(hello_with_backend, tmp_path, monkeypatch):
     assert "Tag: py3-none-any" in (tmp_path / "meta" / name / "WHEEL").read_text()
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_pip_wheel(hello_with_backend, tmp_path):
     subprocess.run(
         [
@@ -61,7 +61,7 @@ def test_pip_wheel(hello_with_backend, tmp_path):
         } <= set(zf.namelist())
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_python_m_build_makes_sdist_and_wheel_from_it(hello_with_backend, tmp_path):
     (hello_with_backend / "build").mkdir()  # a stale build directory is not packed
     (hello_with_backend / "build" / "junk.o").write_bytes(b"")

@@ -67,7 +67,10 @@ def assert_clean_failure(
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, proc.stderr
     assert re.search(pattern, errors[0]), errors[0]
-    assert not out.exists() or (out.is_dir() and list(out.iterdir()) == []) or out.is_file()
+    if str(out) in inputs:  # OUT was a file: it still is, with the same bytes (checked below)
+        assert out.is_file(), f"{out} was a file"
+    else:  # nothing left: no OUT, or an empty directory
+        assert not out.exists() or (out.is_dir() and list(out.iterdir()) == []), f"{out} was left behind"
     for name, data in inputs.items():
         assert Path(name).read_bytes() == data, f"{name} was changed"
     return errors[0]
@@ -173,7 +176,17 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
 }
 
 
-@pytest.mark.parametrize("case", sorted(CONFIG_CASES))
+# cases fatpack finds only after compiling (the version is read when the metadata is written)
+FOUND_AFTER_COMPILING = {"invalid version"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.compile) if c in FOUND_AFTER_COMPILING else c
+        for c in sorted(CONFIG_CASES)
+    ],
+)
 def test_bad_configuration(case, project, tmp_path):
     make, extra, pattern = CONFIG_CASES[case]
     root = make(project)
@@ -215,7 +228,10 @@ def test_bad_environment_variable(case, project, tmp_path):
     root = project()
     (tmp_path / "afile").write_text("a file, not a directory")
     variables, pattern = ENV_CASES[case]
-    env = {k: v for k, v in os.environ.items() if k not in ("FATPACK_BUILD_CACHE", "SOURCE_DATE_EPOCH")}
+    # the session's private FATPACK_BUILD_CACHE stays unless the case is about where the cache is
+    cache_case = variables.keys() & {"FATPACK_BUILD_CACHE", "XDG_CACHE_HOME"}
+    dropped = {"SOURCE_DATE_EPOCH", "FATPACK_BUILD_CACHE"} if cache_case else {"SOURCE_DATE_EPOCH"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update({k: v.format(file=tmp_path / "afile") for k, v in variables.items()})
     proc = fatpack("assemble", root, "-o", tmp_path / "out", env=env)
     assert_clean_failure(proc, pattern, tmp_path / "out", snapshot(root))
@@ -242,6 +258,7 @@ def test_bad_command_line_value_is_one_error_line(arguments, pattern, project, t
     assert_clean_failure(proc, pattern, tmp_path / "out", snapshot(root))
 
 
+@pytest.mark.compile
 def test_file_names_not_valid_in_the_terminals_encoding(project, tmp_path):
     """A directory name with bytes that are not UTF-8 is printed with escapes, not a UnicodeEncodeError."""
     root = project()
@@ -258,6 +275,7 @@ def test_file_names_not_valid_in_the_terminals_encoding(project, tmp_path):
 # --- compilers -------------------------------------------------------------------------------------
 
 
+@pytest.mark.compile
 def test_compile_error_shows_the_compilers_message(project, tmp_path):
     root = project(files={"src/demo/_speed.c": "int f(void) { return undeclared_thing; }\n"})
     inputs = snapshot(root)
@@ -335,6 +353,7 @@ def test_output_dir_is_read_only(project, tmp_path):
         subprocess.run(["chattr", "-i", str(out)], check=True)
 
 
+@pytest.mark.compile
 def test_disk_full_while_writing(project, tmp_path, monkeypatch, capsys):
     """Simulated: the third member written fails with ENOSPC; the partial archive must not remain."""
     root = project()

@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO, install_into, run_on_path
 from winepython import WindowsPython
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.compile
 
 MIDSIZE = REPO / "bench" / "midsize"
 

@@ -74,7 +74,8 @@ def test_fatpack_declared_projects_need_no_build_environment(demo_project, tmp_p
     assert project_env(Options(demo_project, tmp_path / "out")) is None
 
 
-@pytest.mark.slow  # installs setuptools from the package index
+@pytest.mark.compile
+@pytest.mark.network  # installs setuptools from the package index
 def test_setup_py_importing_a_build_requirement_is_read_in_the_build_environment(tmp_path, capsys):
     """ujson's setup.py imports setuptools_scm, named in build-system.requires (issue 23, class 1)."""
     setup_py = (
@@ -93,7 +94,7 @@ def test_setup_py_importing_a_build_requirement_is_read_in_the_build_environment
     assert "No module named 'fatpack_probe'" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # ensurepip: 5-20 s
+@pytest.mark.compile  # ensurepip: 5-20 s
 def test_without_a_usable_pip_beside_fatpack_the_environment_gets_its_own(tmp_path, monkeypatch):
     """fatpack installed by a tool that gives it no pip (uv): the venv gets pip from ensurepip, and
     the setuptools ensurepip adds before 3.12 is removed, so it never satisfies a requirement."""

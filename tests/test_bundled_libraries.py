@@ -72,7 +72,7 @@ def mixed_wheel(tmp_path_factory):
     return assemble(Options(project_dir=work / "mixed", out_dir=work / "dist"))
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_one_copy_per_target_and_what_each_binary_links(mixed_wheel):
     with zipfile.ZipFile(mixed_wheel) as zf:
         names = zf.namelist()
@@ -107,7 +107,7 @@ def test_one_copy_per_target_and_what_each_binary_links(mixed_wheel):
     assert [t.runpath for t in dynamic.iter_tags() if t.entry.d_tag == "DT_RUNPATH"] == ["$ORIGIN/libs"]
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_on_linux_the_library_is_found_through_runpath(mixed_wheel, tmp_path):
     site = tmp_path / "site"
     install_into(mixed_wheel, site)
@@ -119,7 +119,7 @@ def test_on_linux_the_library_is_found_through_runpath(mixed_wheel, tmp_path):
     assert mapped == str(site / "mixed/_fatpack/linux_x86_64/libs/libextra.so")
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.wine
 def test_on_windows_only_the_loaders_dll_directory_makes_it_load(mixed_wheel, tmp_path):
     python = WindowsPython("3.13", tmp_path / "py")

@@ -1,6 +1,7 @@
 """The payload cache: an unchanged rebuild compiles nothing; any input that can change the binary
 (source, header, flag, target, ABI, compiler version) compiles again."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_on_path
+from conftest import RecordingRunner, run_on_path
 
 from fatpack.build import build_payloads
 from fatpack.builders.zig import ZigBuilder
@@ -106,11 +107,28 @@ def test_disabled_cache_always_compiles(demo_project, runner, tmp_path):
     assert compiles(demo_project, runner, off, tmp_path) == 2
 
 
-def test_parallel_build_gives_the_same_payloads(demo_project, runner, tmp_path):
+class DerivingRunner(RecordingRunner):
+    """As a compiler: what it writes depends on the whole command and on the bytes of every file it
+    reads (so a payload linked from another job's object, or built with other flags or for another
+    target, differs), but not on the directory it works in."""
+
+    def __call__(self, command, *, cwd=None, env=None) -> None:
+        digest = hashlib.sha256()  # of the inputs, before the outputs are written
+        for arg in command:
+            path = Path(arg)
+            digest.update(path.read_bytes() if path.is_file() else path.name.encode())
+        super().__call__(command, cwd=cwd, env=env)
+        if "-o" in command:
+            Path(command[command.index("-o") + 1]).write_bytes(digest.hexdigest().encode())
+
+
+def test_parallel_build_gives_the_same_payloads(demo_project, tmp_path):
     config = load_project(demo_project)
     targets = [TARGETS[t] for t in ("linux_x86_64", "linux_aarch64", "win_amd64", "macosx_arm64")]
+    runner = DerivingRunner()
     serial = build_payloads(make_plan(config, targets, jobs=1), runner, tmp_path / "w1", tmp_path / "o1")
     parallel = build_payloads(make_plan(config, targets, jobs=4), runner, tmp_path / "w4", tmp_path / "o4")
+    assert len({p.path.read_bytes() for p in serial}) == len(targets)  # each target's payload is its own
     assert [p.relative_path for p in serial] == [p.relative_path for p in parallel]
     assert [p.path.read_bytes() for p in serial] == [p.path.read_bytes() for p in parallel]
 
@@ -246,7 +264,7 @@ def built_value(project: Path, cache: PayloadCache, tmp_path: Path) -> tuple[int
     return int(proc.stdout), report.cached == 1
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -301,7 +319,7 @@ def include_value_h_by_search(project: Path, include_dirs: str) -> None:
     )
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize(
     "shadow",
     ["src/first/value.h", "src/vp/value.h", "src/first/sys/types.h"],
@@ -327,7 +345,7 @@ def test_a_header_appearing_earlier_in_the_search_path_invalidates(value_project
     assert built_value(value_project, cache, tmp_path) == (423, True)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_two_checkouts_of_one_project_do_not_share_what_the_compiler_read(value_project, cache, tmp_path):
     """Same sources and settings in two directories (git worktrees): a header changed in the second
     must not be served the first's binary because the first's header still has its content."""
@@ -345,7 +363,7 @@ def test_two_checkouts_of_one_project_do_not_share_what_the_compiler_read(value_
     assert built_value(value_project, cache, tmp_path) == (123, True)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_a_version_script_named_in_a_link_option_is_in_the_key(value_project, cache, tmp_path):
     """`-Wl,--version-script=exports.map`: the linker reads the file; hiding PyInit__v must not be
     answered with the cached binary that still exports it."""
@@ -360,7 +378,7 @@ def test_a_version_script_named_in_a_link_option_is_in_the_key(value_project, ca
         built_value(value_project, cache, tmp_path)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_cpath_is_in_the_key(value_project, cache, tmp_path, monkeypatch):
     """zig cc, as clang, searches CPATH: value.h found there changes with the variable."""
     include_value_h_by_search(value_project, "[]")
@@ -374,7 +392,7 @@ def test_cpath_is_in_the_key(value_project, cache, tmp_path, monkeypatch):
     assert built_value(value_project, cache, tmp_path) == (423, True)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize("moved", ["include-dir", "source"])
 def test_an_include_dir_or_source_moved_to_another_directory_of_the_same_name(
     value_project, cache, tmp_path, moved
@@ -403,7 +421,7 @@ def test_an_include_dir_or_source_moved_to_another_directory_of_the_same_name(
     assert built_value(value_project, cache, tmp_path) == (423, False)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_a_header_probed_with_has_include_appearing_invalidates(value_project, cache, tmp_path):
     """`#if __has_include("local.h")` found nothing, so no dependency file names local.h; creating it
     changes the binary."""
@@ -415,7 +433,7 @@ def test_a_header_probed_with_has_include_appearing_invalidates(value_project, c
     assert built_value(value_project, cache, tmp_path) == (423, False)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_a_project_in_a_directory_with_a_hash_in_its_name(value_project, cache, tmp_path):
     """clang writes '#' in dependency files as '\\#': read literally, every header of a project in
     `fix#12/` was a file that does not exist, hashed as 'missing' before and after an edit."""

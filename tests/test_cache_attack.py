@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 pytestmark = [
-    pytest.mark.slow,
+    pytest.mark.compile,
     pytest.mark.root,
     pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs root to create a second user"),
 ]

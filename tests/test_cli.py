@@ -34,7 +34,7 @@ def test_native_builder_for_windows_is_refused(demo_project, tmp_path):
     assert not (tmp_path / "dist").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_build_writes_payloads_per_target(demo_project, tmp_path):
     proc = fatpack("build", demo_project, "--target", "linux_x86_64", "-o", tmp_path / "out")
     assert proc.returncode == 0, proc.stderr
@@ -44,7 +44,7 @@ def test_build_writes_payloads_per_target(demo_project, tmp_path):
     assert "linux_x86_64" in proc.stderr and "done" in proc.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_verbose_shows_compiler_commands(demo_project, tmp_path):
     # --no-cache: an identical build elsewhere in the suite may already be cached, and then nothing compiles
     proc = fatpack(
@@ -55,7 +55,7 @@ def test_verbose_shows_compiler_commands(demo_project, tmp_path):
     assert proc.stdout.strip().splitlines()[-1] == str(tmp_path / "dist" / "demo-1.0-py3-none-any.whl")
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_second_build_comes_from_the_payload_cache(demo_project, tmp_path, monkeypatch):
     monkeypatch.setenv("FATPACK_BUILD_CACHE", str(tmp_path / "cache"))
     first = fatpack("assemble", demo_project, "--target", "linux_x86_64", "-o", tmp_path / "dist")

@@ -80,7 +80,7 @@ def cmdlib_wheel(tmp_path_factory):
     )
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_command_built_library_on_linux(cmdlib_wheel, tmp_path):
     site = tmp_path / "site"
     install_into(cmdlib_wheel, site)
@@ -90,7 +90,7 @@ def test_command_built_library_on_linux(cmdlib_wheel, tmp_path):
     assert value == "42" and file.endswith("/linux_x86_64/cmdlib._use.abi3.so")
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.wine
 def test_command_built_library_on_windows(cmdlib_wheel, tmp_path):
     python = WindowsPython("3.13", tmp_path / "py")
@@ -99,7 +99,7 @@ def test_command_built_library_on_windows(cmdlib_wheel, tmp_path):
     assert value == "42" and file.endswith("\\win_amd64\\cmdlib._use.abi3.pyd")
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.wine
 def test_prebuilt_library_per_target(tmp_path):
     """`prebuilt = {target = file}` ships a library as it is: here a .so without SONAME and a DLL with no

@@ -51,7 +51,7 @@ def test_two_runs_moving_one_payload_at_once_both_succeed(tmp_path, monkeypatch)
     assert (final / "demo._speed.abi3.so").read_bytes() in (b"binary of run 1", b"binary of run 2")
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_four_concurrent_builds_into_one_directory(demo_project, tmp_path):
     env = {**os.environ, "FATPACK_BUILD_CACHE": str(tmp_path / "cache")}
     command = [sys.executable, "-m", "fatpack", "build", str(demo_project), "--target", "linux_x86_64"]

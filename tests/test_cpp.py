@@ -10,7 +10,7 @@ from winepython import WindowsPython
 
 from fatpack.binaries import inspect_binary
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.compile
 
 PROBE = """
 import cppdemo._native as n

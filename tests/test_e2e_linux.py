@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import HOST_ABI
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.compile
 
 
 def venv_with(wheel: Path, tmp_path: Path) -> Path:

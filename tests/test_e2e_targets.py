@@ -13,7 +13,7 @@ from winepython import WindowsPython
 from fatpack.binaries import inspect_binary
 from runtime_loader.loader import parse_manifest
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.compile
 
 PROBE = "import hello, hello._core as c; print(hello.add(40, 2), hello.median([5, 1, 4]), hello.sizeof_long(), hello.built_for()); print(c.__file__)"
 UCRT_AND_SYSTEM = ("api-ms-win-crt-", "kernel32.dll")

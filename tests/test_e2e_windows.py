@@ -6,7 +6,7 @@ import pytest
 from conftest import HOST_ABI
 from winepython import WindowsPython
 
-pytestmark = [pytest.mark.slow, pytest.mark.wine]
+pytestmark = [pytest.mark.compile, pytest.mark.wine]
 
 PROBE = (
     "import sys, hello, hello._core as c, hello._fatpack as f; "

@@ -308,7 +308,7 @@ def test_readme_first_command_is_what_this_test_runs():
     assert readme_first_command() == "bash dev/setup && .venv/bin/fatpack assemble examples/hello"
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_readme_first_command_works_from_a_fresh_clone_with_debians_python(tmp_path):
     if not (DEBIAN_PYTHON.is_file() and list(Path("/usr/lib").glob("python3*/EXTERNALLY-MANAGED"))):
         pytest.fail("this test needs Debian's externally managed /usr/bin/python3 (apt-get install python3)")

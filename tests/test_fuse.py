@@ -139,7 +139,7 @@ def real_fused(request, tmp_path_factory) -> tuple[str, Path]:
     return requirement, fused
 
 
-@pytest.mark.slow
+@pytest.mark.network  # fuses wheels downloaded from PyPI; compiles nothing
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the downloaded Linux wheels are cp311")
 def test_real_fused_wheel_imports_on_linux(real_fused, tmp_path):
     requirement, wheel = real_fused
@@ -150,7 +150,7 @@ def test_real_fused_wheel_imports_on_linux(real_fused, tmp_path):
     assert ('{"a":[1,2]} [3]' if requirement.startswith("ujson") else "4.3.5 b'hi'") in proc.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.network  # fuses wheels downloaded from PyPI; compiles nothing
 @pytest.mark.wine
 def test_real_fused_wheel_imports_on_windows_python_311(real_fused, tmp_path):
     requirement, wheel = real_fused
@@ -183,7 +183,7 @@ def test_two_abi3_floors_of_one_platform_each_keep_their_binary(tmp_path):
     assert len({e.sha256 for e in rows}) == 2
 
 
-@pytest.mark.slow
+@pytest.mark.network  # fuses wheels downloaded from PyPI; compiles nothing
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the downloaded Linux wheels are cp311")
 def test_real_fused_wheel_imports_from_a_zip(real_fused, tmp_path):
     """The fat wheel itself on sys.path: pyzmq's RUNPATH $ORIGIN/../../../pyzmq.libs must still resolve

@@ -13,7 +13,7 @@ def fatpack(*args):
     return subprocess.run([sys.executable, "-m", "fatpack", *map(str, args)], capture_output=True, text=True)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_table_and_json(hello_all_targets_wheel):
     table = fatpack("inspect", hello_all_targets_wheel)
     assert table.returncode == 0, table.stderr

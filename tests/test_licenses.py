@@ -8,6 +8,7 @@ import email.parser
 import zipfile
 from pathlib import Path
 
+import pytest
 from conftest import MINIMAL_C
 from fakewheels import make_wheel
 from test_output import GOOD, MEMBER
@@ -39,6 +40,7 @@ def licenses_of(wheel: Path) -> tuple[list[str], dict[str, bytes]]:
     return email.parser.HeaderParser().parsestr(metadata).get_all("License-File") or [], shipped
 
 
+@pytest.mark.compile
 def test_declared_license_files_are_shipped(make_project, tmp_path):
     root = project_with(
         make_project,
@@ -54,6 +56,7 @@ def test_declared_license_files_are_shipped(make_project, tmp_path):
     assert verify_artifact(wheel).problems == []
 
 
+@pytest.mark.compile
 def test_setuptools_default_license_files_with_a_classic_license(make_project, tmp_path, monkeypatch):
     root = project_with(
         make_project,
@@ -74,6 +77,7 @@ def test_setuptools_default_license_files_with_a_classic_license(make_project, t
     assert licenses_of(from_sdist) == licenses_of(wheel)
 
 
+@pytest.mark.compile
 def test_verify_refuses_a_license_file_that_is_not_shipped(make_project, tmp_path):
     root = project_with(
         make_project,
@@ -96,6 +100,7 @@ def test_verify_refuses_a_license_file_that_is_not_shipped(make_project, tmp_pat
     ]
 
 
+@pytest.mark.compile
 def test_a_fused_wheel_keeps_its_inputs_license_files(tmp_path):
     (tmp_path / "x").mkdir()
     binary = compile_shared("gcc", GOOD, tmp_path / "x" / "x.so")

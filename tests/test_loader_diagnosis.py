@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import HOST_ABI, install_into, run_on_path
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.compile
 
 
 def diagnosis(site) -> subprocess.CompletedProcess:

@@ -211,6 +211,7 @@ def test_payload_hash_mismatch_in_the_zip(tmp_path):
     )
 
 
+@pytest.mark.root
 def test_other_cache_dir_owner_in_the_path(tmp_path, real_payload):
     if os.geteuid() != 0:
         pytest.skip("needs root to chown")

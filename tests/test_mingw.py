@@ -84,7 +84,8 @@ def windows_binaries(python, package):
     }
 
 
-@pytest.mark.slow
+@pytest.mark.compile  # zig dlltool makes the import library
+@pytest.mark.mingw
 @pytest.mark.wine
 def test_hello_built_by_mingw_on_windows(tmp_path):
     wheel = build_with_mingw(EXAMPLE, tmp_path)
@@ -102,7 +103,8 @@ def test_hello_built_by_mingw_on_windows(tmp_path):
         ), imported
 
 
-@pytest.mark.slow
+@pytest.mark.compile  # zig dlltool makes the import library
+@pytest.mark.mingw
 @pytest.mark.wine
 def test_bundled_library_built_by_mingw_on_windows(tmp_path):
     wheel = build_with_mingw(REPO / "examples" / "mixed", tmp_path)

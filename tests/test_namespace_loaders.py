@@ -16,7 +16,7 @@ from fakewheels import make_wheel
 
 from fatpack.pipeline import Options, assemble, fuse
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.compile
 
 BOTH = "import ns.a._core as a, ns.b._core as b; print(a.__name__, b.__name__)"
 

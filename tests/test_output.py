@@ -37,6 +37,7 @@ def platform_wheel(tmp_path: Path, name: str, source: str) -> Path:
     return make_wheel(tmp_path / name, FILENAME, {"demo/__init__.py": b"", MEMBER: binary})
 
 
+@pytest.mark.compile
 @pytest.mark.parametrize("thin", [False, True])
 def test_a_rebuild_that_fails_verification_keeps_the_previous_wheels(tmp_path, thin):
     out = tmp_path / "out"
@@ -50,6 +51,7 @@ def test_a_rebuild_that_fails_verification_keeps_the_previous_wheels(tmp_path, t
     assert snapshot(out) == before  # same files, same bytes, no staging directory left behind
 
 
+@pytest.mark.compile
 def test_a_failed_run_removes_the_output_directory_it_created(tmp_path):
     out = tmp_path / "new" / "out"
     with pytest.raises(ArtifactError, match="failed verification"):
@@ -57,6 +59,7 @@ def test_a_failed_run_removes_the_output_directory_it_created(tmp_path):
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.compile
 def test_output_inside_the_package_is_not_packed_into_the_next_build(example_copy):
     from fatpack.pipeline import Options, assemble
     from fatpack.targets import parse_target
@@ -72,6 +75,7 @@ def test_output_inside_the_package_is_not_packed_into_the_next_build(example_cop
     assert not [n for n in names if n.endswith(".whl") or "/dist/" in n]
 
 
+@pytest.mark.compile
 @pytest.mark.parametrize("thin", [False, True])
 def test_a_project_rebuild_that_fails_verification_keeps_the_previous_wheels(make_project, tmp_path, thin):
     """The same through `fatpack assemble` of a project: its build command copies in a prebuilt binary,

@@ -221,6 +221,7 @@ def test_any_environment_gives_success_or_one_error_line(
         monkeypatch.chdir(base)  # anything relative lands here
         for variable in ("SOURCE_DATE_EPOCH", "FATPACK_BUILD_CACHE", "XDG_CACHE_HOME"):
             monkeypatch.delenv(variable, raising=False)
+        monkeypatch.setenv("HOME", str(base))  # the default cache is never the user's real ~/.cache
         for variable, value in variables.items():
             monkeypatch.setenv(variable, env_value(value, variable, base))
         run_cli(["assemble", str(cli_project), "--target", "linux_x86_64", "-o", str(base / "out")], capsys)

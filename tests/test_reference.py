@@ -112,7 +112,8 @@ def test_an_egg_cannot_carry_the_data_files_of_the_projects_wheel(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.slow  # installs setuptools from the package index into the build environment
+@pytest.mark.compile
+@pytest.mark.network  # installs setuptools from the package index into the build environment
 def test_setup_py_data_files_and_scripts_come_from_its_own_wheel(tmp_path):
     """fatpack refused both ("not supported"); the project's own wheel carries them under .data/."""
     from conftest import MINIMAL_C

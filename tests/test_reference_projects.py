@@ -56,13 +56,13 @@ def zope(tmp_path_factory) -> tuple[Path, Path]:
     return fat, own
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_zope_interface_fat_wheel_holds_what_its_own_wheel_does(zope):
     fat, own = zope
     assert_same_non_binary_members(fat, own)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_zope_interface_own_tests_pass_on_linux(zope, tmp_path):
     fat, _ = zope
     site = install_into(fat, tmp_path / "site")
@@ -80,7 +80,7 @@ def test_zope_interface_own_tests_pass_on_linux(zope, tmp_path):
     assert "/_fatpack_zope_interface/linux_x86_64/" in binary
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.wine
 def test_zope_interface_own_tests_pass_under_wine(zope, tmp_path):
     fat, _ = zope
@@ -93,7 +93,7 @@ def test_zope_interface_own_tests_pass_under_wine(zope, tmp_path):
     assert "\\_fatpack_zope_interface\\win_amd64\\" in binary
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize("example", ["hello", "mixed"])
 def test_bundled_examples_hold_what_their_own_wheel_does(example, tmp_path):
     """The examples declare their extensions in [tool.fatpack] (fatpack builds them; no reference wheel
@@ -127,7 +127,7 @@ OWN_BUILD_SDISTS = {
 }
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize("requirement", sorted(OWN_BUILD_SDISTS))
 def test_real_sdists_hold_what_their_own_wheel_does(requirement, tmp_path):
     sdist = pip_download(requirement, CACHE / "sdists" / requirement, sdist=True)

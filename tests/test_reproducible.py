@@ -50,6 +50,7 @@ def build_both(project: Path, out: Path, monkeypatch) -> tuple[Path, Path]:
     return sdist, wheel
 
 
+@pytest.mark.compile
 def test_two_builds_in_different_places_are_byte_identical(tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     one = write_project(tmp_path / "a" / "hello", 0o022, 1_600_000_000)
@@ -72,6 +73,7 @@ def test_two_builds_in_different_places_are_byte_identical(tmp_path, monkeypatch
     assert from_sdist.read_bytes() == wheel_one.read_bytes()
 
 
+@pytest.mark.compile
 def test_source_date_epoch_is_honoured_in_every_member(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
     project = write_project(tmp_path / "hello", 0o022, 1_600_000_000)

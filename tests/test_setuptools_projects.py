@@ -141,7 +141,7 @@ def spam_wheel(spam_sdist, tmp_path_factory) -> Path:
     return assemble(Options(project_dir=spam_sdist, out_dir=tmp_path_factory.mktemp("spam-dist")))
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_sdist_input_gives_the_same_wheel_as_the_directory(spam_wheel, tmp_path):
     root = copy_project("setuppy_demo", tmp_path)
     before = snapshot(root)
@@ -152,7 +152,7 @@ def test_sdist_input_gives_the_same_wheel_as_the_directory(spam_wheel, tmp_path)
         assert a.namelist() == b.namelist()
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_setup_py_project_imports_on_linux(spam_wheel, tmp_path):
     site = install_into(spam_wheel, tmp_path / "site")
     probe = "import spam, spam._spam as s; print(spam.sum_list([1, 2, 39]), spam.greeting(), spam.platform(), s.setup_branch(), spam.WORDS)"
@@ -161,7 +161,7 @@ def test_setup_py_project_imports_on_linux(spam_wheel, tmp_path):
     assert proc.stdout.split() == ["42", "spam", "posix", "default-branch", "['eggs',", "'ham']"]
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.wine
 def test_setup_py_project_imports_on_windows_python(spam_wheel, tmp_path):
     version = f"3.{sys.version_info[1]}"  # the payload is version-specific: the host's CPython
@@ -221,7 +221,7 @@ def real_sdist_wheels(tmp_path_factory) -> dict[str, Path]:
     return wheels
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.parametrize("requirement", sorted(REAL_SDISTS))
 def test_real_sdist_imports_on_linux(real_sdist_wheels, requirement, tmp_path):
     probe, expected = REAL_SDISTS[requirement]
@@ -232,7 +232,7 @@ def test_real_sdist_imports_on_linux(real_sdist_wheels, requirement, tmp_path):
     assert expected in line and "/_fatpack/linux_x86_64/" in line and str(site) in line
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.wine
 def test_real_sdists_import_on_windows_python(real_sdist_wheels, tmp_path):
     python = WindowsPython(f"3.{sys.version_info[1]}", tmp_path / "py")

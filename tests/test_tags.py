@@ -63,7 +63,7 @@ def test_platform_tags_follow_the_payload_floors():
     assert platform_tag(TARGETS["win_arm64"]) == "win_arm64"
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_project_with_platform_tags_and_thin_wheels(tmp_path):
     project = tmp_path / "hello"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("dist", "build", "__pycache__"))

@@ -23,7 +23,7 @@ def mypy(site: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env)
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_mypy_on_a_consumer_of_the_fat_and_the_plain_wheel(hello_wheel, tmp_path):
     fat = install_into(hello_wheel, tmp_path / "fat")
     plain = tmp_path / "plain"  # the layout a platform wheel installs: the binary itself, no stub

@@ -128,7 +128,7 @@ def test_a_control_character_in_a_member_name(hello_wheel, tmp_path, name):
     assert problems(dest) == {(name, "zip-name-character")}
 
 
-@pytest.mark.slow
+@pytest.mark.compile
 def test_a_project_file_with_a_tab_in_its_name_is_not_shipped_to_be_refused(example_copy, tmp_path):
     """fatpack ships every file under a package: assembling must fail verification, naming the member,
     rather than write a wheel PyPI refuses ("Invalid character in filename")."""
@@ -208,6 +208,7 @@ def test_every_native_binary_is_found_by_content(hello_wheel, tmp_path):
     assert problems(dest) == {("hello/bin/tool", "unlisted"), ("hello/helper.dat", "unlisted")}
 
 
+@pytest.mark.compile
 def test_a_package_listed_with_its_subpackage_gives_an_uploadable_wheel(make_project, tmp_path):
     from conftest import MINIMAL_C
 

@@ -34,12 +34,14 @@ def fused_problems(tmp_path: Path, filename: str, member: str, binary: bytes) ->
     return [(p.check, p.message) for p in verify_artifact(fat).problems]
 
 
+@pytest.mark.mingw
 def test_msvcrt_is_refused_for_windows(tmp_path):
     pyd = compile_shared("x86_64-w64-mingw32-gcc", WINDOWS_INIT, tmp_path / "x.pyd")  # mingw's default CRT
     problems = fused_problems(tmp_path, "demo-1.0-cp38-abi3-win_amd64.whl", "demo/_core.pyd", pyd)
     assert ("crt", "links msvcrt.dll: the C runtime must be the UCRT only") in problems
 
 
+@pytest.mark.compile
 def test_a_linux_library_outside_the_manylinux_policy(tmp_path):
     # zlib's runtime library is on every Debian system (no -dev package needed for -l:libz.so.1)
     source = "extern const char *zlibVersion(void);\n" + INIT % "(void *)zlibVersion()"
@@ -53,6 +55,7 @@ def test_a_linux_library_outside_the_manylinux_policy(tmp_path):
     assert ("needed", "needs libz.so.1, which is neither in the manylinux policy nor bundled") in problems
 
 
+@pytest.mark.compile
 def test_abi3_payload_using_a_private_symbol(tmp_path):
     source = "extern int _PyLong_Sign(void *);\n" + INIT % "(void *)(long)_PyLong_Sign(0)"
     so = compile_shared("gcc", source, tmp_path / "x.so")
@@ -62,6 +65,7 @@ def test_abi3_payload_using_a_private_symbol(tmp_path):
     assert problems == [("abi3", "abi3 payload uses _PyLong_Sign, outside the stable ABI")]
 
 
+@pytest.mark.compile
 def test_an_extension_without_its_init_function(tmp_path):
     so = compile_shared("gcc", "int helper(void) { return 1; }\n", tmp_path / "x.so")
     problems = fused_problems(
@@ -73,6 +77,7 @@ def test_an_extension_without_its_init_function(tmp_path):
     assert problems == [("init", "does not export PyInit__core: not the extension module it claims")]
 
 
+@pytest.mark.mingw
 def test_fusing_refuses_what_verify_finds_and_writes_nothing(tmp_path):
     pyd = compile_shared("x86_64-w64-mingw32-gcc", WINDOWS_INIT, tmp_path / "x.pyd")
     wheel = make_wheel(
