@@ -537,7 +537,8 @@ def _reject_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
     if unknown:
         close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"unknown key {where}.{unknown[0]} (known keys: {', '.join(sorted(known))}){hint}")
+        key = unknown[0] if unknown[0].isprintable() else repr(unknown[0])  # one line, whatever the TOML
+        raise ConfigError(f"unknown key {where}.{key} (known keys: {', '.join(sorted(known))}){hint}")
 
 
 def _reject_duplicates(names: list[str], where: str) -> None:

@@ -63,6 +63,7 @@ def fatpack_build(project: Path, site: Path, out: Path) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.compile
 def test_the_example_plugin_builds_a_project_and_its_file_keys_the_cache(make_project, tmp_path):
     project = make_project(
         tool='[[tool.fatpack.extension]]\nname = "demo._core"\nsources = ["src/demo/_core.c"]\n',

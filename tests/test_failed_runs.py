@@ -17,6 +17,8 @@ from fatpack import output, pipeline
 from fatpack.pipeline import Options, assemble_artifacts, fuse
 from fatpack.targets import parse_target
 
+pytestmark = pytest.mark.compile  # every test here builds real binaries
+
 LINUX = (parse_target("linux_x86_64"),)
 
 

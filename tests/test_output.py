@@ -152,6 +152,7 @@ def test_fatpack_build_interrupted_while_writing_leaves_no_trace(demo_project, r
     assert snapshot(out) == {}
 
 
+@pytest.mark.compile
 @pytest.mark.parametrize("blocked", ["directory", "rename"])
 def test_a_thin_wheel_that_cannot_be_renamed_into_place_leaves_the_fat_one_as_it_was(
     tmp_path, monkeypatch, blocked

@@ -32,6 +32,7 @@ def own_wheel(root: Path) -> Path:
     return Path(build.ProjectBuilder(root).build("wheel", root.parent / "own"))
 
 
+@pytest.mark.compile
 def test_fat_wheel_holds_everything_its_own_wheel_does(tmp_path):
     root = backend_project(tmp_path / "demo", own_wheel_files())
     before = snapshot(root)
@@ -54,6 +55,7 @@ def test_fat_wheel_holds_everything_its_own_wheel_does(tmp_path):
     assert proc.returncode == 0 and "/demo/_fatpack/linux_x86_64/" in proc.stdout, proc.stderr
 
 
+@pytest.mark.compile
 def test_an_extension_fatpack_does_not_build_is_an_error_and_nothing_is_written(tmp_path):
     """The project's wheel carries an extension its ext-modules do not declare (as a cffi module built
     by setup.py): the fat wheel would lack it."""
@@ -103,6 +105,7 @@ def test_a_failing_backend_is_one_error_naming_the_hook_and_nothing_is_written(t
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.compile
 def test_an_egg_cannot_carry_the_data_files_of_the_projects_wheel(tmp_path):
     from fatpack.errors import ConfigError
 

@@ -49,6 +49,7 @@ def test_timeout_kills_the_command():
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.compile
 def test_a_tool_that_cannot_say_its_version_is_a_toolchain_error(tmp_path):
     tool = tmp_path / "cc"
     tool.write_text("#!/bin/sh\necho 'cc: cannot find its own libraries' >&2\nexit 3\n")

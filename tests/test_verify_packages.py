@@ -14,6 +14,8 @@ from fatpack.cli import main
 from fatpack.pipeline import fuse
 from fatpack.verify import verify_artifact
 
+pytestmark = pytest.mark.compile  # every test here builds real binaries
+
 FILENAME = "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
 SUFFIX = ".cpython-311-x86_64-linux-gnu.so"
 
