@@ -31,7 +31,7 @@ from typing import Optional
 import build
 import pyproject_hooks
 
-from fatpack.cache import usable_cache_dir
+from fatpack.cache import user_cache_dir
 from fatpack.errors import ArtifactError, BuildError, ConfigError, ToolchainError
 from fatpack.runner import CommandTimedOut, run_command
 
@@ -52,14 +52,7 @@ class BuildEnv:
 
 def default_env_dir() -> Path:
     """$XDG_CACHE_HOME/fatpack/build-envs (else ~/.cache/fatpack/build-envs); FATPACK_BUILD_ENVS overrides."""
-    override = os.environ.get("FATPACK_BUILD_ENVS")
-    if override:
-        return usable_cache_dir(Path(override), "FATPACK_BUILD_ENVS")
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return usable_cache_dir(
-        base / "fatpack" / "build-envs", "XDG_CACHE_HOME" if xdg else "the cache directory"
-    )
+    return user_cache_dir("build-envs", "FATPACK_BUILD_ENVS")
 
 
 def build_environment(

@@ -69,12 +69,19 @@ ENVIRONMENT_INCLUDE_PATHS = ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH")
 
 
 def default_cache_dir() -> Path:
-    override = os.environ.get("FATPACK_BUILD_CACHE")
+    """$XDG_CACHE_HOME/fatpack/builds (else ~/.cache/fatpack/builds); FATPACK_BUILD_CACHE overrides."""
+    return user_cache_dir("builds", "FATPACK_BUILD_CACHE")
+
+
+def user_cache_dir(name: str, override_variable: str) -> Path:
+    """fatpack's cache directory `name` in the user's cache, or where `override_variable` says;
+    ConfigError naming the variable when it is not a usable directory."""
+    override = os.environ.get(override_variable)
     if override:
-        return usable_cache_dir(Path(override), "FATPACK_BUILD_CACHE")
+        return usable_cache_dir(Path(override), override_variable)
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
-    return usable_cache_dir(base / "fatpack" / "builds", "XDG_CACHE_HOME" if xdg else "the cache directory")
+    return usable_cache_dir(base / "fatpack" / name, "XDG_CACHE_HOME" if xdg else "the cache directory")
 
 
 def usable_cache_dir(path: Path, source: str) -> Path:
