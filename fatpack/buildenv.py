@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import venv
+import warnings
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,9 +117,15 @@ def _hooks(project_dir: Path, python: str) -> build.ProjectBuilder:
 def backend_errors(project_dir: Path, hook: str) -> Iterator[None]:
     """The backend's failures as one FatpackError naming the hook and its output's last line: a
     ConfigError when it only reads the project (the output is a traceback of setup.py), a BuildError
-    carrying the whole output when it builds (the compiler's messages)."""
+    carrying the whole output when it builds (the compiler's messages). The backend's warnings, which
+    pyproject_hooks re-emits here, are logged (-v shows them): under `-W error` or PYTHONWARNINGS=error
+    they would otherwise fail a build the project's own frontend completes."""
     try:
-        yield
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for warning in caught:
+            logger.info("%s (%s): %s", hook, warning.category.__name__, str(warning.message).strip())
     except build.BuildBackendException as exc:
         cause = exc.exception
         output = getattr(cause, "output", None) or b""
