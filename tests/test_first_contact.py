@@ -70,6 +70,16 @@ def test_a_file_as_project_directory_is_called_a_file(tmp_path):
     assert not (tmp_path / "dist").exists()
 
 
+def test_a_mistyped_project_directory_is_said_not_to_exist_by_assemble_too(tmp_path):
+    # a typo, not a project missing its pyproject.toml: the output directory created inside it first
+    # made it exist, and the error then asked for a pyproject.toml
+    missing = tmp_path / "hellp"
+    proc = fatpack("assemble", missing)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"error: project directory {missing} does not exist"
+    assert not missing.exists()
+
+
 def test_pyproject_toml_given_as_project_directory_names_its_directory(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
     proc = fatpack("build", tmp_path / "pyproject.toml")
