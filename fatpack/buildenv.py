@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -133,12 +134,24 @@ def backend_errors(project_dir: Path, hook: str) -> Iterator[None]:
         last = [line for line in text.strip().splitlines() if line.strip()][-1:] or [str(cause)]
         command = list(getattr(cause, "cmd", None) or ())
         returncode = int(getattr(cause, "returncode", 1) or 1)
-        message = f"the project's build backend failed in {hook} ({project_dir}): {last[0].strip()}"
+        message = (
+            f"the project's build backend failed in {hook} ({project_dir}): "
+            f"{_setup_py_line(text, project_dir)}{last[0].strip()}"
+        )
         if not hook.startswith("build_"):
             raise ConfigError(message) from None
         raise BuildError(message, command, returncode, text) from None
     except build.BuildException as exc:
         raise ConfigError(f"{project_dir}: {exc}") from None
+
+
+def _setup_py_line(traceback: str, project_dir: Path) -> str:
+    """'setup.py line N: ' when the traceback's innermost frame is setup.py as setuptools' backend runs
+    it (exec'd as "<string>"), else nothing: the exception alone does not say where."""
+    frames = re.findall(r'^\s*File "([^"]*)", line (\d+)', traceback, re.M)
+    if frames and frames[-1][0] == "<string>" and (project_dir / "setup.py").is_file():
+        return f"setup.py line {frames[-1][1]}: "
+    return ""
 
 
 def captured_runner(

@@ -262,9 +262,13 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
     with problems.collect():
         name = _str(project.get("name"), "project.name")
     with problems.collect():
-        if "version" in _str_list(project.get("dynamic", []), "project.dynamic") or "version" not in project:
+        if "version" in _str_list(project.get("dynamic", []), "project.dynamic"):
             raise ConfigError(
                 "project.version must be set statically in pyproject.toml (dynamic versions unsupported)"
+            )
+        if "version" not in project:
+            raise ConfigError(
+                'project.version is missing: add version = "1.0" (say) to [project] in pyproject.toml'
             )
         version = _str(project["version"], "project.version")
         try:

@@ -32,6 +32,7 @@ from fatpack.assembler import (
 )
 from fatpack.binaries import binary_format
 from fatpack.errors import ArtifactError
+from fatpack.inspection import is_manifest
 from fatpack.payloads import Payload
 from fatpack.tags import target_and_abi
 from fatpack.targets import PythonAbi, Target
@@ -101,6 +102,7 @@ def fuse(paths: Sequence[Path], staging: Path) -> FusedWheel:
             raise ArtifactError(f"{path} is given twice")
         seen.add(path.resolve())
     wheels = [read_wheel(path) for path in paths]
+    _refuse_fatpack_wheels(wheels)
     _check_same_project(wheels)
     pure, platform = _sort_files(wheels)
     dist_info = wheels[0].dist_info + "/"
@@ -142,6 +144,18 @@ def _without_shadowed_sources(pure: list[Member], payloads: Sequence[Payload]) -
     stub takes its place (pyzmq ships such Cython-source .py files)."""
     stubs = {p.module.replace(".", "/") + ".py" for p in payloads if p.kind == "extension"}
     return [m for m in pure if m.name not in stubs]
+
+
+def _refuse_fatpack_wheels(wheels: Sequence[WheelContents]) -> None:
+    """A wheel fatpack made (`fatpack assemble dist/*.whl` after an assemble) is named as such: its
+    binaries sit under its loader package, where fusing would not look for them."""
+    for wheel in wheels:
+        manifests = sorted(name for name in wheel.members if is_manifest(name))
+        if manifests:
+            raise ArtifactError(
+                f"{wheel.filename} was made by fatpack (it carries {manifests[0]}): "
+                "fuse the per-platform wheels it came from, or use it as it is"
+            )
 
 
 def _check_same_project(wheels: Sequence[WheelContents]) -> None:

@@ -103,3 +103,35 @@ def test_without_a_usable_pip_beside_fatpack_the_environment_gets_its_own(tmp_pa
     env = cached_env(tmp_path / "envs", [requirement], sys.executable)
     assert imports(env.python, "fatpack_probe") and imports(env.python, "pip")
     assert not imports(env.python, "setuptools")
+
+
+@pytest.mark.parametrize(
+    ("last_lines", "expected"),
+    [
+        (
+            '  File "<string>", line 4\n    def (\n        ^\nSyntaxError: invalid syntax\n',
+            "setup.py line 4: SyntaxError: invalid syntax",
+        ),
+        (
+            '  File "<string>", line 7, in <module>\nRuntimeError: boom\n',
+            "setup.py line 7: RuntimeError: boom",
+        ),
+        ("ModuleNotFoundError: No module named 'numpy'\n", "ModuleNotFoundError: No module named 'numpy'"),
+    ],
+)
+def test_a_failing_setup_py_is_named_with_its_line(tmp_path, last_lines, expected):
+    # setuptools' backend execs setup.py as "<string>": the error gave the exception alone, not where
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    frames = (
+        'Traceback (most recent call last):\n  File "/x/setuptools/build_meta.py", line 335, in run_setup\n'
+        "    exec(code, locals())\n"
+    )
+    cause = subprocess.CalledProcessError(
+        1, ["python", "_in_process.py"], output=(frames + last_lines).encode()
+    )
+    hooks = buildenv.backend_errors(tmp_path, "get_requires_for_build_wheel")
+    with pytest.raises(ConfigError) as raised, hooks:
+        raise buildenv.build.BuildBackendException(cause)
+    assert str(raised.value) == (
+        f"the project's build backend failed in get_requires_for_build_wheel ({tmp_path}): {expected}"
+    )

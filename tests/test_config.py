@@ -102,6 +102,17 @@ def test_missing_pyproject(tmp_path: Path):
         load_project(tmp_path)
 
 
+def test_a_missing_version_is_called_missing_not_dynamic(make_project):
+    # a version forgotten was refused as "dynamic versions unsupported", which it is not
+    root = make_project(project='[project]\nname = "x"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_project(root)
+    assert (
+        str(raised.value)
+        == 'project.version is missing: add version = "1.0" (say) to [project] in pyproject.toml'
+    )
+
+
 def test_dynamic_version_is_refused(make_project):
     root = make_project(project='[project]\nname = "x"\ndynamic = ["version"]\n')
     with pytest.raises(ConfigError, match=r"project.version must be set statically"):

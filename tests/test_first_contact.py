@@ -70,6 +70,16 @@ def test_a_file_as_project_directory_is_called_a_file(tmp_path):
     assert not (tmp_path / "dist").exists()
 
 
+def test_a_mistyped_project_directory_is_said_not_to_exist_by_assemble_too(tmp_path):
+    # a typo, not a project missing its pyproject.toml: the output directory created inside it first
+    # made it exist, and the error then asked for a pyproject.toml
+    missing = tmp_path / "hellp"
+    proc = fatpack("assemble", missing)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"error: project directory {missing} does not exist"
+    assert not missing.exists()
+
+
 def test_pyproject_toml_given_as_project_directory_names_its_directory(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
     proc = fatpack("build", tmp_path / "pyproject.toml")
@@ -235,17 +245,24 @@ def test_the_cli_runs_commands_through_the_ticker(demo_project, tmp_path, monkey
 
 def environment_variables_read(paths: Sequence[Path]) -> set[str]:
     pattern = re.compile(r"""(?:environ(?:\.get)?\s*[\[(]|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
+    # cache.user_cache_dir("builds", "FATPACK_BUILD_CACHE") reads the variable it is given
+    by_name = re.compile(r"""user_cache_dir\(\s*["'][^"']*["']\s*,\s*["']([A-Z][A-Z0-9_]*)["']""")
     names: set[str] = set()
     for root in paths:
         for source in root.rglob("*.py"):
-            names.update(pattern.findall(source.read_text(encoding="utf-8")))
+            text = source.read_text(encoding="utf-8")
+            names.update(pattern.findall(text), by_name.findall(text))
     return names
 
 
 def test_help_names_every_environment_variable_the_code_reads():
     build_side = environment_variables_read([REPO / "fatpack"])
     loader = environment_variables_read([REPO / "runtime_loader"])
-    assert {"FATPACK_BUILD_CACHE", "SOURCE_DATE_EPOCH"} <= build_side  # the scan finds them at all
+    assert {
+        "FATPACK_BUILD_CACHE",
+        "FATPACK_BUILD_ENVS",
+        "SOURCE_DATE_EPOCH",
+    } <= build_side  # the scan finds them
     assert {"FATPACK_DEBUG", "FATPACK_VERIFY", "FATPACK_CACHE_DIR"} <= loader
     assemble, build = help_text("assemble"), help_text("build")
     assert "environment variables:" in assemble and "environment variables:" in build

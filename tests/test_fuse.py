@@ -92,6 +92,29 @@ def test_a_differing_pure_file_is_named(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_wheel_fatpack_made_is_named_as_such_not_as_holding_no_extension(tmp_path):
+    # `fatpack assemble dist/*.whl` after an assemble: its fat wheel carries its binaries under the
+    # loader package, so it was refused as "the wheels hold no extension module"
+    fat = make_wheel(
+        tmp_path / "in",
+        "demo-1.0-py3-none-any.whl",
+        {
+            "demo/__init__.py": b"",
+            "demo/_speed.py": b"from demo._fatpack import load_extension\nload_extension(__name__)\n",
+            "demo/_fatpack/__init__.py": b"",
+            "demo/_fatpack/manifest.tsv": b"module\ttarget\tabi\tpython\trequires\tfile\tsha256\n",
+            "demo/_fatpack/linux_x86_64/demo._speed.abi3.so": tiny_elf(),
+        },
+    )
+    with pytest.raises(ArtifactError) as raised:
+        fuse([fat], tmp_path / "out")
+    assert str(raised.value) == (
+        "demo-1.0-py3-none-any.whl was made by fatpack (it carries demo/_fatpack/manifest.tsv): "
+        "fuse the per-platform wheels it came from, or use it as it is"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_tags_platforms_and_thin_wheels(tmp_path):
     out = tmp_path / "out"
     fat, *thin = fuse(demo_wheels(tmp_path / "in"), out, tags="platforms", thin=True, verify=False)

@@ -37,6 +37,7 @@ def test_identity_is_the_targets_own_compiler(runner):
     assert runner.commands == [["i686-w64-mingw32-gcc", "--version"], ["x86_64-w64-mingw32-gcc", "--version"]]
 
 
+@pytest.mark.compile
 @pytest.mark.mingw
 def test_broken_mingw_is_a_toolchain_error_not_a_traceback(demo_project, tmp_path, monkeypatch):
     """A mingw gcc that fails every command (here a script on PATH) ends in one FatpackError through

@@ -131,7 +131,11 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def _check_project_path(path: Path) -> None:
-    """A file where a project directory belongs (an sdist aside) is named as such, with what to give."""
+    """A file where a project directory belongs (an sdist aside) is named as such, with what to give;
+    a path that does not exist is said to, before an output directory inside it makes it exist."""
+    if not path.exists():
+        what = "sdist" if is_sdist(path) else "project directory"
+        raise ConfigError(f"{what} {path.resolve()} does not exist")
     if not path.is_file() or is_sdist(path):
         return
     hint = (
