@@ -16,10 +16,11 @@ from typing import Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
-from fatpack.build import ProgressCallback, build_payloads
+from fatpack.build import ProgressCallback, TargetReport, build_payloads
 from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
-from fatpack.config import ProjectConfig, declares_extensions, load_project, read_pyproject
+from fatpack.config import DEFAULT_BUILDER, ProjectConfig, declares_extensions, load_project, read_pyproject
+from fatpack.crossbuild import build_target_wheels, check_backend, check_serves, chosen_abis, chosen_targets
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.fuse import fuse as fuse_prebuilt
@@ -104,6 +105,8 @@ def _assemble_artifacts(
     options: Options, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
 ) -> list[Path]:
     env = project_env(options)
+    if env is not None and cross_builds(options):
+        return _cross_assemble(options, env, staging, runner, progress)
     plan = plan_for(options, runner, env)
     if options.artifact_format == "egg" and (options.thin or options.tags != "any"):
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
@@ -131,6 +134,50 @@ def _assemble_artifacts(
         if host is not None:
             for wheel in written:
                 check_complete(wheel, host)
+        return written
+
+
+def cross_builds(options: Options) -> bool:
+    """Whether a project with a build of its own is built by its backend once per target
+    (fatpack/crossbuild.py): for wheels with zig, fatpack's default builder. `--builder` naming
+    another builder, or `--format egg`, keeps fatpack's own compiles of the extensions setup.py
+    declares (fatpack/setuptools_project.py)."""
+    data = read_pyproject(options.project_dir) or {}
+    tool = data.get("tool", {}).get("fatpack", {}) if isinstance(data.get("tool"), dict) else {}
+    configured = [tool.get("builder", DEFAULT_BUILDER), *dict(tool.get("builders", {})).values()]
+    chosen = list(options.builders.values()) or configured
+    return options.artifact_format == "wheel" and all(name == DEFAULT_BUILDER for name in chosen)
+
+
+def _cross_assemble(
+    options: Options, env: BuildEnv, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
+) -> list[Path]:
+    """The host wheel (the reference), one wheel per target by the project's own backend
+    cross-compiling, fused into the fat wheel (and thin ones), each checked against the reference."""
+    check_source_date_epoch()
+    data = read_pyproject(options.project_dir) or {}
+    check_backend(data)
+    targets = chosen_targets(data, options.targets)
+    abis = chosen_abis(data, options.abis)
+    with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
+        work = Path(tmp)
+        host = build_host_wheel(options.project_dir, env, work / "reference")
+        wheels = build_target_wheels(
+            options.project_dir, env, targets, work / "targets", runner, options.jobs
+        )
+        check_serves(wheels, abis)
+        fused = fuse_prebuilt([w.path for w in wheels], work / "fused")
+        for wheel in wheels:
+            if progress is not None:
+                count = sum(1 for p in fused.payloads if p.target == wheel.target)
+                progress(TargetReport(wheel.target, DEFAULT_BUILDER, count, wheel.seconds))
+
+        def write(subset: Sequence[Payload], tags: str) -> Path:
+            return write_fused_wheel(fused, subset, staging, tags)
+
+        written = write_wheels(write, fused.payloads, options.tags, options.thin)
+        for artifact in written:
+            check_complete(artifact, host)
         return written
 
 
