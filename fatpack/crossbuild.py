@@ -86,20 +86,45 @@ def _tool(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
     return fatpack if isinstance(fatpack, Mapping) else {}
 
 
-def check_backend(pyproject: Mapping[str, Any]) -> None:
-    """Refuse, in one line naming it, a backend whose build cannot be cross-compiled yet. setuptools
-    (the default without [build-system]) and in-tree backends (`backend-path`, which wrap setuptools'
-    in the projects seen) pass; an in-tree backend that does not is caught by the wheel's tag."""
+def drives_backend(project_dir: Path, pyproject: Mapping[str, Any]) -> bool:
+    """Whether fatpack cross-builds with this project's backend: setuptools (the default without
+    [build-system]) or an in-tree backend (`backend-path`) whose code uses setuptools, as frozenlist's
+    and aiohttp's do. A backend fatpack knows it cannot drive yet is refused in one line naming it;
+    another one is not driven (fatpack compiles what the project declares, fatpack/setuptools_project.py)."""
     system = pyproject.get("build-system")
     system = system if isinstance(system, Mapping) else {}
     backend = str(system.get("build-backend") or "setuptools.build_meta:__legacy__")
-    if backend.startswith("setuptools.") or system.get("backend-path"):
-        return
-    name = OTHER_BACKENDS.get(backend.split(".")[0].split(":")[0], backend)
-    raise ConfigError(
-        f"{name} projects cannot be cross-built by fatpack yet (build-backend = {backend!r}): "
-        "fatpack drives setuptools builds; fuse wheels built per platform with `fatpack fuse` instead"
-    )
+    if backend.startswith("setuptools."):
+        return True
+    paths = system.get("backend-path")
+    if isinstance(paths, list) and _in_tree_uses_setuptools(project_dir, paths, backend):
+        return True
+    name = OTHER_BACKENDS.get(backend.split(".")[0].split(":")[0])
+    if name is not None:
+        raise ConfigError(
+            f"{name} projects cannot be cross-built by fatpack yet (build-backend = {backend!r}): "
+            "fatpack drives setuptools builds; fuse wheels built per platform with `fatpack fuse` instead"
+        )
+    return False
+
+
+def _in_tree_uses_setuptools(project_dir: Path, paths: Sequence[Any], backend: str) -> bool:
+    """Whether the in-tree backend's top-level module or package mentions setuptools."""
+    top = backend.split(":")[0].split(".")[0]
+    for entry in paths:
+        base = project_dir / str(entry)
+        files = (
+            [base / f"{top}.py", *sorted((base / top).rglob("*.py"))]
+            if (base / top).is_dir()
+            else [base / f"{top}.py"]
+        )
+        for file in files:
+            try:
+                if "setuptools" in file.read_text(encoding="utf-8", errors="replace"):
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 def build_target_wheels(

@@ -20,7 +20,13 @@ from fatpack.build import ProgressCallback, TargetReport, build_payloads
 from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
 from fatpack.config import DEFAULT_BUILDER, ProjectConfig, declares_extensions, load_project, read_pyproject
-from fatpack.crossbuild import build_target_wheels, check_backend, check_serves, chosen_abis, chosen_targets
+from fatpack.crossbuild import (
+    build_target_wheels,
+    check_serves,
+    chosen_abis,
+    chosen_targets,
+    drives_backend,
+)
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.fuse import fuse as fuse_prebuilt
@@ -146,7 +152,9 @@ def cross_builds(options: Options) -> bool:
     tool = data.get("tool", {}).get("fatpack", {}) if isinstance(data.get("tool"), dict) else {}
     configured = [tool.get("builder", DEFAULT_BUILDER), *dict(tool.get("builders", {})).values()]
     chosen = list(options.builders.values()) or configured
-    return options.artifact_format == "wheel" and all(name == DEFAULT_BUILDER for name in chosen)
+    if options.artifact_format != "wheel" or any(name != DEFAULT_BUILDER for name in chosen):
+        return False
+    return drives_backend(options.project_dir, data)
 
 
 def _cross_assemble(
@@ -156,7 +164,6 @@ def _cross_assemble(
     cross-compiling, fused into the fat wheel (and thin ones), each checked against the reference."""
     check_source_date_epoch()
     data = read_pyproject(options.project_dir) or {}
-    check_backend(data)
     targets = chosen_targets(data, options.targets)
     abis = chosen_abis(data, options.abis)
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:

@@ -18,7 +18,7 @@ from conftest import install_into, run_on_path
 from qemupython import Arm64Python
 from winepython import CACHE, WindowsPython, pip_wheel, windows_path
 
-from fatpack.crossbuild import check_backend, meaningful_line, serves
+from fatpack.crossbuild import drives_backend, meaningful_line, serves
 from fatpack.crossenv import ANSWERS_FILE, SITE_DIR, extension_suffix, host_platform, soabi, target_answers
 from fatpack.errors import BuildError, ConfigError
 from fatpack.pipeline import Options, assemble
@@ -180,15 +180,22 @@ def test_abi3_serves_every_version_from_its_floor():
     ("backend", "name"),
     [("mesonpy", "meson-python"), ("scikit_build_core.build", "scikit-build-core"), ("maturin", "maturin")],
 )
-def test_a_backend_fatpack_cannot_drive_is_refused_in_one_line(backend, name):
+def test_a_backend_fatpack_cannot_drive_is_refused_in_one_line(backend, name, tmp_path):
     with pytest.raises(ConfigError, match=rf"^{name} projects cannot be cross-built by fatpack yet"):
-        check_backend({"build-system": {"build-backend": backend}})
+        drives_backend(tmp_path, {"build-system": {"build-backend": backend}})
 
 
-def test_setuptools_and_in_tree_backends_are_driven():
-    check_backend({})
-    check_backend({"build-system": {"build-backend": "setuptools.build_meta:__legacy__"}})
-    check_backend({"build-system": {"build-backend": "_backend", "backend-path": ["packaging"]}})
+def test_setuptools_and_in_tree_backends_wrapping_it_are_driven(tmp_path):
+    assert drives_backend(tmp_path, {})
+    assert drives_backend(tmp_path, {"build-system": {"build-backend": "setuptools.build_meta:__legacy__"}})
+    package = tmp_path / "packaging" / "pep517_backend"  # frozenlist's layout
+    package.mkdir(parents=True)
+    (package / "hooks.py").write_text("from ._backend import *\n")
+    (package / "_backend.py").write_text("from setuptools.build_meta import *\n")
+    in_tree = {"build-backend": "pep517_backend.hooks", "backend-path": ["packaging"]}
+    assert drives_backend(tmp_path, {"build-system": in_tree})
+    (package / "_backend.py").write_text("def build_wheel(*args): ...\n")
+    assert not drives_backend(tmp_path, {"build-system": in_tree})  # fatpack compiles what it declares
 
 
 def test_the_meaningful_line_is_the_compiler_error():

@@ -6,7 +6,7 @@ from setuptools.command.build_ext import build_ext
 class add_define(build_ext):
     def build_extensions(self):
         for ext in self.extensions:
-            ext.define_macros.append(("FROM_BUILD_EXT", '"%s"' % self.plat_name))
+            ext.define_macros.append(("FROM_BUILD_EXT", f'"{self.plat_name}"'))
         super().build_extensions()
 
 

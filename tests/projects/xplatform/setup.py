@@ -18,8 +18,8 @@ elif sys.platform.startswith("linux"):
     macros = []
 else:
     sys.exit(f"platform {sys.platform} is not supported")
-macros.append(("XPLAT_MACHINE", '"%s"' % platform.machine().lower()))
-macros.append(("XPLAT_SYSTEM", '"%s"' % platform.system()))
+macros.append(("XPLAT_MACHINE", f'"{platform.machine().lower()}"'))
+macros.append(("XPLAT_SYSTEM", f'"{platform.system()}"'))
 
 setup(
     name="xplatform",
