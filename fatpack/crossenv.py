@@ -217,19 +217,22 @@ def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path) -> Tools:
 
 
 def _windows_linker(sdk: PythonSdk) -> str:
-    """Shell code setting $pylib, when linking a .pyd, to the import library MSVC would pick:
-    python3.dll's for a limited-API module (`X.pyd`), pythonXY.dll's for `X.cp3XY-win_*.pyd`."""
+    """Shell code setting $pylib, when linking (`-shared`), to the import library MSVC would pick:
+    python3.dll's for a limited-API module (`X.pyd`), else pythonXY.dll's (`X.cp3XY-win_amd64.pyd`;
+    an unused import library adds nothing to a DLL)."""
     libraries = {p.name: p for p in sdk.link_inputs}
     stable = next((p for n, p in libraries.items() if n == "libpython3.a"), None)
     specific = next((p for n, p in libraries.items() if n != "libpython3.a"), None)
     if stable is None or specific is None:
         raise ConfigError("the Windows SDK lacks an import library for python3.dll or pythonXY.dll")
     return (
-        'pylib=""\nprev=""\nfor arg in "$@"; do\n'
-        '  if [ "$prev" = "-o" ]; then\n'
-        f'    case "$arg" in *.cp3*.pyd) pylib={shlex.quote(str(specific))} ;; '
-        f"*.pyd) pylib={shlex.quote(str(stable))} ;; esac\n"
-        '  fi\n  prev="$arg"\ndone\n'
+        'pylib=""\nout=""\nprev=""\nfor arg in "$@"; do\n'
+        '  [ "$prev" = "-o" ] && out="$arg"\n'
+        f'  [ "$arg" = "-shared" ] && pylib={shlex.quote(str(specific))}\n'
+        '  prev="$arg"\ndone\n'
+        'if [ -n "$pylib" ]; then\n'
+        f'  case "$out" in *.cp3*.pyd) ;; *.pyd) pylib={shlex.quote(str(stable))} ;; esac\n'
+        "fi\n"
     )
 
 

@@ -251,3 +251,30 @@ def test_setup_py_sees_the_target_only_while_its_top_level_code_runs(tmp_path):
         "setup": ["linux", "posix", "Linux"],
     }
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["linux", "posix", "Linux", False]
+
+
+@pytest.mark.compile
+def test_a_limited_api_module_for_windows_is_a_pyd_linking_python3_dll(tmp_path):
+    """Without isolation (this interpreter's setuptools, older than 72 here, which names abi3 modules
+    from importlib's suffixes): the Windows module is still `X.pyd`, linked to python3.dll only."""
+    import pefile
+
+    root = Path(shutil.copytree(PROJECTS / "buildextdemo", tmp_path / "p"))
+    setup = root / "setup.py"
+    setup.write_text(
+        setup.read_text().replace(
+            'Extension("bxt._flag", ["src/bxt/_flag.c"])',
+            'Extension("bxt._flag", ["src/bxt/_flag.c"], py_limited_api=True, '
+            'define_macros=[("Py_LIMITED_API", "0x03080000")])',
+        )
+        + '\n# options={"bdist_wheel": {"py_limited_api": "cp38"}} is in setup.cfg\n'
+    )
+    (root / "setup.cfg").write_text("[bdist_wheel]\npy_limited_api = cp38\n")
+    wheel = assemble(Options(root, tmp_path / "out", targets=(WINDOWS,), isolation=False))
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if "/win_amd64/" in n and n.endswith((".pyd", ".so"))]
+        pe = pefile.PE(data=archive.read(name))
+    assert name.endswith("/win_amd64/abi3/bxt/_flag.pyd")
+    assert {
+        e.dll.decode().lower() for e in pe.DIRECTORY_ENTRY_IMPORT if e.dll.lower().startswith(b"python")
+    } == {"python3.dll"}

@@ -138,6 +138,25 @@ def _faking(answers: _TargetAnswers, function: Callable[..., Any]) -> Callable[.
     return run_setup
 
 
+def _abi3_suffix_from_ext_suffix() -> None:
+    """setuptools before 72 names a limited-API module from importlib's suffixes -- this machine's
+    `.abi3.so`, wrong for Windows; later ones derive it from sysconfig's EXT_SUFFIX, as here."""
+    module = sys.modules.get("setuptools.command.build_ext")
+    if module is None or not hasattr(module, "get_abi3_suffix"):
+        return
+    import sysconfig
+
+    def get_abi3_suffix() -> Optional[str]:
+        suffix = sysconfig.get_config_var("EXT_SUFFIX")
+        if not isinstance(suffix, str):
+            return None
+        if suffix.endswith(".pyd"):
+            return ".pyd"
+        return ".abi3.so" if suffix.startswith(".cpython-") else None
+
+    setattr(module, "get_abi3_suffix", get_abi3_suffix)  # noqa: B010  # replaces the module function
+
+
 def _install() -> None:
     for name in _PRELOADED:
         with contextlib.suppress(Exception):  # a module this environment lacks is not needed
@@ -151,6 +170,7 @@ def _install() -> None:
         distutils_sysconfig.get_config_vars()
     except ImportError:
         pass
+    _abi3_suffix_from_ext_suffix()
     try:
         answers = _TargetAnswers(json.loads(_ANSWERS_FILE.read_text(encoding="utf-8")))
     except OSError:
