@@ -17,7 +17,6 @@ a backend's build (what setup.py reads, what get_requires installs), so every ru
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -162,7 +161,7 @@ def build_target_wheel(
         raise type(exc)(f"{target.name}: cannot prepare the cross build: {exc}") from None
     source = private_copy(project_dir, work / "source")
     out = work / "wheel"
-    extra = backend_environ(cross, [p for p in os.environ.get("PYTHONPATH", "").split(":") if p])
+    extra = backend_environ(cross)  # PYTHONPATH is the cross directory alone
 
     def run(
         cmd: Sequence[str], cwd: Optional[str] = None, extra_environ: Optional[Mapping[str, str]] = None

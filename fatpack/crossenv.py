@@ -19,7 +19,6 @@ import json
 import shlex
 import shutil
 import sysconfig
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -141,9 +140,8 @@ def make_cross_env(target: Target, minor: int, sdk: PythonSdk, work: Path) -> Cr
         "LDFLAGS": "",
         "CPPFLAGS": "",
     }
-    if target.is_macos:
-        environ["MACOSX_DEPLOYMENT_TARGET"] = host_platform(target).split("-")[1]
-    return CrossEnv(target, site, environ)
+    macos = {"MACOSX_DEPLOYMENT_TARGET": host_platform(target).split("-")[1]} if target.is_macos else {}
+    return CrossEnv(target, site, {**environ, **macos})
 
 
 def config_vars(
@@ -236,7 +234,7 @@ def _windows_linker(sdk: PythonSdk) -> str:
     )
 
 
-def backend_environ(cross: CrossEnv, base: Sequence[str] = ()) -> dict[str, str]:
-    """The variables to add to the backend's environment: the cross ones, PYTHONPATH first."""
-    python_path = ":".join([str(cross.python_path), *base])
-    return {**cross.environ, "PYTHONPATH": python_path}
+def backend_environ(cross: CrossEnv) -> dict[str, str]:
+    """The variables to add to the backend's environment: the cross ones, and PYTHONPATH holding the
+    sysconfig data and sitecustomize (in place of fatpack's own, as isolation wants)."""
+    return {**cross.environ, "PYTHONPATH": str(cross.python_path)}
