@@ -182,8 +182,9 @@ def build_target_wheel(
             exc.returncode,
             exc.output,
         ) from None
-    built_for, abi = _wheel_slot(path)
-    if built_for != target:
+    wheel = read_wheel(path)
+    built_for, abi = target_and_abi(wheel.tags, wheel.filename)
+    if built_for != target or abi is None:
         raise BuildError(
             f"{target.name}: the project's build backend made {path.name}, which is for "
             f"{built_for.name if built_for else 'any platform'}: its build did not take fatpack's "
@@ -205,14 +206,6 @@ def target_sdk(target: Target, minor: int, work: Path, runner: Runner) -> Python
     return PythonSdk(specific.include_dirs, (), specific.link_inputs + stable.link_inputs)
 
 
-def _wheel_slot(path: Path) -> tuple[Optional[Target], PythonAbi]:
-    wheel = read_wheel(path)
-    target, abi = target_and_abi(wheel.tags, wheel.filename)
-    if abi is None:
-        return None, PythonAbi(8, abi3=True)
-    return target, abi
-
-
 def check_serves(wheels: Sequence[TargetWheel], abis: Sequence[PythonAbi]) -> None:
     """Every ABI asked for is served by each target's wheel: that ABI, or abi3 from a floor at or
     below it. Else one line naming the target, what the project builds, and the way out."""
@@ -221,9 +214,8 @@ def check_serves(wheels: Sequence[TargetWheel], abis: Sequence[PythonAbi]) -> No
             if not serves(wheel.abi, abi):
                 raise ConfigError(
                     f"{wheel.target.name}: {abi.tag} was asked for, but the project's own build makes "
-                    f"{wheel.abi.tag} ({wheel.path.name}) with this Python "
-                    f"(3.{wheel.abi.minor if not wheel.abi.abi3 else '*'}): "
-                    f"run fatpack with the Python of that ABI, or ask for --python {wheel.abi.tag}"
+                    f"{wheel.abi.tag} ({wheel.path.name}) with the Python fatpack runs on: run fatpack "
+                    f"with Python 3.{abi.minor}, or ask for --python {wheel.abi.tag}"
                 )
 
 

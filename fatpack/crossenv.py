@@ -66,10 +66,9 @@ def host_platform(target: Target) -> str:
     is it with '-' and '.' as '_' (fatpack/tags.py maps that tag back to the target)."""
     if target.is_windows:
         return {"x86_64": "win-amd64", "aarch64": "win-arm64", "x86": "win32"}[target.arch]
-    if target.is_macos:
-        return f"macosx-11.0-{target.arch if target.arch != 'aarch64' else 'arm64'}".replace(
-            "11.0-x86_64", "10.9-x86_64"
-        )
+    if target.is_macos:  # the floor in the zig triple: x86_64-macos.10.9, aarch64-macos.11.0
+        floor = target.zig_triple.split(".", 1)[1]
+        return f"macosx-{floor}-{'arm64' if target.arch == 'aarch64' else target.arch}"
     if target.libc == "musl":
         return f"musllinux_1_2-{target.arch}"
     return f"linux-{target.arch}"

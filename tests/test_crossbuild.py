@@ -162,10 +162,13 @@ def test_target_variables():
     assert extension_suffix(TARGETS["linux_aarch64"], 12) == ".cpython-312-aarch64-linux-gnu.so"
     assert extension_suffix(TARGETS["musllinux_x86_64"], 11) == ".cpython-311-x86_64-linux-musl.so"
     assert soabi(WINDOWS, 11) == "cp311-win_amd64" and soabi(LINUX, 11) == "cpython-311-x86_64-linux-gnu"
-    assert [host_platform(TARGETS[t]) for t in ("linux_aarch64", "win_amd64", "musllinux_x86_64")] == [
+    names = ("linux_aarch64", "win_amd64", "musllinux_x86_64", "macosx_arm64", "macosx_x86_64")
+    assert [host_platform(TARGETS[t]) for t in names] == [
         "linux-aarch64",
         "win-amd64",
         "musllinux_1_2-x86_64",
+        "macosx-11.0-arm64",
+        "macosx-10.9-x86_64",
     ]
 
 
