@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -163,10 +164,13 @@ def build_target_wheel(
     out = work / "wheel"
     extra = backend_environ(cross)  # PYTHONPATH is the cross directory alone
 
+    log = work / "backend.log"  # kept when the build succeeds too: what it said about an optional extension
+
     def run(
         cmd: Sequence[str], cwd: Optional[str] = None, extra_environ: Optional[Mapping[str, str]] = None
     ) -> None:
-        captured_runner(cmd, cwd, {**(extra_environ or {}), **extra})
+        logged = f'"$@" > {shlex.quote(str(log))} 2>&1; status=$?; cat {shlex.quote(str(log))}; exit $status'
+        captured_runner(["sh", "-c", logged, "sh", *cmd], cwd, {**(extra_environ or {}), **extra})
 
     try:
         builder = build.ProjectBuilder(source, python_executable=env.python, runner=run)
@@ -184,11 +188,20 @@ def build_target_wheel(
         ) from None
     wheel = read_wheel(path)
     built_for, abi = target_and_abi(wheel.tags, wheel.filename)
-    if built_for != target or abi is None:
+    if built_for is None or abi is None:
+        said = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+        raise BuildError(
+            f"{target.name}: the project's own build made no extension module for it ({path.name}; "
+            f"an optional extension that failed?): {meaningful_line(said)}",
+            [],
+            1,
+            said,
+        )
+    if built_for != target:
         raise BuildError(
             f"{target.name}: the project's build backend made {path.name}, which is for "
-            f"{built_for.name if built_for else 'any platform'}: its build did not take fatpack's "
-            "cross environment (a backend that does not run setuptools' build_ext?)",
+            f"{built_for.name}: its build did not take fatpack's cross environment "
+            "(a backend that does not run setuptools' build_ext?)",
             [],
             1,
             "",

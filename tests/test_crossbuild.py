@@ -280,3 +280,27 @@ def test_a_limited_api_module_for_windows_is_a_pyd_linking_python3_dll(tmp_path)
     assert {
         e.dll.decode().lower() for e in pe.DIRECTORY_ENTRY_IMPORT if e.dll.lower().startswith(b"python")
     } == {"python3.dll"}
+
+
+@pytest.mark.compile
+def test_an_optional_extension_that_fails_for_a_target_is_named(tmp_path):
+    """setproctitle's pattern: setup.py retries without the extension when it fails to build; the
+    target's wheel is then pure, and the error says why (the compiler's line)."""
+    root = Path(shutil.copytree(PROJECTS / "buildextdemo", tmp_path / "p"))
+    (root / "src" / "bxt" / "_flag.c").write_text("#ifdef _WIN32\n#include <NoSuchWindows.h>\n#endif\n")
+    (root / "setup.py").write_text(
+        textwrap.dedent(
+            """\
+            from setuptools import Extension, setup
+            try:
+                setup(packages=["bxt"], package_dir={"": "src"},
+                      ext_modules=[Extension("bxt._flag", ["src/bxt/_flag.c"])])
+            except SystemExit:
+                setup(packages=["bxt"], package_dir={"": "src"})
+            """
+        )
+    )
+    with pytest.raises(BuildError) as caught:
+        assemble(Options(root, tmp_path / "out", targets=(WINDOWS,), abis=(HOST_ABI,)))
+    assert str(caught.value).startswith("win_amd64: the project's own build made no extension module for it")
+    assert str(caught.value).endswith("fatal error: 'NoSuchWindows.h' file not found")
