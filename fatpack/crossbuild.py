@@ -181,7 +181,8 @@ def build_target_wheel(
             path = Path(builder.build("wheel", out))
     except BuildError as exc:
         raise BuildError(
-            f"{target.name}: the project's own build failed cross-compiling: {meaningful_line(exc.output)}",
+            f"{target.name}: the project's own build failed {failed_step(exc.output, target)}: "
+            f"{meaningful_line(exc.output)}",
             exc.command,
             exc.returncode,
             exc.output,
@@ -245,6 +246,15 @@ def _env_minor(env: BuildEnv, runner: Runner) -> int:
         return int(output.strip())
     except ValueError:
         raise ConfigError(f"{env.python} did not say its version: {output.strip()[:80]!r}") from None
+
+
+def failed_step(output: str, target: Target) -> str:
+    """Where a failed build stopped: in setup.py's own code, run with the target's platform answers
+    (no setuptools command had started), or later, compiling and linking."""
+    if "Traceback (most recent call last)" in output and not re.search(r"^running \w+", output, re.M):
+        system = {"windows": "Windows", "macos": "macOS"}.get(target.os, "Linux")
+        return f"running setup.py as on {system} ({target.name}'s sys.platform and os.name)"
+    return "cross-compiling"
 
 
 _COMPILER_ERROR = re.compile(r"(: (fatal )?error: |error: undefined symbol|ld\.lld: error|lld-link: error)")

@@ -18,7 +18,7 @@ from conftest import install_into, run_on_path
 from qemupython import Arm64Python
 from winepython import CACHE, WindowsPython, pip_wheel, windows_path
 
-from fatpack.crossbuild import drives_backend, meaningful_line, serves
+from fatpack.crossbuild import drives_backend, failed_step, meaningful_line, serves
 from fatpack.crossenv import ANSWERS_FILE, SITE_DIR, extension_suffix, host_platform, soabi, target_answers
 from fatpack.errors import BuildError, ConfigError
 from fatpack.pipeline import Options, assemble
@@ -217,6 +217,18 @@ def test_the_meaningful_line_is_the_compiler_error():
     )
 
 
+def test_the_failed_step_says_whether_setup_py_or_the_compiler_stopped():
+    setup_py = (
+        "Traceback (most recent call last):\n  File ...\nModuleNotFoundError: No module named '_winapi'\n"
+    )
+    assert (
+        failed_step(setup_py, WINDOWS)
+        == "running setup.py as on Windows (win_amd64's sys.platform and os.name)"
+    )
+    compiled = "running bdist_wheel\nrunning build_ext\nx.c:1:1: error: nope\n"
+    assert failed_step(compiled, WINDOWS) == "cross-compiling"
+
+
 def test_setup_py_sees_the_target_only_while_its_top_level_code_runs(tmp_path):
     """The sitecustomize: while setup.py's code runs, sys.platform, os.name, platform.system() and
     sys.getwindowsversion() answer as Windows and pathlib.Path still makes PosixPath; inside setup()
@@ -304,3 +316,20 @@ def test_an_optional_extension_that_fails_for_a_target_is_named(tmp_path):
         assemble(Options(root, tmp_path / "out", targets=(WINDOWS,), abis=(HOST_ABI,)))
     assert str(caught.value).startswith("win_amd64: the project's own build made no extension module for it")
     assert str(caught.value).endswith("fatal error: 'NoSuchWindows.h' file not found")
+
+
+@pytest.mark.compile
+def test_setup_py_failing_as_on_the_target_is_one_line_naming_the_step(tmp_path):
+    root = Path(shutil.copytree(PROJECTS / "xplatform", tmp_path / "p"))
+    setup = root / "setup.py"
+    setup.write_text(
+        setup.read_text().replace(
+            'if os.name == "nt":\n', 'if os.name == "nt":\n    raise RuntimeError("needs the Windows SDK")\n'
+        )
+    )
+    with pytest.raises(BuildError) as caught:
+        assemble(Options(root, tmp_path / "out", targets=(LINUX, WINDOWS), abis=(HOST_ABI,)))
+    assert str(caught.value) == (
+        "win_amd64: the project's own build failed running setup.py as on Windows "
+        "(win_amd64's sys.platform and os.name): RuntimeError: needs the Windows SDK"
+    )
