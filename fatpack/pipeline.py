@@ -67,10 +67,14 @@ logger = logging.getLogger("fatpack")
 def project_env(options: Options) -> Optional[BuildEnv]:
     """The environment the project's own build runs in; None when fatpack is its build system
     ([tool.fatpack] declares the extensions, or build-backend is fatpack.backend)."""
-    data = read_pyproject(options.project_dir)
-    if data is None or declares_extensions(data) or not has_own_build(data):
+    if not builds_itself(options):
         return None
     return build_environment(options.project_dir, options.isolation)
+
+
+def builds_itself(options: Options) -> bool:
+    data = read_pyproject(options.project_dir)
+    return data is not None and not declares_extensions(data) and has_own_build(data)
 
 
 def plan_for(options: Options, runner: Runner = run_command, env: Optional[BuildEnv] = None) -> BuildPlan:
@@ -110,8 +114,9 @@ def assemble_artifacts(
 def _assemble_artifacts(
     options: Options, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
 ) -> list[Path]:
+    cross = builds_itself(options) and cross_builds(options)  # before the environment: a refusal is quick
     env = project_env(options)
-    if env is not None and cross_builds(options):
+    if env is not None and cross:
         return _cross_assemble(options, env, staging, runner, progress)
     plan = plan_for(options, runner, env)
     if options.artifact_format == "egg" and (options.thin or options.tags != "any"):

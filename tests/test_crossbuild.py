@@ -333,3 +333,16 @@ def test_setup_py_failing_as_on_the_target_is_one_line_naming_the_step(tmp_path)
         "win_amd64: the project's own build failed running setup.py as on Windows "
         "(win_amd64's sys.platform and os.name): RuntimeError: needs the Windows SDK"
     )
+
+
+def test_assembling_a_meson_python_project_is_refused_before_any_environment_is_made(tmp_path, capsys):
+    from fatpack.cli import main
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["meson-python"]\nbuild-backend = "mesonpy"\n'
+        '[project]\nname = "m"\nversion = "1"\n'
+    )
+    assert main(["assemble", str(tmp_path), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: meson-python projects cannot be cross-built by fatpack yet")
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
