@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+import pyproject_hooks
+
 from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
 from fatpack.crossenv import backend_environ, make_cross_env
 from fatpack.errors import BuildError, ConfigError, FatpackError
@@ -161,24 +163,16 @@ def build_target_wheel(
     except FatpackError as exc:
         raise type(exc)(f"{target.name}: cannot prepare the cross build: {exc}") from None
     source = private_copy(project_dir, work / "source")
-    out = work / "wheel"
-    extra = backend_environ(cross)  # PYTHONPATH is the cross directory alone
-
-    log = work / "backend.log"  # kept when the build succeeds too: what it said about an optional extension
-
-    def run(
-        cmd: Sequence[str], cwd: Optional[str] = None, extra_environ: Optional[Mapping[str, str]] = None
-    ) -> None:
-        logged = f'"$@" > {shlex.quote(str(log))} 2>&1; status=$?; cat {shlex.quote(str(log))}; exit $status'
-        captured_runner(["sh", "-c", logged, "sh", *cmd], cwd, {**(extra_environ or {}), **extra})
-
+    log = work / "backend.log"
     try:
-        builder = build.ProjectBuilder(source, python_executable=env.python, runner=run)
+        builder = build.ProjectBuilder(
+            source, python_executable=env.python, runner=_hook_runner(backend_environ(cross), log)
+        )
     except build.BuildException as exc:
         raise ConfigError(f"{project_dir}: {exc}") from None
     try:
         with backend_errors(project_dir, "build_wheel"):
-            path = Path(builder.build("wheel", out))
+            path = Path(builder.build("wheel", work / "wheel"))
     except BuildError as exc:
         raise BuildError(
             f"{target.name}: the project's own build failed {failed_step(exc.output, target)}: "
@@ -187,6 +181,26 @@ def build_target_wheel(
             exc.returncode,
             exc.output,
         ) from None
+    abi = _checked_slot(path, target, log)
+    return TargetWheel(target, path, abi, time.monotonic() - started)
+
+
+def _hook_runner(extra: Mapping[str, str], log: Path) -> pyproject_hooks.SubprocessRunner:
+    """pyproject_hooks' quiet runner with the cross environment added; the hook's output also goes
+    to `log`, kept when it succeeds (what it said about an optional extension that failed)."""
+    quoted = shlex.quote(str(log))
+    script = f'"$@" > {quoted} 2>&1; status=$?; cat {quoted}; exit $status'
+
+    def run(
+        cmd: Sequence[str], cwd: Optional[str] = None, extra_environ: Optional[Mapping[str, str]] = None
+    ) -> None:
+        captured_runner(["sh", "-c", script, "sh", *cmd], cwd, {**(extra_environ or {}), **extra})
+
+    return run
+
+
+def _checked_slot(path: Path, target: Target, log: Path) -> PythonAbi:
+    """The wheel's ABI, once its tag says it is for `target`; else a BuildError saying why not."""
     wheel = read_wheel(path)
     built_for, abi = target_and_abi(wheel.tags, wheel.filename)
     if built_for is None or abi is None:
@@ -194,20 +208,15 @@ def build_target_wheel(
         raise BuildError(
             f"{target.name}: the project's own build made no extension module for it ({path.name}; "
             f"an optional extension that failed?): {meaningful_line(said)}",
-            [],
-            1,
-            said,
+            output=said,
         )
     if built_for != target:
         raise BuildError(
             f"{target.name}: the project's build backend made {path.name}, which is for "
             f"{built_for.name}: its build did not take fatpack's cross environment "
-            "(a backend that does not run setuptools' build_ext?)",
-            [],
-            1,
-            "",
+            "(a backend that does not run setuptools' build_ext?)"
         )
-    return TargetWheel(target, path, abi, time.monotonic() - started)
+    return abi
 
 
 def target_sdk(target: Target, minor: int, work: Path, runner: Runner) -> PythonSdk:
