@@ -9,6 +9,7 @@ from fatpack.builders import BuildJob
 from fatpack.builders.ccflags import compile_then_link
 from fatpack.errors import ToolchainError
 from fatpack.runner import Runner, zig_command
+from fatpack.sdk.windows_headers import windows_header_overlay
 from fatpack.targets import Target
 
 
@@ -33,6 +34,14 @@ class ZigBuilder:
         # zig writes NAME.pdb and NAME.lib beside a Windows DLL: link inside the job's scratch directory.
         scratch_output = job.work_dir / job.output.name
         compiler = [*zig_command(driver), "-target", job.target.zig_triple]
-        compile_then_link(self.runner, compiler, job, scratch_output)
+        compile_extra = windows_overlay_args(job) if job.target.is_windows else []
+        compile_then_link(self.runner, compiler, job, scratch_output, compile_extra)
         job.output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(scratch_output, job.output)
+
+
+def windows_overlay_args(job: BuildJob) -> list[str]:
+    """`-idirafter DIR` with links for the Windows headers the project includes in another case than
+    mingw-w64's (`<Windows.h>`), when it does (fatpack/sdk/windows_headers.py)."""
+    roots = [*job.extension.sources, *job.extension.include_dirs, job.project_dir]
+    return windows_header_overlay(roots, job.work_dir / "windows-headers")

@@ -1,0 +1,38 @@
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#ifdef _WIN32
+/* spelled as MSVC users do; mingw-w64 names these windows.h, winsock2.h, ws2tcpip.h, shlwapi.h, basetsd.h */
+#include <WinSock2.h>
+#include <WS2tcpip.h>
+#include <Windows.h>
+#include "Shlwapi.h"
+#include <BaseTsd.h>
+#else
+#include <unistd.h>
+#endif
+
+static PyObject *process_id(PyObject *self, PyObject *unused) {
+#ifdef _WIN32
+    return PyLong_FromUnsignedLong(GetCurrentProcessId());
+#else
+    return PyLong_FromLong((long)getpid());
+#endif
+}
+
+static PyObject *pointer_bits(PyObject *self, PyObject *unused) {
+#ifdef _WIN32
+    return PyLong_FromLong((long)(sizeof(ULONG_PTR) * 8));
+#else
+    return PyLong_FromLong((long)(sizeof(void *) * 8));
+#endif
+}
+
+static PyMethodDef methods[] = {
+    {"process_id", process_id, METH_NOARGS, "the process id, from the OS's own API"},
+    {"pointer_bits", pointer_bits, METH_NOARGS, "ULONG_PTR's width (basetsd.h) on Windows"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
