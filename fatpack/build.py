@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, CachingBuilder, load_builder
+from fatpack.builders.msvc_flags import msvc_to_gcc
 from fatpack.cache import (
     cache_key,
     environment_include_dirs,
@@ -244,7 +245,7 @@ def _build_one(
         if dependencies is not None:  # a builder that does not say what it read is never cached
             search_dirs = [
                 *extension.include_dirs,
-                *include_dirs_in_args(extension.extra_compile_args, job_dir),
+                *include_dirs_in_args(msvc_to_gcc(extension.extra_compile_args, target), job_dir),
                 *environment_include_dirs(),
                 *(source.parent for source in extension.sources),
             ]
