@@ -1,0 +1,292 @@
+"""A failed compile or link in one line: the construct the compiler stopped at and the way out.
+
+zig (clang and lld) and GCC print pages of diagnostics; a user needs the one that matters, and for code
+written for MSVC the reason is usually a construct only MSVC has: MASM `.asm` sources, `__asm { }`
+blocks, SEH `__try`/`__except`, `#pragma comment(lib, ...)`, intrinsics MSVC compiles without target
+flags, a header the project's own build (or a C library built first) provides. `diagnose()` reads the
+compiler's output (and, for a link, the project's files) and names it; `first_error()` is the fallback,
+the compiler's first error line. Pure functions over text and paths: any compiler wrapper can call them.
+The full output is still shown after the one line (and logged with --verbose).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+# headers of C libraries official wheels build first, or build requirements whose headers a custom
+# build_ext adds, by include name (a prefix ending in "/" is a directory): who provides them
+KNOWN_HEADERS = {
+    "ffi.h": "libffi",
+    "yaml.h": "libyaml",
+    "zlib.h": "zlib",
+    "bzlib.h": "bzip2",
+    "lzma.h": "liblzma (xz)",
+    "zstd.h": "zstd",
+    "lz4.h": "lz4",
+    "brotli/": "brotli",
+    "openssl/": "OpenSSL",
+    "libxml/": "libxml2",
+    "libxslt/": "libxslt",
+    "crc32c/": "crc32c",
+    "jpeglib.h": "libjpeg",
+    "png.h": "libpng",
+    "sqlite3.h": "SQLite",
+    "uv.h": "libuv",
+    "gmp.h": "GMP",
+    "hdf5.h": "HDF5",
+    "pybind11/": "pybind11 (a build requirement; its get_include() is added by the project's build)",
+    "cppy/": "cppy (a build requirement; its get_include() is added by the project's build)",
+    "numpy/": "numpy (a build requirement; numpy.get_include() is added by the project's build)",
+}
+_PROJECT_SCAN_LIMIT = 20000  # files looked at when searching a project for a symbol or a header
+_SKIPPED_DIRS = frozenset((".git", ".hg", "__pycache__", "node_modules"))
+_C_FILES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".inl", ".pyx", ".pxd")
+
+_DIAGNOSTIC = re.compile(
+    r"^(?P<where>[^\s:][^:\n]*?):(?P<line>\d+):(?:\d+:)? *(?:fatal )?error: (?P<what>.+)$", re.M
+)
+_LINKER_ERROR = re.compile(
+    r"^(?:lld-link|ld\.lld|ld64\.lld|ld|[\w.-]*ld(?:\.exe)?): error: (?P<what>.+)$", re.M
+)
+_UNDEFINED = re.compile(
+    r"undefined (?:symbol|reference to)[:]? [`']?(?:__declspec\(dllimport\) )?(?P<name>[^\s'`]+)"
+)
+_PRAGMA_LIB = re.compile(rb'#\s*pragma\s+comment\s*\(\s*lib\s*,\s*"(?P<lib>[^"]+)"\s*\)')
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the compiler stopped at (`cause`) and what to do about it (`way_out`, may be empty)."""
+
+    cause: str
+    way_out: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.cause}; {self.way_out}" if self.way_out else self.cause
+
+
+def diagnose(
+    output: str, source: Optional[Path] = None, project_dir: Optional[Path] = None
+) -> Optional[Diagnosis]:
+    """The construct a failed compile (`source` given) or link stopped at, with the way out; None
+    when the output holds no error fatpack recognises or can quote."""
+    if source is not None and source.suffix.lower() == ".asm":
+        return masm_source(source)
+    for rule in (_inline_asm, _seh, _target_feature, _undeclared_intrinsic, _ms_builtin_type):
+        found = rule(output)
+        if found is not None:
+            return found
+    missing = re.search(r"(?:fatal )?error: '(?P<name>[^']+)' file not found", output)
+    if missing is None:
+        missing = re.search(r"fatal error: (?P<name>[^:\s]+): No such file or directory", output)
+    if missing is not None:
+        return missing_header(missing.group("name"), project_dir)
+    undefined = [m.group("name") for m in _UNDEFINED.finditer(output)]
+    if undefined:
+        return undefined_symbols(list(dict.fromkeys(undefined)), project_dir)
+    error = first_error(output)
+    return Diagnosis(error) if error else None
+
+
+def first_error(output: str) -> Optional[str]:
+    """The compiler's or linker's first error, as `file:line: message`, else None."""
+    compiler = _DIAGNOSTIC.search(output)
+    linker = _LINKER_ERROR.search(output)
+    if compiler and (not linker or compiler.start() < linker.start()):
+        return (
+            f"{Path(compiler.group('where')).name}:{compiler.group('line')}: {compiler.group('what').strip()}"
+        )
+    if linker:
+        return linker.group("what").strip()
+    plain = re.search(r"^(?:[\w.+-]+: )?(?:fatal )?error: (?P<what>.+)$", output, re.M)
+    return plain.group("what").strip() if plain else None
+
+
+def masm_source(source: Path, symbol: Optional[str] = None) -> Diagnosis:
+    defines = f"{symbol} is defined only in " if symbol else ""
+    prebuilt = [p.name for p in (source.with_suffix(".obj"), source.with_suffix(".o")) if p.is_file()]
+    way_out = (
+        f"link the prebuilt object {prebuilt[0]} beside it for this target (extra_objects), or"
+        if prebuilt
+        else "give non-MSVC compilers"
+    )
+    return Diagnosis(
+        f"MASM assembly is MSVC-only: {defines}{source.name}, which ml64 assembles and zig cannot",
+        f"{way_out} a GCC-syntax .S version of it (as the project may have for Linux)",
+    )
+
+
+def _line_of(output: str, pattern: str) -> bool:
+    return re.search(pattern, output, re.M) is not None
+
+
+def _inline_asm(output: str) -> Optional[Diagnosis]:
+    # clang quotes the offending line under the error; MSVC's asm blocks are `__asm {` or `__asm mov`
+    if _line_of(output, r"^\s*\d*\s*\|.*\b_?_asm\s*\{") or _line_of(
+        output, r"^\s*\d*\s*\|.*\b__asm\s+[a-z]+\s"
+    ):
+        return Diagnosis(
+            "MSVC inline assembly (__asm { ... }) is not GCC's asm()",
+            "add -fasm-blocks to the Windows extra_compile_args (clang compiles MSVC-style asm blocks with "
+            "it), or use intrinsics or asm() outside #ifdef _MSC_VER",
+        )
+    return None
+
+
+def _seh(output: str) -> Optional[Diagnosis]:
+    if _line_of(output, r"error: use of undeclared identifier '__(try|except|finally|leave)'"):
+        return Diagnosis(
+            "structured exception handling (__try/__except) is an MSVC extension",
+            "add -fms-extensions to the Windows extra_compile_args (clang then compiles __try/__except "
+            "for x86_64 Windows), or guard the code with #ifdef _MSC_VER",
+        )
+    return None
+
+
+def _target_feature(output: str) -> Optional[Diagnosis]:
+    found = re.search(
+        r"error: always_inline function '(?P<fn>\w+)' requires target feature '(?P<feature>[\w.-]+)'", output
+    )
+    if found is None:
+        return None
+    feature, function = found.group("feature"), found.group("fn")
+    return Diagnosis(
+        f"intrinsic {function} needs the CPU feature {feature}: MSVC compiles it without a flag, "
+        "clang does not",
+        f"add -m{feature} to the Windows extra_compile_args, or mark the function that calls it "
+        f'__attribute__((target("{feature}")))',
+    )
+
+
+def _undeclared_intrinsic(output: str) -> Optional[Diagnosis]:
+    found = re.search(
+        r"error: (?:call to undeclared (?:library )?function|use of undeclared identifier) '(?P<fn>_\w+)'",
+        output,
+    )
+    if found is None:
+        return None
+    function = found.group("fn")
+    header = re.search(
+        rf"note: include the header <(?P<h>[\w./]+)> or explicitly provide a declaration for '{function}'",
+        output,
+    )
+    way_out = (
+        f"include <{header.group('h')}> where it is used"
+        if header
+        else "include <intrin.h> where it is used (mingw-w64 declares MSVC's intrinsics there), or use "
+        "the GCC builtin outside #ifdef _MSC_VER"
+    )
+    return Diagnosis(f"{function} is an MSVC intrinsic mingw-w64 and clang do not declare here", way_out)
+
+
+def _ms_builtin_type(output: str) -> Optional[Diagnosis]:
+    found = re.search(r"error: unknown type name '(?P<t>__int(?:8|16|32|64)|__wchar_t)'", output)
+    if found is None:
+        found = re.search(
+            r"error: expected ';' after top level declarator\n.*\b(?P<t>__int(?:8|16|32|64))\b", output
+        )
+    if found is None:
+        return None
+    return Diagnosis(
+        f"{found.group('t')} is an MSVC built-in type",
+        "include <windows.h> (mingw-w64 defines it there) or add -fms-extensions to the Windows "
+        "extra_compile_args",
+    )
+
+
+def missing_header(name: str, project_dir: Optional[Path]) -> Diagnosis:
+    """A header neither the project's include path nor the target's system headers hold: in the
+    project elsewhere (its own build adds the directory), from a known library, or unknown."""
+    found = _find_in_project(project_dir, lambda path: path.as_posix().endswith("/" + name))
+    if found is not None and project_dir is not None:
+        directory = found.relative_to(project_dir).as_posix()[: -len(name) - 1] or "."
+        return Diagnosis(
+            f"missing header {name}: the project has it in {directory}/, which its own build adds "
+            "to the include path",
+            f"add {directory} to the extension's include_dirs (the project's build_ext does, "
+            "and fatpack does not run it)",
+        )
+    provider = next((who for key, who in KNOWN_HEADERS.items() if _names_header(key, name)), None)
+    if provider is not None and "build requirement" in provider:
+        return Diagnosis(
+            f"missing header {name} (from {provider})",
+            "add its include directory to the extension's include_dirs",
+        )
+    if provider is not None:
+        return Diagnosis(
+            f"missing header {name} (from {provider})",
+            f"build {provider} for this target first (a before-build step) and add its include directory",
+        )
+    return Diagnosis(
+        f"missing header {name}",
+        "it is not in the project nor the target's system headers: build the library that provides "
+        "it for this target first and add its include directory",
+    )
+
+
+def _names_header(key: str, name: str) -> bool:
+    return name == key or (key.endswith("/") and name.startswith(key))
+
+
+def undefined_symbols(names: Sequence[str], project_dir: Optional[Path]) -> Diagnosis:
+    first = names[0]
+    more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
+    if project_dir is not None:
+        asm = _find_in_project(project_dir, lambda p: p.suffix.lower() == ".asm" and _mentions(p, first))
+        if asm is not None:
+            return masm_source(asm, first)
+        pragmas = _pragma_libraries(project_dir)
+        if pragmas:
+            listed = ", ".join(f'"{lib}"' for lib in pragmas)
+            return Diagnosis(
+                f"undefined symbol {first}{more}: the sources link {listed} with #pragma comment(lib, ...), "
+                "which only MSVC's linker reads",
+                f"add {listed} to the extension's libraries for Windows",
+            )
+    return Diagnosis(
+        f"undefined symbol {first}{more}: nothing linked for this target defines it",
+        "add the source or library that defines it for this target (sources, libraries)",
+    )
+
+
+def _mentions(path: Path, word: str) -> bool:
+    try:
+        return re.search(rb"\b" + re.escape(word.encode()) + rb"\b", path.read_bytes()) is not None
+    except OSError:
+        return False
+
+
+def _pragma_libraries(project_dir: Path) -> list[str]:
+    libraries: dict[str, None] = {}
+    for path in _project_files(project_dir):
+        if path.suffix.lower() in _C_FILES:
+            try:
+                text = path.read_bytes()
+            except OSError:
+                continue
+            for found in _PRAGMA_LIB.finditer(text):
+                lib = found.group("lib").decode("utf-8", "replace")
+                if not lib.lower().startswith("python"):  # Python.h's own, for MSVC
+                    libraries[lib] = None
+    return list(libraries)
+
+
+def _project_files(project_dir: Path) -> list[Path]:
+    found: list[Path] = []
+    for parent, dirs, files in os.walk(project_dir):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        found += [Path(parent, f) for f in sorted(files)]
+        if len(found) > _PROJECT_SCAN_LIMIT:
+            break
+    return found
+
+
+def _find_in_project(project_dir: Optional[Path], wanted: Callable[[Path], bool]) -> Optional[Path]:
+    if project_dir is None:
+        return None
+    return next((p for p in _project_files(project_dir) if wanted(p)), None)
