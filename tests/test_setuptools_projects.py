@@ -479,3 +479,21 @@ def test_setup_retried_without_extensions_still_gives_the_extensions(tmp_path, h
     root = write_setup(tmp_path / "p", body)
     (ext,) = load_project(root).extensions
     assert ext.name == "x"
+
+
+@pytest.mark.compile
+def test_pth_file_beside_the_packages_is_installed_where_its_own_wheel_puts_it(tmp_path):
+    """coverage ships a1_coverage.pth as package_data "../a1_coverage.pth" (issue 23 item 7): once
+    refused as an unsafe member name; it belongs at the wheel's root and runs at interpreter start."""
+    import subprocess
+
+    root = copy_project("pthdata", tmp_path)
+    targets = (TARGETS["linux_x86_64"], TARGETS["win_amd64"])
+    wheel = assemble(Options(project_dir=root, out_dir=tmp_path / "dist", targets=targets))
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("zz_pthdata.pth") == (root / "zz_pthdata.pth").read_bytes()
+        assert not [n for n in archive.namelist() if ".." in n]
+    site = install_into(wheel, tmp_path / "site")
+    probe = f"import os, site; site.addsitedir({str(site)!r}); import pthdata; print(os.environ.get('PTHDATA_STARTED'), pthdata.double(21))"
+    proc = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=False)
+    assert proc.stdout.split() == ["1", "42"], proc.stderr
