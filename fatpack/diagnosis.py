@@ -43,6 +43,13 @@ KNOWN_HEADERS = {
     "cppy/": "cppy (a build requirement; its get_include() is added by the project's build)",
     "numpy/": "numpy (a build requirement; numpy.get_include() is added by the project's build)",
 }
+# system headers of one OS family: missing on a target of another, they mean a source written for that OS
+POSIX_HEADERS = ("unistd.h", "dlfcn.h", "termios.h", "poll.h", "netdb.h", "pwd.h", "grp.h", "syslog.h",
+                 "ifaddrs.h", "sys/", "linux/", "asm/", "netinet/", "arpa/", "net/", "mach/", "mach-o/",
+                 "libproc.h", "CoreFoundation/", "IOKit/", "kvm.h")  # fmt: skip
+WINDOWS_HEADERS = ("windows.h", "winsock2.h", "ws2tcpip.h", "iphlpapi.h", "psapi.h", "shlobj.h",
+                   "tlhelp32.h", "winternl.h", "wtsapi32.h", "pdh.h", "io.h", "process.h", "conio.h",
+                   "direct.h")  # fmt: skip
 _PROJECT_SCAN_LIMIT = 20000  # files looked at when searching a project for a symbol or a header
 _SKIPPED_DIRS = frozenset((".git", ".hg", "__pycache__", "node_modules"))
 _C_FILES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".inl", ".pyx", ".pxd")
@@ -211,6 +218,14 @@ def missing_header(name: str, project_dir: Optional[Path]) -> Diagnosis:
             f"add {directory} to the extension's include_dirs (the project's build_ext does, "
             "and fatpack does not run it)",
         )
+    system = _other_os(name)
+    if system is not None:
+        return Diagnosis(
+            f"{name} is a {system} system header the target does not have: this source is written for "
+            f"{system}",
+            f"build it only for {system} targets (the project's build chooses other sources for this one; "
+            "per-OS sources: the extension's `os` key, or setup.py's platform branch)",
+        )
     provider = next((who for key, who in KNOWN_HEADERS.items() if _names_header(key, name)), None)
     if provider is not None and "build requirement" in provider:
         return Diagnosis(
@@ -227,6 +242,14 @@ def missing_header(name: str, project_dir: Optional[Path]) -> Diagnosis:
         "it is not in the project nor the target's system headers: build the library that provides "
         "it for this target first and add its include directory",
     )
+
+
+def _other_os(name: str) -> Optional[str]:
+    if any(_names_header(key, name) for key in POSIX_HEADERS):
+        return "POSIX"
+    if name.lower() in WINDOWS_HEADERS:
+        return "Windows"
+    return None
 
 
 def _names_header(key: str, name: str) -> bool:

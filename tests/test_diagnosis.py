@@ -48,6 +48,11 @@ SNIPPETS = {
         "missing header yaml.h (from libyaml)",
         "before-build",
     ),
+    "posix.c": (  # psutil's Linux module compiled for Windows
+        "#include <sys/syscall.h>\nint f(void) { return 0; }\n",
+        "sys/syscall.h is a POSIX system header the target does not have",
+        "build it only for POSIX targets",
+    ),
     "unknown.c": (
         "int f(void) { return undeclared_thing; }\n",
         "use of undeclared identifier 'undeclared_thing'",
