@@ -310,7 +310,7 @@ def failure_message(job: BuildJob, exc: BuildError) -> str:
     subject = f"library {job.extension.name}" if job.library else job.extension.name
     command = exc.command
     source = Path(command[command.index("-c") + 1]) if "-c" in command[:-1] else None
-    found = diagnose(exc.output, source, job.project_dir) if command else None
+    found = diagnose(exc.output, source, job.project_dir, job.target.arch) if command else None
     if found is None:
         return f"compiling {subject} for {job.target.name} ({job.abi.tag}) failed: {exc}"
     program = program_name(command)

@@ -78,10 +78,11 @@ class Diagnosis:
 
 
 def diagnose(
-    output: str, source: Optional[Path] = None, project_dir: Optional[Path] = None
+    output: str, source: Optional[Path] = None, project_dir: Optional[Path] = None, arch: str = ""
 ) -> Optional[Diagnosis]:
     """The construct a failed compile (`source` given) or link stopped at, with the way out; None
-    when the output holds no error fatpack recognises or can quote."""
+    when the output holds no error fatpack recognises or can quote. `arch` (x86_64, aarch64, x86)
+    picks among per-architecture files."""
     if source is not None and source.suffix.lower() == ".asm":
         return masm_source(source)
     for rule in (_inline_asm, _seh, _target_feature, _undeclared_intrinsic, _ms_builtin_type):
@@ -95,7 +96,7 @@ def diagnose(
         return missing_header(missing.group("name"), project_dir)
     undefined = [m.group("name") for m in _UNDEFINED.finditer(output)]
     if undefined:
-        return undefined_symbols(list(dict.fromkeys(undefined)), project_dir)
+        return undefined_symbols(list(dict.fromkeys(undefined)), project_dir, arch)
     error = first_error(output)
     return Diagnosis(error) if error else None
 
@@ -170,6 +171,17 @@ def _target_feature(output: str) -> Optional[Diagnosis]:
     )
 
 
+# functions MSVC's C runtime declares in headers code written for MSVC often leaves out
+UCRT_HEADERS = {
+    "process.h": ("_getpid", "_beginthread", "_beginthreadex", "_endthreadex", "_execv", "_spawnv", "_cwait"),
+    "io.h": ("_open", "_close", "_read", "_write", "_lseek", "_lseeki64", "_access", "_dup", "_dup2",
+             "_isatty", "_setmode", "_get_osfhandle", "_open_osfhandle", "_chsize", "_commit"),
+    "direct.h": ("_mkdir", "_rmdir", "_getcwd", "_chdir", "_getdrive"),
+    "conio.h": ("_getch", "_getche", "_kbhit", "_putch"),
+    "malloc.h": ("_alloca", "_aligned_malloc", "_aligned_free", "_msize"),
+}  # fmt: skip
+
+
 def _undeclared_intrinsic(output: str) -> Optional[Diagnosis]:
     found = re.search(
         r"error: (?:call to undeclared (?:library )?function|use of undeclared identifier) '(?P<fn>_\w+)'",
@@ -182,6 +194,13 @@ def _undeclared_intrinsic(output: str) -> Optional[Diagnosis]:
         rf"note: include the header <(?P<h>[\w./]+)> or explicitly provide a declaration for '{function}'",
         output,
     )
+    crt = next((h for h, names in UCRT_HEADERS.items() if function in names), None)
+    if crt is not None:
+        return Diagnosis(
+            f"{function} is called with no declaration in scope (MSVC's C compiler allows that, "
+            "clang does not)",
+            f"include <{crt}> where it is used",
+        )
     way_out = (
         f"include <{header.group('h')}> where it is used"
         if header
@@ -256,13 +275,14 @@ def _names_header(key: str, name: str) -> bool:
     return name == key or (key.endswith("/") and name.startswith(key))
 
 
-def undefined_symbols(names: Sequence[str], project_dir: Optional[Path]) -> Diagnosis:
+def undefined_symbols(names: Sequence[str], project_dir: Optional[Path], arch: str = "") -> Diagnosis:
     first = names[0]
     more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
     if project_dir is not None:
-        asm = _find_in_project(project_dir, lambda p: p.suffix.lower() == ".asm" and _mentions(p, first))
-        if asm is not None:
-            return masm_source(asm, first)
+        files = _project_files(project_dir)
+        sources = [p for p in files if p.suffix.lower() == ".asm" and _mentions(p, first)]
+        if sources:
+            return masm_source(min(sources, key=lambda p: _arch_rank(p, arch)), first)
         pragmas = _pragma_libraries(project_dir)
         if pragmas:
             listed = ", ".join(f'"{lib}"' for lib in pragmas)
@@ -275,6 +295,15 @@ def undefined_symbols(names: Sequence[str], project_dir: Optional[Path]) -> Diag
         f"undefined symbol {first}{more}: nothing linked for this target defines it",
         "add the source or library that defines it for this target (sources, libraries)",
     )
+
+
+ARCH_WORDS = {"x86_64": ("x64", "amd64", "x86_64"), "aarch64": ("arm64", "aarch64"), "x86": ("x86", "i386")}
+
+
+def _arch_rank(path: Path, arch: str) -> tuple[int, str]:
+    """0 for a file named for `arch` (switch_x64_masm.asm for x86_64), 1 otherwise; then by path."""
+    name = path.name.lower()
+    return (0 if any(word in name for word in ARCH_WORDS.get(arch, ())) else 1, path.as_posix())
 
 
 def _mentions(path: Path, word: str) -> bool:

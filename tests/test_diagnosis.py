@@ -104,6 +104,22 @@ def test_masm_source_names_a_prebuilt_object_beside_it(tmp_path):
     )
 
 
+def test_the_masm_file_for_the_target_architecture_is_named(tmp_path):
+    """greenlet has switch_arm64_masm.asm and switch_x64_masm.asm, both defining slp_switch."""
+    for name in ("switch_arm64_masm.asm", "switch_x64_masm.asm"):
+        (tmp_path / name).write_text("slp_switch PROC\nslp_switch ENDP\n")
+    output = "lld-link: error: undefined symbol: slp_switch\n"
+    assert "switch_x64_masm.asm" in str(diagnose(output, None, tmp_path, "x86_64"))
+    assert "switch_arm64_masm.asm" in str(diagnose(output, None, tmp_path, "aarch64"))
+
+
+def test_a_c_runtime_function_without_its_header(tmp_path):
+    output = "spt_status.c:406:41: error: call to undeclared function '_getpid'; ISO C99 and later do not support implicit function declarations\n"
+    found = diagnose(output, tmp_path / "spt_status.c", tmp_path)
+    assert found is not None and found.cause.startswith("_getpid is called with no declaration in scope")
+    assert found.way_out == "include <process.h> where it is used"
+
+
 def test_pragma_comment_lib_named_for_an_undefined_symbol(tmp_path):
     (tmp_path / "net.c").write_text(
         '#pragma comment(lib, "ws2_32.lib")\n#pragma comment(lib, "python311.lib")\n'

@@ -114,6 +114,6 @@ def test_mixed_case_windows_headers_run_on_windows_python(tmp_path):
     python.pip_install(wheel)
     out = python.check(
         "-c",
-        "import os, winheaders; print(winheaders.process_id() == os.getpid(), winheaders.pointer_bits())",
+        "import os, winheaders as w; print(w.process_id() == w.crt_process_id() == os.getpid(), w.pointer_bits())",
     )
     assert out.split() == ["True", "64"]

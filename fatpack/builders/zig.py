@@ -12,6 +12,11 @@ from fatpack.runner import Runner, zig_command
 from fatpack.sdk.windows_headers import windows_header_overlay
 from fatpack.targets import Target
 
+# What MSVC accepts in C and clang 16+ refuses by default, kept a warning for Windows targets so code
+# written for MSVC builds as it does there: a call to a function with no declaration in scope
+# (setproctitle calls _getpid() without <process.h>), taken as returning int in both compilers.
+MSVC_LENIENCY = ("-Wno-error=implicit-function-declaration",)
+
 
 class ZigBuilder:
     name = "zig"
@@ -34,7 +39,7 @@ class ZigBuilder:
         # zig writes NAME.pdb and NAME.lib beside a Windows DLL: link inside the job's scratch directory.
         scratch_output = job.work_dir / job.output.name
         compiler = [*zig_command(driver), "-target", job.target.zig_triple]
-        compile_extra = windows_overlay_args(job) if job.target.is_windows else []
+        compile_extra = [*MSVC_LENIENCY, *windows_overlay_args(job)] if job.target.is_windows else []
         compile_then_link(self.runner, compiler, job, scratch_output, compile_extra)
         job.output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(scratch_output, job.output)

@@ -1,3 +1,3 @@
-from winheaders._native import pointer_bits, process_id
+from winheaders._native import crt_process_id, pointer_bits, process_id
 
-__all__ = ["pointer_bits", "process_id"]
+__all__ = ["crt_process_id", "pointer_bits", "process_id"]

@@ -19,6 +19,16 @@ static PyObject *process_id(PyObject *self, PyObject *unused) {
 #endif
 }
 
+/* _getpid() with no <process.h>: MSVC's C compiler takes the implicit declaration, clang 16+ refuses it
+   unless told otherwise (fatpack's zig builder keeps it a warning for Windows targets, as MSVC does) */
+static PyObject *crt_process_id(PyObject *self, PyObject *unused) {
+#ifdef _WIN32
+    return PyLong_FromLong(_getpid());
+#else
+    return PyLong_FromLong((long)getpid());
+#endif
+}
+
 static PyObject *pointer_bits(PyObject *self, PyObject *unused) {
 #ifdef _WIN32
     return PyLong_FromLong((long)(sizeof(ULONG_PTR) * 8));
@@ -29,6 +39,7 @@ static PyObject *pointer_bits(PyObject *self, PyObject *unused) {
 
 static PyMethodDef methods[] = {
     {"process_id", process_id, METH_NOARGS, "the process id, from the OS's own API"},
+    {"crt_process_id", crt_process_id, METH_NOARGS, "the process id, from the C runtime"},
     {"pointer_bits", pointer_bits, METH_NOARGS, "ULONG_PTR's width (basetsd.h) on Windows"},
     {NULL, NULL, 0, NULL},
 };
