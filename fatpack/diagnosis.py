@@ -63,7 +63,9 @@ _LINKER_ERROR = re.compile(
 _UNDEFINED = re.compile(
     r"undefined (?:symbol|reference to)[:]? [`']?(?:__declspec\(dllimport\) )?(?P<name>[^\s'`]+)"
 )
-_PRAGMA_LIB = re.compile(rb'#\s*pragma\s+comment\s*\(\s*lib\s*,\s*"(?P<lib>[^"]+)"\s*\)')
+_PRAGMA_LIB = re.compile(
+    rb'^[ \t]*#[ \t]*pragma[ \t]+comment[ \t]*\([ \t]*lib[ \t]*,[ \t]*"(?P<lib>[^"\r\n]+)"', re.M
+)
 
 
 @dataclass(frozen=True)
@@ -324,11 +326,15 @@ def _pragma_libraries(project_dir: Path) -> list[str]:
                 text = path.read_bytes()
             except OSError:
                 continue
-            for found in _PRAGMA_LIB.finditer(text):
-                lib = found.group("lib").decode("utf-8", "replace")
+            for lib in pragma_libraries(text):
                 if not lib.lower().startswith("python"):  # Python.h's own, for MSVC
                     libraries[lib] = None
     return list(libraries)
+
+
+def pragma_libraries(text: bytes) -> list[str]:
+    """The libraries a source's `#pragma comment(lib, "...")` lines name, as written."""
+    return [m.group("lib").decode("utf-8", "surrogateescape").strip() for m in _PRAGMA_LIB.finditer(text)]
 
 
 def _project_files(project_dir: Path) -> list[Path]:

@@ -85,6 +85,10 @@ def test_zig_builder_adds_the_overlay_for_windows_targets_only(runner, tmp_path)
     overlay = Path(windows[windows.index("-idirafter") + 1])
     assert (overlay / "Windows.h").is_symlink() and (overlay / "BaseTsd.h").is_symlink()
     assert "-idirafter" not in linux
+    # the #pragma comment(lib) of a library mingw-w64 has is linked; one it does not have is not
+    links = {c[c.index("-target") + 1]: c for c in runner.commands if "-shared" in c}
+    assert "-liphlpapi" in links["x86_64-windows-gnu"] and "-liphlpapi" not in links["x86_64-linux-gnu.2.17"]
+    assert not [a for a in links["x86_64-windows-gnu"] if "notalibrary" in a.lower()]
 
 
 @pytest.mark.compile
@@ -114,6 +118,6 @@ def test_mixed_case_windows_headers_run_on_windows_python(tmp_path):
     python.pip_install(wheel)
     out = python.check(
         "-c",
-        "import os, winheaders as w; print(w.process_id() == w.crt_process_id() == os.getpid(), w.pointer_bits())",
+        "import os, winheaders as w; print(w.process_id() == w.crt_process_id() == os.getpid(), w.pointer_bits(), w.interface_count() >= 0)",
     )
-    assert out.split() == ["True", "64"]
+    assert out.split() == ["True", "64", "True"]

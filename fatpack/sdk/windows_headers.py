@@ -32,13 +32,20 @@ _CYTHON_EXTERN = re.compile(rb'^[ \t]*cdef[ \t]+extern[ \t]+from[ \t]+["\']([^"\
 OVERLAY_FLAG = "-idirafter"
 
 
+def zig_lib_dir() -> Optional[Path]:
+    """zig's library directory (headers, mingw-w64 sources) in the ziglang package; None without it."""
+    spec = importlib.util.find_spec("ziglang")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "lib"
+
+
 def zig_windows_include_dirs() -> tuple[Path, ...]:
     """The include directories zig searches for a `*-windows-gnu` target: mingw-w64's headers, its
     C++ library's and clang's own (empty when ziglang is not installed)."""
-    spec = importlib.util.find_spec("ziglang")
-    if spec is None or not spec.submodule_search_locations:
+    lib = zig_lib_dir()
+    if lib is None:
         return ()
-    lib = Path(next(iter(spec.submodule_search_locations))) / "lib"
     candidates = (lib / "libc" / "include" / "any-windows-any", lib / "libcxx" / "include", lib / "include")
     return tuple(d for d in candidates if d.is_dir())
 

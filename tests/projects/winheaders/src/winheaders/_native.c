@@ -7,6 +7,10 @@
 #include <Windows.h>
 #include "Shlwapi.h"
 #include <BaseTsd.h>
+#include <IPHlpApi.h>
+/* MSVC links these from the pragma alone; mingw-w64 has iphlpapi, and no NotALibrary */
+#pragma comment(lib, "IPHLPAPI.lib")
+#pragma comment(lib, "NotALibrary.lib")
 #else
 #include <unistd.h>
 #endif
@@ -29,6 +33,17 @@ static PyObject *crt_process_id(PyObject *self, PyObject *unused) {
 #endif
 }
 
+/* iphlpapi.dll, linked only through the #pragma above */
+static PyObject *interface_count(PyObject *self, PyObject *unused) {
+#ifdef _WIN32
+    DWORD count = 0;
+    if (GetNumberOfInterfaces(&count) != NO_ERROR) return PyLong_FromLong(-1);
+    return PyLong_FromUnsignedLong(count);
+#else
+    return PyLong_FromLong(0);
+#endif
+}
+
 static PyObject *pointer_bits(PyObject *self, PyObject *unused) {
 #ifdef _WIN32
     return PyLong_FromLong((long)(sizeof(ULONG_PTR) * 8));
@@ -40,6 +55,7 @@ static PyObject *pointer_bits(PyObject *self, PyObject *unused) {
 static PyMethodDef methods[] = {
     {"process_id", process_id, METH_NOARGS, "the process id, from the OS's own API"},
     {"crt_process_id", crt_process_id, METH_NOARGS, "the process id, from the C runtime"},
+    {"interface_count", interface_count, METH_NOARGS, "network interfaces, from iphlpapi"},
     {"pointer_bits", pointer_bits, METH_NOARGS, "ULONG_PTR's width (basetsd.h) on Windows"},
     {NULL, NULL, 0, NULL},
 };
