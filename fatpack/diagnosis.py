@@ -87,7 +87,7 @@ def diagnose(
     picks among per-architecture files."""
     if source is not None and source.suffix.lower() == ".asm":
         return masm_source(source)
-    for rule in (_inline_asm, _seh, _target_feature, _undeclared_intrinsic, _ms_builtin_type):
+    for rule in (_inline_asm, _seh, _target_feature, _undeclared_intrinsic, _ms_builtin_type, _mingw_clash):
         found = rule(output)
         if found is not None:
             return found
@@ -227,6 +227,27 @@ def _ms_builtin_type(output: str) -> Optional[Diagnosis]:
         f"{found.group('t')} is an MSVC built-in type",
         "include <windows.h> (mingw-w64 defines it there) or add -fms-extensions to the Windows "
         "extra_compile_args",
+    )
+
+
+_CLASH = re.compile(
+    r"^(?P<file>[^\s:][^:\n]*):\d+:\d+: error: (?:redefinition of (?:enumerator )?|typedef redefinition "
+    r"with different types \(.*?\) vs |conflicting types for )'?(?P<name>\w+)'?[^\n]*\n(?:[^\n]*\n){0,4}?"
+    r"(?P<previous>[^\s:][^:\n]*(?:any-windows-any|mingw)[^:\n]*):\d+:\d+: note: previous",
+    re.M,
+)
+
+
+def _mingw_clash(output: str) -> Optional[Diagnosis]:
+    """A definition the project makes for MSVC (whose Windows SDK lacks it) that mingw-w64 has."""
+    found = _CLASH.search(output)
+    if found is None:
+        return None
+    mine, theirs = Path(found.group("file")).name, Path(found.group("previous")).name
+    return Diagnosis(
+        f"{found.group('name')} is defined both in {mine} and in mingw-w64's {theirs} (the Windows SDK "
+        "MSVC builds with lacks it)",
+        f"guard the definition in {mine} with #ifndef __MINGW32__ (or #ifdef _MSC_VER)",
     )
 
 

@@ -113,6 +113,21 @@ def test_the_masm_file_for_the_target_architecture_is_named(tmp_path):
     assert "switch_arm64_masm.asm" in str(diagnose(output, None, tmp_path, "aarch64"))
 
 
+def test_a_definition_mingw_has_and_the_windows_sdk_lacks():
+    """psutil's ntextapi.h defines _KWAIT_REASON for MSVC; mingw-w64's winternl.h has it too."""
+    output = (
+        "/p/psutil/arch/windows/ntextapi.h:60:14: error: redefinition of '_KWAIT_REASON'\n"
+        "   60 | typedef enum _KWAIT_REASON {\n"
+        "      |              ^\n"
+        "/z/lib/libc/include/any-windows-any/winternl.h:693:16: note: previous definition is here\n"
+    )
+    found = diagnose(output, Path("/p/psutil/arch/all/errors.c"))
+    assert str(found) == (
+        "_KWAIT_REASON is defined both in ntextapi.h and in mingw-w64's winternl.h (the Windows SDK MSVC builds "
+        "with lacks it); guard the definition in ntextapi.h with #ifndef __MINGW32__ (or #ifdef _MSC_VER)"
+    )
+
+
 def test_a_c_runtime_function_without_its_header(tmp_path):
     output = "spt_status.c:406:41: error: call to undeclared function '_getpid'; ISO C99 and later do not support implicit function declarations\n"
     found = diagnose(output, tmp_path / "spt_status.c", tmp_path)
