@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Optional
 
 from fatpack.diagnosis import pragma_libraries
 from fatpack.sdk.windows_headers import scanned_files, zig_lib_dir
@@ -40,13 +41,25 @@ def mingw_system_libraries(arch: str, lib_dir: Path) -> frozenset[str]:
     return frozenset(names)
 
 
-def pragma_link_args(roots: Iterable[Path], target: Target) -> list[str]:
+@functools.lru_cache(maxsize=8)
+def libraries_in(directory: Path) -> frozenset[str]:
+    """The libraries `-l<name>` finds in a GNU toolchain's library directory (`lib<name>.a`)."""
+    if not directory.is_dir():
+        return frozenset()
+    return frozenset(p.name[3:-2].lower() for p in directory.glob("lib*.a"))
+
+
+def pragma_link_args(
+    roots: Iterable[Path], target: Target, available: Optional[frozenset[str]] = None
+) -> list[str]:
     """`-l<name>` for every mingw-w64 system library the files in and below `roots` name in
-    `#pragma comment(lib, ...)`; [] for other targets or when zig is not installed."""
-    lib_dir = zig_lib_dir()
-    if not target.is_windows or lib_dir is None:
+    `#pragma comment(lib, ...)`; [] for other targets. `available`: the toolchain's system libraries
+    (default: zig's; none when zig is not installed)."""
+    if not target.is_windows:
         return []
-    available = mingw_system_libraries(target.arch, lib_dir)
+    if available is None:
+        lib_dir = zig_lib_dir()
+        available = mingw_system_libraries(target.arch, lib_dir) if lib_dir else frozenset()
     wanted: dict[str, None] = {}
     for path in scanned_files(roots):
         try:
