@@ -28,6 +28,11 @@ BUILD_ENVIRONMENT = (
         "the cached build environments of projects with a build of their own (default: "
         "$XDG_CACHE_HOME/fatpack/build-envs, else ~/.cache/fatpack/build-envs)",
     ),
+    (
+        "FATPACK_TOOLCHAINS",
+        "the per-target compiler wrappers, CMake toolchain and meson cross files given to before-build "
+        "commands (default: $XDG_CACHE_HOME/fatpack/toolchains, else ~/.cache/fatpack/toolchains)",
+    ),
     ("PATH", "where llvm-lipo (macosx_universal2) and the native and mingw builders' compilers are found"),
 )
 
