@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from fatpack.beforebuild import Prefix, run_before_build
 from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, CachingBuilder, load_builder
 from fatpack.cache import (
@@ -181,9 +182,10 @@ def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
 def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
     """Every extension and ABI for one target; each payload with whether it came from the cache."""
     built: list[tuple[Payload, bool]] = []
+    prefix = _before_build(build)
     libraries = {}
     for library in build.plan.config.libraries:
-        payload, link_file = _build_library(build, library)
+        payload, link_file = _build_library(build, prefix.apply(library) if prefix else library)
         libraries[library.name] = link_file
         built.append((payload, False))
     target = build.target
@@ -192,6 +194,8 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
             if not configured.builds_for(target):
                 continue
             extension = build.sources[configured.name, abi.tag].for_target(target)
+            if prefix is not None:
+                extension = prefix.apply(extension)
             bundled = tuple(libraries[name] for name in extension.link_with)
             output = build.out_dir / payload_relative_path(extension.name, target, abi)
             job_dir = build.work_dir / "jobs" / f"{target.name}-{abi.tag}-{extension.name}"
@@ -208,6 +212,18 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
                 _, from_cache = _build_one(build, abi, extension, job_dir, output, bundled)
             built.append((Payload(extension.name, target, abi, output), from_cache))
     return built
+
+
+def _before_build(build: TargetBuild) -> Optional[Prefix]:
+    """The prefix the project's before-build commands installed into for this target, if it has any."""
+    commands = build.plan.before_build.get(build.target.name)
+    if not commands:
+        return None
+    config = build.plan.config
+    work_dir = build.work_dir / "before-build" / build.target.name
+    return run_before_build(
+        commands, build.target, config.root, build.runner, build.plan.cache.root, work_dir
+    )
 
 
 def _build_one(

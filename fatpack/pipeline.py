@@ -51,6 +51,7 @@ class Options:
     thin: bool = False  # also write one wheel per target
     verify: bool = True  # run `fatpack verify` on what was written; remove it all if a check fails
     isolation: bool = True  # the project's own build runs in an isolated environment (fatpack/buildenv.py)
+    before_build: Sequence[str] = ()  # commands run per target before compiling, over the project's
 
 
 TAG_CHOICES = ("any", "platforms")
@@ -70,7 +71,9 @@ def plan_for(options: Options, runner: Runner = run_command, env: Optional[Build
     check_source_date_epoch()  # the compilers read it too, and fail on values fatpack would clamp
     config = load_project(options.project_dir, runner, env.python if env else sys.executable)
     cache = PayloadCache(options.cache_dir)
-    return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)
+    return make_plan(
+        config, options.targets, options.abis, options.builders, options.jobs, cache, options.before_build
+    )
 
 
 @contextlib.contextmanager
