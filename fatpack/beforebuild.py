@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shlex
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, TypeVar
@@ -69,6 +70,16 @@ class Prefix:
     def ldflags(self) -> list[str]:
         """The prefix as linker flags (for LDFLAGS, or a build's own library path)."""
         return [f"-L{d}" for d in self.library_dirs]
+
+    def environ(self, inherited: Mapping[str, str]) -> dict[str, str]:
+        """CPPFLAGS and LDFLAGS of `inherited` with the prefix added: what a native build (setuptools'
+        build_ext, which reads both) of the host target needs to compile against the prefix."""
+        flags = {"CPPFLAGS": self.cflags(), "LDFLAGS": self.ldflags()}
+        return {
+            name: " ".join(filter(None, (inherited.get(name, ""), shlex.join(added))))
+            for name, added in flags.items()
+            if added
+        }
 
     def apply(self, item: _Item) -> _Item:
         """`item` compiled against the prefix: its include and library directories after the item's own."""

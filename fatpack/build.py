@@ -216,7 +216,7 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
 
 def _before_build(build: TargetBuild) -> Optional[Prefix]:
     """The prefix the project's before-build commands installed into for this target, if it has any."""
-    commands = build.plan.before_build.get(build.target.name)
+    commands = build.plan.before_build_for(build.target)
     if not commands:
         return None
     config = build.plan.config

@@ -16,6 +16,7 @@ from typing import Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
+from fatpack.beforebuild import Prefix, run_before_build
 from fatpack.build import ProgressCallback, build_payloads
 from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
@@ -31,7 +32,7 @@ from fatpack.plan import BuildPlan, make_plan
 from fatpack.reference import HostWheel, build_host_wheel, check_complete, has_own_build
 from fatpack.reproducible import check_source_date_epoch
 from fatpack.runner import Runner, run_command
-from fatpack.targets import PythonAbi, Target
+from fatpack.targets import PythonAbi, Target, host_target
 from fatpack.verify import verify_artifact
 
 
@@ -112,7 +113,7 @@ def _assemble_artifacts(
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
-        host = reference_wheel(options.project_dir, env, work / "reference")
+        host = reference_wheel(options.project_dir, env, work / "reference", host_prefix(plan, runner, work))
         pure_files = (
             find_package_files(plan.config, exclude=(options.out_dir,))
             if host is None
@@ -137,12 +138,26 @@ def _assemble_artifacts(
         return written
 
 
-def reference_wheel(project_dir: Path, env: Optional[BuildEnv], work: Path) -> Optional[HostWheel]:
-    """The project's own wheel for this host, built by its backend in `env` (None: no build of its own)."""
+def reference_wheel(
+    project_dir: Path, env: Optional[BuildEnv], work: Path, prefix: Optional[Prefix] = None
+) -> Optional[HostWheel]:
+    """The project's own wheel for this host, built by its backend in `env` (None: no build of its own),
+    compiled against `prefix`, the host target's before-build prefix, if it has one."""
     if env is None:
         return None
     logger.info("building the project's own wheel with its backend (the reference)")
-    return build_host_wheel(project_dir, env, work)
+    return build_host_wheel(project_dir, env, work, prefix.environ(os.environ) if prefix else None)
+
+
+def host_prefix(plan: BuildPlan, runner: Runner, work: Path) -> Optional[Prefix]:
+    """The host target's before-build prefix, when the project has before-build commands: the project's
+    own (reference) build needs the C libraries as much as fatpack's builds for each target do."""
+    host = host_target()
+    commands = plan.before_build_for(host) if host else ()
+    if host is None or not commands:
+        return None
+    root = plan.config.root
+    return run_before_build(commands, host, root, runner, plan.cache.root, work / "before-build-host")
 
 
 def stub_names(config: ProjectConfig) -> frozenset[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 from fatpack.cache import PayloadCache
@@ -23,7 +23,11 @@ class BuildPlan:
     builder_names: dict[str, str]  # target name -> builder name
     jobs: int = 1  # targets built at the same time
     cache: PayloadCache = NO_CACHE
-    before_build: dict[str, tuple[str, ...]] = field(default_factory=dict)  # target name -> commands
+    before_build: tuple[str, ...] = ()  # the command line's before-build commands, over the project's
+
+    def before_build_for(self, target: Target) -> tuple[str, ...]:
+        """The before-build commands to run for `target` (none: nothing to run)."""
+        return self.before_build or self.config.before_build.for_target(target)
 
 
 def make_plan(
@@ -44,13 +48,6 @@ def make_plan(
     builder_names = {
         t.name: overrides.get(t.name, overrides.get("*", config.builder_for(t))) for t in chosen_targets
     }
-    commands = {t.name: tuple(before_build) or config.before_build.for_target(t) for t in chosen_targets}
     return BuildPlan(
-        config,
-        chosen_targets,
-        chosen_abis,
-        builder_names,
-        max(1, jobs),
-        cache,
-        {name: c for name, c in commands.items() if c},
+        config, chosen_targets, chosen_abis, builder_names, max(1, jobs), cache, tuple(before_build)
     )
