@@ -257,3 +257,80 @@ def test_library_built_before_runs_on_windows(cnum_wheel, tmp_path):
     python.pip_install(cnum_wheel)
     value, target, file = python.check("-c", PROBE).split()
     assert (value, target) == ("42", "win_amd64") and "\\_fatpack\\win_amd64\\" in file
+
+
+# --- PyYAML's unchanged sdist with libyaml, built by CMake before -----------------------------------
+
+LIBYAML_URL = "https://deb.debian.org/debian/pool/main/liby/libyaml/libyaml_0.2.5.orig.tar.gz"
+LIBYAML_SHA256 = "fa240dbf262be053f3898006d502d514936c818e422afdcf33921c63bed9bf2e"
+BUILD_LIBYAML = REPO / "tests" / "beforebuild" / "build-libyaml.sh"
+YAML_PROBE = (
+    "import yaml, yaml._yaml as y; "
+    "data = yaml.load('a: [1, 2, {b: c}]', Loader=yaml.CLoader); "
+    "assert data == {'a': [1, 2, {'b': 'c'}]}, data; "
+    "assert yaml.dump(data, Dumper=yaml.CDumper) == 'a:\\n- 1\\n- 2\\n- b: c\\n'; "
+    "print(yaml.__with_libyaml__, y.get_version_string(), y.__file__)"
+)
+
+
+def libyaml_tarball() -> Path:
+    """libyaml 0.2.5's source (Debian's orig tarball: PyPI has no libyaml sdist), checked by sha256."""
+    import hashlib
+    import urllib.request
+
+    from winepython import CACHE
+
+    path = CACHE / "libyaml" / "libyaml_0.2.5.orig.tar.gz"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(LIBYAML_URL, timeout=60) as response:
+            content = response.read()
+        assert hashlib.sha256(content).hexdigest() == LIBYAML_SHA256
+        path.write_bytes(content)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == LIBYAML_SHA256
+    return path
+
+
+@pytest.fixture(scope="module")
+def pyyaml_wheel(tmp_path_factory):
+    from winepython import CACHE, pip_download
+
+    from fatpack.pipeline import Options, assemble
+    from fatpack.targets import PythonAbi
+
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake is not installed")
+    sdist = pip_download("PyYAML==6.0.3", CACHE / "pyyaml-6.0.3-sdist", sdist=True)
+    work = tmp_path_factory.mktemp("pyyaml")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIBYAML_TARBALL", str(libyaml_tarball()))
+        return assemble(
+            Options(
+                project_dir=sdist,
+                out_dir=work / "dist",
+                targets=(TARGETS["linux_x86_64"], TARGETS["win_amd64"]),
+                abis=(PythonAbi.parse("cp311"),),
+                before_build=(f"sh {BUILD_LIBYAML}",),
+            )
+        )
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_pyyaml_uses_libyaml_built_before_on_linux(pyyaml_wheel, tmp_path):
+    site = tmp_path / "site"
+    install_into(pyyaml_wheel, site)
+    proc = run_on_path(site, YAML_PROBE)
+    assert proc.returncode == 0, proc.stderr
+    with_libyaml, version, file = proc.stdout.split()
+    assert (with_libyaml, version) == ("True", "0.2.5") and "/_fatpack/linux_x86_64/" in file
+
+
+@pytest.mark.compile
+@pytest.mark.network
+@pytest.mark.wine
+def test_pyyaml_uses_libyaml_built_before_on_windows(pyyaml_wheel, tmp_path):
+    python = WindowsPython("3.11", tmp_path / "py")
+    python.pip_install(pyyaml_wheel)
+    with_libyaml, version, file = python.check("-c", YAML_PROBE).split()
+    assert (with_libyaml, version) == ("True", "0.2.5") and "\\_fatpack\\win_amd64\\" in file
