@@ -81,6 +81,30 @@ class Prefix:
             if added
         }
 
+    def shared_libraries(self) -> dict[str, Path]:
+        """The shared libraries the prefix holds, by the file name a binary that links one records
+        (lower case: Windows compares DLL names so)."""
+        found: dict[str, Path] = {}
+        for directory in (*self.library_dirs, self.path / "bin"):
+            if directory.is_dir():
+                for path in directory.iterdir():
+                    if path.name.endswith((".dll", ".dylib")) or _is_so(path.name):
+                        found[path.name.lower()] = path
+        return found
+
+    def check_links_nothing_shared(self, binary: Path, needed: Sequence[str]) -> None:
+        """A ConfigError when `binary` (built against this prefix) needs one of its shared libraries:
+        fatpack does not bundle those yet, and the binary would not load where it is installed."""
+        shared = self.shared_libraries()
+        linked = [name for name in needed if Path(name).name.lower() in shared]
+        if linked:
+            raise ConfigError(
+                f"{binary.name} for {self.target.name} links {linked[0]}, a shared library the before-build "
+                "commands installed; fatpack does not bundle those yet: build the library static "
+                "(configure --disable-shared, cmake -DBUILD_SHARED_LIBS=OFF) or remove the shared one "
+                "from $FATPACK_PREFIX"
+            )
+
     def apply(self, item: _Item) -> _Item:
         """`item` compiled against the prefix: its include and library directories after the item's own."""
         return replace(
@@ -88,6 +112,12 @@ class Prefix:
             include_dirs=item.include_dirs + self.include_dirs,
             library_dirs=item.library_dirs + self.library_dirs,
         )
+
+
+def _is_so(name: str) -> bool:
+    """libfoo.so, libfoo.so.1, libfoo.so.1.2.3"""
+    stem, dot, rest = name.partition(".so")
+    return bool(stem and dot) and (rest == "" or rest[0] == ".")
 
 
 def run_before_build(

@@ -210,6 +210,8 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
                 from_cache = all(hit for _, hit in slices)
             else:
                 _, from_cache = _build_one(build, abi, extension, job_dir, output, bundled)
+            if prefix is not None:
+                prefix.check_links_nothing_shared(output, inspect_binary(output).needed)
             built.append((Payload(extension.name, target, abi, output), from_cache))
     return built
 

@@ -334,3 +334,41 @@ def test_pyyaml_uses_libyaml_built_before_on_windows(pyyaml_wheel, tmp_path):
     python.pip_install(pyyaml_wheel)
     with_libyaml, version, file = python.check("-c", YAML_PROBE).split()
     assert (with_libyaml, version) == ("True", "0.2.5") and "\\_fatpack\\win_amd64\\" in file
+
+
+# zig looks for cnum.lib or libcnum.a on Windows, not the libcnum.dll.a GNU tools name import libraries
+SHARED_SCRIPT = r"""set -eu
+mkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib" "$FATPACK_PREFIX/bin"
+cp cnum.h "$FATPACK_PREFIX/include/"
+if [ "$FATPACK_TARGET" = win_amd64 ]; then
+  $CC $CFLAGS -shared -o "$FATPACK_PREFIX/bin/cnum.dll" cnum.c -Wl,--out-implib,"$FATPACK_PREFIX/lib/cnum.lib"
+else
+  $CC $CFLAGS -shared -o "$FATPACK_PREFIX/lib/libcnum.so" cnum.c
+fi
+"""
+
+
+@pytest.mark.compile
+@pytest.mark.parametrize(("target", "library"), [("linux_x86_64", "libcnum.so"), ("win_amd64", "cnum.dll")])
+def test_an_extension_linking_a_shared_library_of_the_prefix_is_refused(
+    make_project, tmp_path, target, library
+):
+    """A shared library from the prefix would be missing where the wheel is installed: refused in one
+    line that says how to build it instead (fatpack does not bundle them yet)."""
+    from fatpack.build import build_payloads
+    from fatpack.runner import run_command
+
+    vendor = PROJECT / "vendor" / "cnum"
+    root = make_project(
+        tool="before-build = 'sh build.sh'\n"
+        '[[tool.fatpack.extension]]\nname = "cnum._cnum"\nsources = ["_cnum.c"]\nlibraries = ["cnum"]\n',
+        files={
+            "build.sh": SHARED_SCRIPT,
+            "cnum.h": (vendor / "cnum.h").read_text(),
+            "cnum.c": '#define CNUM_TARGET "any"\n' + (vendor / "cnum.c").read_text(),
+            "_cnum.c": (PROJECT / "src" / "cnum" / "_cnum.c").read_text(),
+        },
+    )
+    plan = make_plan(load_project(root), targets=[TARGETS[target]])
+    with pytest.raises(ConfigError, match=rf"links {library}, a shared library the before-build commands"):
+        build_payloads(plan, run_command, tmp_path / "w", tmp_path / "o")
