@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Optional, TypeVar
 
 from fatpack.atomic import STAGING_PREFIX
+from fatpack.binaries import inspect_binary
 from fatpack.buildenv import private_copy
 from fatpack.config import ExtensionConfig
 from fatpack.errors import BuildError, ConfigError
@@ -92,25 +93,41 @@ class Prefix:
                         found[path.name.lower()] = path
         return found
 
-    def check_links_nothing_shared(self, binary: Path, needed: Sequence[str]) -> None:
-        """A ConfigError when `binary` (built against this prefix) needs one of its shared libraries:
-        fatpack does not bundle those yet, and the binary would not load where it is installed."""
+    def linked_libraries(self, binary: Path, needed: Sequence[str]) -> dict[str, Path]:
+        """The prefix's shared libraries `binary` (built against the prefix) needs, by the name it
+        records: they are bundled beside it. A ConfigError where that cannot work yet: macOS, and on
+        Linux a bundled library that needs another of the prefix's (RUNPATH is not inherited)."""
         shared = self.shared_libraries()
-        linked = [name for name in needed if Path(name).name.lower() in shared]
-        if linked:
+        linked = {name: shared[name.lower()] for name in needed if name.lower() in shared}
+        if linked and self.target.is_macos:
             raise ConfigError(
-                f"{binary.name} for {self.target.name} links {linked[0]}, a shared library the before-build "
-                "commands installed; fatpack does not bundle those yet: build the library static "
-                "(configure --disable-shared, cmake -DBUILD_SHARED_LIBS=OFF) or remove the shared one "
-                "from $FATPACK_PREFIX"
+                f"{binary.name} for {self.target.name} links {next(iter(linked))}, a shared library the "
+                "before-build commands installed; fatpack does not bundle those for macOS yet: build the "
+                "library static (configure --disable-shared, cmake -DBUILD_SHARED_LIBS=OFF)"
             )
+        if self.target.os == "linux":
+            for name, path in linked.items():
+                for dependency in inspect_binary(path).needed:
+                    if dependency.lower() in shared:
+                        raise ConfigError(
+                            f"{name} (before-build, {self.target.name}) needs {dependency}, another shared "
+                            "library of the prefix, which it would not find where the wheel is installed: "
+                            "build the libraries static, or link both into the extension"
+                        )
+        return linked
 
     def apply(self, item: _Item) -> _Item:
-        """`item` compiled against the prefix: its include and library directories after the item's own."""
+        """`item` compiled against the prefix: its include and library directories after the item's own,
+        and on Linux, when the prefix holds shared libraries, a RUNPATH to libs/ beside the payload,
+        where those it links are bundled."""
+        extra_link_args = item.extra_link_args
+        if self.target.os == "linux" and self.shared_libraries():
+            extra_link_args += ("-Wl,-rpath,$ORIGIN/libs",)
         return replace(
             item,
             include_dirs=item.include_dirs + self.include_dirs,
             library_dirs=item.library_dirs + self.library_dirs,
+            extra_link_args=extra_link_args,
         )
 
 

@@ -340,35 +340,73 @@ def test_pyyaml_uses_libyaml_built_before_on_windows(pyyaml_wheel, tmp_path):
 SHARED_SCRIPT = r"""set -eu
 mkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib" "$FATPACK_PREFIX/bin"
 cp cnum.h "$FATPACK_PREFIX/include/"
+target="-DCNUM_TARGET=\"$FATPACK_TARGET\""
 if [ "$FATPACK_TARGET" = win_amd64 ]; then
-  $CC $CFLAGS -shared -o "$FATPACK_PREFIX/bin/cnum.dll" cnum.c -Wl,--out-implib,"$FATPACK_PREFIX/lib/cnum.lib"
+  $CC $CFLAGS "$target" -shared -o "$FATPACK_PREFIX/bin/cnum.dll" cnum.c \
+    -Wl,--out-implib,"$FATPACK_PREFIX/lib/cnum.lib"
 else
-  $CC $CFLAGS -shared -o "$FATPACK_PREFIX/lib/libcnum.so" cnum.c
+  $CC $CFLAGS "$target" -shared -Wl,-soname,libcnum.so.1 -o "$FATPACK_PREFIX/lib/libcnum.so.1.0" cnum.c
+  ln -s libcnum.so.1.0 "$FATPACK_PREFIX/lib/libcnum.so.1"
+  ln -s libcnum.so.1 "$FATPACK_PREFIX/lib/libcnum.so"
 fi
 """
 
 
-@pytest.mark.compile
-@pytest.mark.parametrize(("target", "library"), [("linux_x86_64", "libcnum.so"), ("win_amd64", "cnum.dll")])
-def test_an_extension_linking_a_shared_library_of_the_prefix_is_refused(
-    make_project, tmp_path, target, library
-):
-    """A shared library from the prefix would be missing where the wheel is installed: refused in one
-    line that says how to build it instead (fatpack does not bundle them yet)."""
-    from fatpack.build import build_payloads
-    from fatpack.runner import run_command
-
+def shared_cnum_project(make_project) -> Path:
+    """cnum with libcnum built shared by its before-build (a SONAME'd .so on Linux, a DLL on Windows)."""
     vendor = PROJECT / "vendor" / "cnum"
-    root = make_project(
+    return make_project(
         tool="before-build = 'sh build.sh'\n"
         '[[tool.fatpack.extension]]\nname = "cnum._cnum"\nsources = ["_cnum.c"]\nlibraries = ["cnum"]\n',
         files={
             "build.sh": SHARED_SCRIPT,
             "cnum.h": (vendor / "cnum.h").read_text(),
-            "cnum.c": '#define CNUM_TARGET "any"\n' + (vendor / "cnum.c").read_text(),
+            "cnum.c": (vendor / "cnum.c").read_text(),
             "_cnum.c": (PROJECT / "src" / "cnum" / "_cnum.c").read_text(),
+            "cnum/__init__.py": "",
         },
     )
-    plan = make_plan(load_project(root), targets=[TARGETS[target]])
-    with pytest.raises(ConfigError, match=rf"links {library}, a shared library the before-build commands"):
-        build_payloads(plan, run_command, tmp_path / "w", tmp_path / "o")
+
+
+@pytest.fixture(scope="module")
+def shared_cnum_wheel(tmp_path_factory):
+    from fatpack.pipeline import Options, assemble
+
+    work = tmp_path_factory.mktemp("shared-cnum")
+    root = shared_cnum_project(lambda **kw: _write_project(work, **kw))
+    targets = (TARGETS["linux_x86_64"], TARGETS["win_amd64"])
+    return assemble(Options(project_dir=root, out_dir=work / "dist", targets=targets))
+
+
+def _write_project(where: Path, tool: str, files: Mapping[str, str]) -> Path:
+    root = where / "cnum"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "cnum"\nversion = "1.0"\n[tool.fatpack]\n' + tool)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.mark.compile
+def test_a_shared_library_of_the_prefix_is_bundled_on_linux(shared_cnum_wheel, tmp_path):
+    import zipfile
+
+    names = zipfile.ZipFile(shared_cnum_wheel).namelist()
+    assert "cnum/_fatpack/linux_x86_64/libs/libcnum.so.1" in names  # under its SONAME
+    assert "cnum/_fatpack/win_amd64/libs/cnum.dll" in names
+    site = tmp_path / "site"
+    install_into(shared_cnum_wheel, site)
+    proc = run_on_path(site, PROBE)
+    assert proc.returncode == 0, proc.stderr
+    value, target, _ = proc.stdout.split()
+    assert (value, target) == ("42", "linux_x86_64")
+
+
+@pytest.mark.compile
+@pytest.mark.wine
+def test_a_shared_library_of_the_prefix_is_bundled_on_windows(shared_cnum_wheel, tmp_path):
+    python = WindowsPython("3.11", tmp_path / "py")
+    python.pip_install(shared_cnum_wheel)
+    value, target, _ = python.check("-c", PROBE).split()
+    assert (value, target) == ("42", "win_amd64")
