@@ -17,6 +17,7 @@ command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
 compgen -c llvm-lipo >/dev/null 2>&1 || missing+=(llvm)
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing+=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)  # meson's backend
 command -v chattr >/dev/null 2>&1 || missing+=(e2fsprogs)  # chattr +i: a read-only output dir, even for root
 need_arm64=0
 dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1

@@ -4,6 +4,7 @@ cross file."""
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 from pathlib import Path
 
@@ -178,3 +179,44 @@ def test_cmake_builds_for_the_target_with_the_toolchain_file(tmp_path, target, f
     assert (build / "zlib.txt").read_text() == "HOST_ZLIB-NOTFOUND"
     built = prefix / ("bin/libtiny.dll" if fmt == "PE" else "lib/libtiny.so")
     assert binary_format(built.read_bytes()[:4096]) == fmt
+
+
+def meson_command() -> list[str]:
+    """meson from the test extras (`pip install -e .[test]`), else one on PATH."""
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("mesonbuild") is not None:
+        return [sys.executable, "-m", "mesonbuild.mesonmain"]
+    found = shutil.which("meson")
+    if found is None:
+        pytest.skip("meson is not installed: pip install -e .[test]")
+    return [found]
+
+
+@pytest.mark.compile
+@pytest.mark.parametrize(
+    ("target", "fmt", "built"),
+    [("linux_x86_64", "ELF", "lib/libtiny.so"), ("win_amd64", "PE", "bin/libtiny.dll")],
+)
+def test_meson_builds_for_the_target_with_the_cross_file(tmp_path, target, fmt, built):
+    """A meson project set up with the cross file alone builds for the target; the host's zlib is not
+    found (the environment a before-build gets confines pkg-config to the prefix)."""
+    meson = meson_command()
+    if shutil.which("ninja") is None:
+        pytest.skip("ninja is not installed (Debian's ninja-build)")
+    toolchain = toolchain_for(TARGETS[target], tmp_path / "tc")
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "tiny.c").write_text("int tiny(int x) { return x + 1; }\n")
+    (source / "meson.build").write_text(
+        "project('tiny', 'c')\n"
+        "assert(not dependency('zlib', required: false).found(), 'found the host zlib')\n"
+        "shared_library('tiny', 'tiny.c', install: true)\n"
+    )
+    build, prefix = tmp_path / "build", tmp_path / "prefix"
+    env = {**os.environ, **toolchain.env()}
+    cross = ["--cross-file", str(toolchain.meson_cross_file), "--prefix", str(prefix), "--libdir", "lib"]
+    run_command([*meson, "setup", *cross, str(build), str(source)], env=env)
+    run_command([*meson, "install", "-C", str(build)], env=env)
+    assert binary_format((prefix / built).read_bytes()[:4096]) == fmt
