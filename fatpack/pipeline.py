@@ -113,7 +113,8 @@ def _assemble_artifacts(
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
-        host = reference_wheel(options.project_dir, env, work / "reference", host_prefix(plan, runner, work))
+        prefix = host_prefix(plan, runner, work) if env is not None else None
+        host = reference_wheel(options.project_dir, env, work / "reference", prefix)
         pure_files = (
             find_package_files(plan.config, exclude=(options.out_dir,))
             if host is None
