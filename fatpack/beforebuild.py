@@ -166,6 +166,8 @@ def run_before_build(
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
         try:
             _run(commands, toolchain, source, staging, runner)
+            if target.is_windows:
+                _name_import_libraries_for_zig(staging)
             _publish(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -213,6 +215,16 @@ def _run(commands: Sequence[str], toolchain: Toolchain, source: Path, prefix: Pa
             raise BuildError(
                 f"before-build for {name} failed: {last}", exc.command, exc.returncode, exc.output
             ) from None
+
+
+def _name_import_libraries_for_zig(prefix: Path) -> None:
+    """GNU tools (libtool, CMake, meson) name a DLL's import library libNAME.dll.a; zig's `-lNAME` for
+    Windows looks for NAME.lib and libNAME.a only. Each such import library gets a NAME.lib beside it."""
+    for directory in (prefix / "lib", prefix / "lib64"):
+        for imported in sorted(directory.glob("lib*.dll.a")) if directory.is_dir() else ():
+            name = imported.name[len("lib") : -len(".dll.a")]
+            if not (directory / f"{name}.lib").exists() and not (directory / f"lib{name}.a").exists():
+                shutil.copyfile(imported, directory / f"{name}.lib")
 
 
 def _publish(staging: Path, final: Path) -> None:

@@ -336,14 +336,15 @@ def test_pyyaml_uses_libyaml_built_before_on_windows(pyyaml_wheel, tmp_path):
     assert (with_libyaml, version) == ("True", "0.2.5") and "\\_fatpack\\win_amd64\\" in file
 
 
-# zig looks for cnum.lib or libcnum.a on Windows, not the libcnum.dll.a GNU tools name import libraries
+# the import library named as GNU tools name it (libcnum.dll.a): zig's -lcnum looks for cnum.lib or
+# libcnum.a, which fatpack adds beside it
 SHARED_SCRIPT = r"""set -eu
 mkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib" "$FATPACK_PREFIX/bin"
 cp cnum.h "$FATPACK_PREFIX/include/"
 target="-DCNUM_TARGET=\"$FATPACK_TARGET\""
 if [ "$FATPACK_TARGET" = win_amd64 ]; then
   $CC $CFLAGS "$target" -shared -o "$FATPACK_PREFIX/bin/cnum.dll" cnum.c \
-    -Wl,--out-implib,"$FATPACK_PREFIX/lib/cnum.lib"
+    -Wl,--out-implib,"$FATPACK_PREFIX/lib/libcnum.dll.a"
 else
   $CC $CFLAGS "$target" -shared -Wl,-soname,libcnum.so.1 -o "$FATPACK_PREFIX/lib/libcnum.so.1.0" cnum.c
   ln -s libcnum.so.1.0 "$FATPACK_PREFIX/lib/libcnum.so.1"
