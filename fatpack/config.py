@@ -382,6 +382,12 @@ def parse_commands(value: object, where: str) -> tuple[str, ...]:
     raise ConfigError(f"{where} must be a shell command or a list of them, not {value!r}")
 
 
+def read_before_build(pyproject: dict[str, Any]) -> BeforeBuildConfig:
+    """[tool.fatpack]'s before-build settings alone, for a build that reads no other fatpack setting
+    (the project's own backend run per target); ConfigError as load_project would say it."""
+    return _parse_before_build(_table(_table(pyproject, "tool"), "fatpack", where="tool.fatpack"))
+
+
 def _parse_before_build(tool: dict[str, Any]) -> BeforeBuildConfig:
     commands = (
         ()

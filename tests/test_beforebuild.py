@@ -14,7 +14,7 @@ from conftest import REPO, install_into, run_on_path
 from winepython import WindowsPython
 
 from fatpack.beforebuild import Prefix, cache_key, run_before_build
-from fatpack.config import BeforeBuildConfig, ExtensionConfig, load_project
+from fatpack.config import BeforeBuildConfig, ExtensionConfig, load_project, read_before_build
 from fatpack.errors import BuildError, ConfigError
 from fatpack.plan import make_plan
 from fatpack.targets import TARGETS
@@ -72,6 +72,11 @@ def test_before_build_is_a_command_or_a_list_replaced_per_os_and_target(make_pro
     assert config.for_target(TARGETS["win_amd64"]) == ("sh win.sh",)
     assert config.for_target(TARGETS["win_arm64"]) == ("sh arm.sh",)
     assert load_project(make_project(name="plain")).before_build == BeforeBuildConfig()
+    # the same, read alone from the pyproject data (for the per-target backend builds)
+    data = {"tool": {"fatpack": {"before-build": "sh a.sh", "linux": {"before-build": ["sh l.sh"]}}}}
+    alone = read_before_build(data)
+    assert alone.for_target(TARGETS["linux_aarch64"]) == ("sh l.sh",)
+    assert alone.for_target(TARGETS["win_amd64"]) == ("sh a.sh",)
 
 
 @pytest.mark.parametrize(
