@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from fatpack.beforebuild import Prefix, run_before_build
 from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, CachingBuilder, load_builder
 from fatpack.builders.msvc_flags import msvc_to_gcc
@@ -27,7 +28,7 @@ from fatpack.cythonize import check_cython_abis, cythonize, is_cython
 from fatpack.diagnosis import diagnose
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
-from fatpack.payloads import Payload, library_relative_path, payload_relative_path
+from fatpack.payloads import LIBS_DIR, Payload, library_relative_path, payload_relative_path
 from fatpack.plan import BuildPlan
 from fatpack.runner import Runner, program_name
 from fatpack.sdk import PythonSdk, prepare_sdk, sdk_fingerprint
@@ -183,9 +184,11 @@ def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
 def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
     """Every extension and ABI for one target; each payload with whether it came from the cache."""
     built: list[tuple[Payload, bool]] = []
+    prefix = _before_build(build)
+    from_prefix: dict[tuple[str, Path], list[str]] = {}  # (name linked, file) -> extensions linking it
     libraries = {}
     for library in build.plan.config.libraries:
-        payload, link_file = _build_library(build, library)
+        payload, link_file = _build_library(build, prefix.apply(library) if prefix else library)
         libraries[library.name] = link_file
         built.append((payload, False))
     target = build.target
@@ -194,6 +197,8 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
             if not configured.builds_for(target):
                 continue
             extension = build.sources[configured.name, abi.tag].for_target(target)
+            if prefix is not None:
+                extension = prefix.apply(extension)
             bundled = tuple(libraries[name] for name in extension.link_with)
             output = build.out_dir / payload_relative_path(extension.name, target, abi)
             job_dir = build.work_dir / "jobs" / f"{target.name}-{abi.tag}-{extension.name}"
@@ -208,8 +213,39 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
                 from_cache = all(hit for _, hit in slices)
             else:
                 _, from_cache = _build_one(build, abi, extension, job_dir, output, bundled)
+            if prefix is not None:
+                for name, path in prefix.linked_libraries(output, inspect_binary(output).needed).items():
+                    from_prefix.setdefault((name, path), []).append(extension.name)
             built.append((Payload(extension.name, target, abi, output), from_cache))
+    built += [
+        (_bundle_from_prefix(build, name, path, users), False) for (name, path), users in from_prefix.items()
+    ]
     return built
+
+
+def _bundle_from_prefix(build: TargetBuild, name: str, library: Path, users: list[str]) -> Payload:
+    """A shared library of the before-build prefix that extensions link, copied to libs/ under the name
+    they record (its SONAME, or the DLL's name), for the loader packages of those extensions."""
+    stored_as = f"{build.target.name}/{LIBS_DIR}/{name}"
+    output = build.out_dir / stored_as
+    output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(library, output)  # the file a symbolic link (libfoo.so.1 -> libfoo.so.1.2) names
+    module = name.split(".")[0]
+    return Payload(
+        module, build.target, build.plan.abis[0], output, "library", stored_as, tuple(dict.fromkeys(users))
+    )
+
+
+def _before_build(build: TargetBuild) -> Optional[Prefix]:
+    """The prefix the project's before-build commands installed into for this target, if it has any."""
+    commands = build.plan.before_build_for(build.target)
+    if not commands:
+        return None
+    config = build.plan.config
+    work_dir = build.work_dir / "before-build" / build.target.name
+    return run_before_build(
+        commands, build.target, config.root, build.runner, build.plan.cache.root, work_dir
+    )
 
 
 def _build_one(

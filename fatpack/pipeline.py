@@ -16,6 +16,7 @@ from typing import Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
+from fatpack.beforebuild import Prefix, run_before_build
 from fatpack.build import ProgressCallback, build_payloads
 from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
@@ -31,7 +32,7 @@ from fatpack.plan import BuildPlan, make_plan
 from fatpack.reference import HostWheel, build_host_wheel, check_complete, has_own_build
 from fatpack.reproducible import check_source_date_epoch
 from fatpack.runner import Runner, run_command
-from fatpack.targets import PythonAbi, Target
+from fatpack.targets import PythonAbi, Target, host_target
 from fatpack.verify import verify_artifact
 
 
@@ -51,6 +52,7 @@ class Options:
     thin: bool = False  # also write one wheel per target
     verify: bool = True  # run `fatpack verify` on what was written; remove it all if a check fails
     isolation: bool = True  # the project's own build runs in an isolated environment (fatpack/buildenv.py)
+    before_build: Sequence[str] = ()  # commands run per target before compiling, over the project's
 
 
 TAG_CHOICES = ("any", "platforms")
@@ -70,7 +72,9 @@ def plan_for(options: Options, runner: Runner = run_command, env: Optional[Build
     check_source_date_epoch()  # the compilers read it too, and fail on values fatpack would clamp
     config = load_project(options.project_dir, runner, env.python if env else sys.executable)
     cache = PayloadCache(options.cache_dir)
-    return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)
+    return make_plan(
+        config, options.targets, options.abis, options.builders, options.jobs, cache, options.before_build
+    )
 
 
 @contextlib.contextmanager
@@ -109,7 +113,8 @@ def _assemble_artifacts(
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
-        host = reference_wheel(options.project_dir, env, work / "reference")
+        prefix = host_prefix(plan, runner, work) if env is not None else None
+        host = reference_wheel(options.project_dir, env, work / "reference", prefix)
         pure_files = (
             find_package_files(plan.config, exclude=(options.out_dir,))
             if host is None
@@ -134,12 +139,26 @@ def _assemble_artifacts(
         return written
 
 
-def reference_wheel(project_dir: Path, env: Optional[BuildEnv], work: Path) -> Optional[HostWheel]:
-    """The project's own wheel for this host, built by its backend in `env` (None: no build of its own)."""
+def reference_wheel(
+    project_dir: Path, env: Optional[BuildEnv], work: Path, prefix: Optional[Prefix] = None
+) -> Optional[HostWheel]:
+    """The project's own wheel for this host, built by its backend in `env` (None: no build of its own),
+    compiled against `prefix`, the host target's before-build prefix, if it has one."""
     if env is None:
         return None
     logger.info("building the project's own wheel with its backend (the reference)")
-    return build_host_wheel(project_dir, env, work)
+    return build_host_wheel(project_dir, env, work, prefix.environ(os.environ) if prefix else None)
+
+
+def host_prefix(plan: BuildPlan, runner: Runner, work: Path) -> Optional[Prefix]:
+    """The host target's before-build prefix, when the project has before-build commands: the project's
+    own (reference) build needs the C libraries as much as fatpack's builds for each target do."""
+    host = host_target()
+    commands = plan.before_build_for(host) if host else ()
+    if host is None or not commands:
+        return None
+    root = plan.config.root
+    return run_before_build(commands, host, root, runner, plan.cache.root, work / "before-build-host")
 
 
 def stub_names(config: ProjectConfig) -> frozenset[str]:
