@@ -15,6 +15,7 @@ from typing import Callable, Optional
 from fatpack.beforebuild import Prefix, run_before_build
 from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, CachingBuilder, load_builder
+from fatpack.builders.msvc_flags import msvc_to_gcc
 from fatpack.cache import (
     cache_key,
     environment_include_dirs,
@@ -24,11 +25,12 @@ from fatpack.cache import (
 )
 from fatpack.config import ExtensionConfig, LibraryConfig
 from fatpack.cythonize import check_cython_abis, cythonize, is_cython
+from fatpack.diagnosis import diagnose
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
 from fatpack.payloads import LIBS_DIR, Payload, library_relative_path, payload_relative_path
 from fatpack.plan import BuildPlan
-from fatpack.runner import Runner
+from fatpack.runner import Runner, program_name
 from fatpack.sdk import PythonSdk, prepare_sdk, sdk_fingerprint
 from fatpack.sdk.windows import import_library_for_dll
 from fatpack.targets import TARGETS, PythonAbi, Target
@@ -280,7 +282,7 @@ def _build_one(
         if dependencies is not None:  # a builder that does not say what it read is never cached
             search_dirs = [
                 *extension.include_dirs,
-                *include_dirs_in_args(extension.extra_compile_args, job_dir),
+                *include_dirs_in_args(msvc_to_gcc(extension.extra_compile_args, target), job_dir),
                 *environment_include_dirs(),
                 *(source.parent for source in extension.sources),
             ]
@@ -334,6 +336,21 @@ def _compile(builder: Builder, job: BuildJob) -> None:
     try:
         builder.build(job)
     except BuildError as exc:
-        subject = f"library {job.extension.name}" if job.library else job.extension.name
-        what = f"compiling {subject} for {job.target.name} ({job.abi.tag}) failed"
-        raise BuildError(f"{what}: {exc}", exc.command, exc.returncode, exc.output) from None
+        raise BuildError(failure_message(job, exc), exc.command, exc.returncode, exc.output) from None
+
+
+def failure_message(job: BuildJob, exc: BuildError) -> str:
+    """One line for a failed compile or link: the program, the target, the source and what the
+    compiler stopped at with the way out (fatpack/diagnosis.py); the builder's own message when the
+    output says nothing fatpack can name."""
+    subject = f"library {job.extension.name}" if job.library else job.extension.name
+    command = exc.command
+    source = Path(command[command.index("-c") + 1]) if "-c" in command[:-1] else None
+    found = diagnose(exc.output, source, job.project_dir, job.target.arch) if command else None
+    if found is None:
+        return f"compiling {subject} for {job.target.name} ({job.abi.tag}) failed: {exc}"
+    program = program_name(command)
+    if source is None:
+        return f"{program} failed for {job.target.name} linking {subject} ({job.abi.tag}): {found}"
+    shown = source.relative_to(job.project_dir) if source.is_relative_to(job.project_dir) else source.name
+    return f"{program} failed for {job.target.name} on {shown} ({subject}, {job.abi.tag}): {found}"
