@@ -175,7 +175,7 @@ def _loader_packages_of(payload: Payload, config: ProjectConfig, shipped: Collec
     that links it (normally one package: stored once per target, shared by its subpackages)."""
     if payload.kind != "library":
         return [loader_package(payload.module, config.name, shipped)]
-    users = [ext.name for ext in config.extensions if payload.module in ext.link_with]
+    users = [ext.name for ext in config.extensions if payload.module in ext.link_with] + list(payload.used_by)
     return sorted({loader_package(name, config.name, shipped) for name in users})
 
 

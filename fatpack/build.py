@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from fatpack.beforebuild import Prefix, run_before_build
 from fatpack.binaries import inspect_binary, target_mismatch
 from fatpack.builders import Builder, BuildJob, CachingBuilder, load_builder
+from fatpack.builders.msvc_flags import msvc_to_gcc
 from fatpack.cache import (
     cache_key,
     environment_include_dirs,
@@ -23,11 +25,12 @@ from fatpack.cache import (
 )
 from fatpack.config import ExtensionConfig, LibraryConfig
 from fatpack.cythonize import check_cython_abis, cythonize, is_cython
+from fatpack.diagnosis import diagnose
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
-from fatpack.payloads import Payload, library_relative_path, payload_relative_path
+from fatpack.payloads import LIBS_DIR, Payload, library_relative_path, payload_relative_path
 from fatpack.plan import BuildPlan
-from fatpack.runner import Runner
+from fatpack.runner import Runner, program_name
 from fatpack.sdk import PythonSdk, prepare_sdk, sdk_fingerprint
 from fatpack.sdk.windows import import_library_for_dll
 from fatpack.targets import TARGETS, PythonAbi, Target
@@ -181,9 +184,11 @@ def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
 def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
     """Every extension and ABI for one target; each payload with whether it came from the cache."""
     built: list[tuple[Payload, bool]] = []
+    prefix = _before_build(build)
+    from_prefix: dict[tuple[str, Path], list[str]] = {}  # (name linked, file) -> extensions linking it
     libraries = {}
     for library in build.plan.config.libraries:
-        payload, link_file = _build_library(build, library)
+        payload, link_file = _build_library(build, prefix.apply(library) if prefix else library)
         libraries[library.name] = link_file
         built.append((payload, False))
     target = build.target
@@ -192,6 +197,8 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
             if not configured.builds_for(target):
                 continue
             extension = build.sources[configured.name, abi.tag].for_target(target)
+            if prefix is not None:
+                extension = prefix.apply(extension)
             bundled = tuple(libraries[name] for name in extension.link_with)
             output = build.out_dir / payload_relative_path(extension.name, target, abi)
             job_dir = build.work_dir / "jobs" / f"{target.name}-{abi.tag}-{extension.name}"
@@ -206,8 +213,39 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
                 from_cache = all(hit for _, hit in slices)
             else:
                 _, from_cache = _build_one(build, abi, extension, job_dir, output, bundled)
+            if prefix is not None:
+                for name, path in prefix.linked_libraries(output, inspect_binary(output).needed).items():
+                    from_prefix.setdefault((name, path), []).append(extension.name)
             built.append((Payload(extension.name, target, abi, output), from_cache))
+    built += [
+        (_bundle_from_prefix(build, name, path, users), False) for (name, path), users in from_prefix.items()
+    ]
     return built
+
+
+def _bundle_from_prefix(build: TargetBuild, name: str, library: Path, users: list[str]) -> Payload:
+    """A shared library of the before-build prefix that extensions link, copied to libs/ under the name
+    they record (its SONAME, or the DLL's name), for the loader packages of those extensions."""
+    stored_as = f"{build.target.name}/{LIBS_DIR}/{name}"
+    output = build.out_dir / stored_as
+    output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(library, output)  # the file a symbolic link (libfoo.so.1 -> libfoo.so.1.2) names
+    module = name.split(".")[0]
+    return Payload(
+        module, build.target, build.plan.abis[0], output, "library", stored_as, tuple(dict.fromkeys(users))
+    )
+
+
+def _before_build(build: TargetBuild) -> Optional[Prefix]:
+    """The prefix the project's before-build commands installed into for this target, if it has any."""
+    commands = build.plan.before_build_for(build.target)
+    if not commands:
+        return None
+    config = build.plan.config
+    work_dir = build.work_dir / "before-build" / build.target.name
+    return run_before_build(
+        commands, build.target, config.root, build.runner, build.plan.cache.root, work_dir
+    )
 
 
 def _build_one(
@@ -244,7 +282,7 @@ def _build_one(
         if dependencies is not None:  # a builder that does not say what it read is never cached
             search_dirs = [
                 *extension.include_dirs,
-                *include_dirs_in_args(extension.extra_compile_args, job_dir),
+                *include_dirs_in_args(msvc_to_gcc(extension.extra_compile_args, target), job_dir),
                 *environment_include_dirs(),
                 *(source.parent for source in extension.sources),
             ]
@@ -298,6 +336,21 @@ def _compile(builder: Builder, job: BuildJob) -> None:
     try:
         builder.build(job)
     except BuildError as exc:
-        subject = f"library {job.extension.name}" if job.library else job.extension.name
-        what = f"compiling {subject} for {job.target.name} ({job.abi.tag}) failed"
-        raise BuildError(f"{what}: {exc}", exc.command, exc.returncode, exc.output) from None
+        raise BuildError(failure_message(job, exc), exc.command, exc.returncode, exc.output) from None
+
+
+def failure_message(job: BuildJob, exc: BuildError) -> str:
+    """One line for a failed compile or link: the program, the target, the source and what the
+    compiler stopped at with the way out (fatpack/diagnosis.py); the builder's own message when the
+    output says nothing fatpack can name."""
+    subject = f"library {job.extension.name}" if job.library else job.extension.name
+    command = exc.command
+    source = Path(command[command.index("-c") + 1]) if "-c" in command[:-1] else None
+    found = diagnose(exc.output, source, job.project_dir, job.target.arch) if command else None
+    if found is None:
+        return f"compiling {subject} for {job.target.name} ({job.abi.tag}) failed: {exc}"
+    program = program_name(command)
+    if source is None:
+        return f"{program} failed for {job.target.name} linking {subject} ({job.abi.tag}): {found}"
+    shown = source.relative_to(job.project_dir) if source.is_relative_to(job.project_dir) else source.name
+    return f"{program} failed for {job.target.name} on {shown} ({subject}, {job.abi.tag}): {found}"

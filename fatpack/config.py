@@ -78,6 +78,21 @@ class LibraryConfig(ExtensionConfig):
 
 
 @dataclass(frozen=True)
+class BeforeBuildConfig:
+    """`before-build` (cibuildwheel's name): shell commands run once per target before anything is
+    compiled for it, with the target's cross toolchain exported (fatpack/beforebuild.py). Set in
+    [tool.fatpack] for every target, and in a `[tool.fatpack.<os>]` or `[tool.fatpack.<target>]`
+    table for some: the most specific one replaces the others."""
+
+    commands: tuple[str, ...] = ()
+    overrides: tuple[tuple[str, tuple[str, ...]], ...] = ()  # scope (OS or target name) -> commands
+
+    def for_target(self, target: Target) -> tuple[str, ...]:
+        scoped = dict(self.overrides)
+        return scoped.get(target.name, scoped.get(target.os, self.commands))
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """Everything fatpack needs to know about one project, paths absolute."""
 
@@ -101,6 +116,7 @@ class ProjectConfig:
     package_dirs: dict[str, Path] = field(default_factory=dict)  # setuptools' package_dir, other than ''
     strip: bool = True
     sdk_paths: dict[str, Path] = field(default_factory=dict)
+    before_build: BeforeBuildConfig = BeforeBuildConfig()
 
     def builder_for(self, target: Target) -> str:
         return self.builders.get(target.name, self.builder)
@@ -117,7 +133,9 @@ _TOOL_KEYS = {
     "package-dir",
     "strip",
     "sdk",
+    "before-build",
 }
+_SCOPED_TOOL_KEYS = {"before-build"}  # keys a [tool.fatpack.<os>] or [tool.fatpack.<target>] table may set
 
 
 def extension_keys() -> dict[str, str]:
@@ -186,7 +204,7 @@ def parse_project(
     data: dict[str, Any], root: Path, runner: Runner = run_command, python: str = sys.executable
 ) -> ProjectConfig:
     tool = _table(_table(data, "tool"), "fatpack", where="tool.fatpack")
-    _reject_unknown(tool, _TOOL_KEYS, "tool.fatpack")
+    _reject_unknown(tool, _TOOL_KEYS | set(OSES) | set(TARGETS), "tool.fatpack")
     legacy = None
     if not declares_extensions(data):
         legacy = read_setuptools_project(root, data, runner, python)
@@ -332,6 +350,9 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
     builder = DEFAULT_BUILDER
     with problems.collect():
         builder = _str(tool.get("builder", DEFAULT_BUILDER), "tool.fatpack.builder")
+    before_build = BeforeBuildConfig()
+    with problems.collect():
+        before_build = _parse_before_build(tool)
     problems.raise_any()
     return ProjectConfig(
         root=root,
@@ -348,7 +369,41 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         package_dir=package_dir,
         strip=strip,
         sdk_paths=sdk_paths,
+        before_build=before_build,
     )
+
+
+def parse_commands(value: object, where: str) -> tuple[str, ...]:
+    """A before-build value: one shell command, or a list of them run in order."""
+    if isinstance(value, str) and value.strip():
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(value)
+    raise ConfigError(f"{where} must be a shell command or a list of them, not {value!r}")
+
+
+def read_before_build(pyproject: dict[str, Any]) -> BeforeBuildConfig:
+    """[tool.fatpack]'s before-build settings alone, for a build that reads no other fatpack setting
+    (the project's own backend run per target); ConfigError as load_project would say it."""
+    return _parse_before_build(_table(_table(pyproject, "tool"), "fatpack", where="tool.fatpack"))
+
+
+def _parse_before_build(tool: dict[str, Any]) -> BeforeBuildConfig:
+    commands = (
+        ()
+        if "before-build" not in tool
+        else parse_commands(tool["before-build"], "tool.fatpack.before-build")
+    )
+    overrides = []
+    for scope in [*OSES, *TARGETS]:
+        if scope not in tool:
+            continue
+        where = f"tool.fatpack.{scope}"
+        table = _table(tool, scope, where=where)
+        _reject_unknown(table, _SCOPED_TOOL_KEYS, where)
+        if "before-build" in table:
+            overrides.append((scope, parse_commands(table["before-build"], f"{where}.before-build")))
+    return BeforeBuildConfig(commands, tuple(overrides))
 
 
 _Item = TypeVar("_Item", bound=ExtensionConfig)

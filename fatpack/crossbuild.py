@@ -29,10 +29,12 @@ from typing import Any, Optional
 import pyproject_hooks
 
 from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
+from fatpack.builders.zig import MSVC_LENIENCY
 from fatpack.crossenv import backend_environ, make_cross_env
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.runner import Runner
 from fatpack.sdk import PythonSdk, prepare_sdk
+from fatpack.sdk.windows_headers import windows_header_overlay
 from fatpack.tags import target_and_abi
 from fatpack.targets import DEFAULT_TARGETS, PythonAbi, Target, parse_target
 from fatpack.wheelfiles import read_wheel
@@ -158,11 +160,11 @@ def build_target_wheel(
     started = time.monotonic()
     logger.info("building %s with the project's own backend", target.name)
     try:
+        source = private_copy(project_dir, work / "source")
         sdk = target_sdk(target, minor, work / "sdk", runner)
-        cross = make_cross_env(target, minor, sdk, work / "cross")
+        cross = make_cross_env(target, minor, sdk, work / "cross", windows_cflags(target, source, work))
     except FatpackError as exc:
         raise type(exc)(f"{target.name}: cannot prepare the cross build: {exc}") from None
-    source = private_copy(project_dir, work / "source")
     log = work / "backend.log"
     try:
         builder = build.ProjectBuilder(
@@ -217,6 +219,14 @@ def _checked_slot(path: Path, target: Target, log: Path) -> PythonAbi:
             "(a backend that does not run setuptools' build_ext?)"
         )
     return abi
+
+
+def windows_cflags(target: Target, source: Path, work: Path) -> list[str]:
+    """For Windows: the overlay that resolves Windows headers the project includes in another case
+    than mingw-w64's (`<Windows.h>`, `<Winsvc.h>`), and MSVC's leniency (fatpack/builders/zig.py)."""
+    if not target.is_windows:
+        return []
+    return [*MSVC_LENIENCY, *windows_header_overlay([source], work / "windows-headers")]
 
 
 def target_sdk(target: Target, minor: int, work: Path, runner: Runner) -> PythonSdk:

@@ -19,6 +19,7 @@ import json
 import shlex
 import shutil
 import sysconfig
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -106,8 +107,12 @@ def target_answers(target: Target) -> dict[str, str]:
     return {"sys_platform": "linux", "os_name": "posix", "system": "Linux", "machine": target.arch}
 
 
-def make_cross_env(target: Target, minor: int, sdk: PythonSdk, work: Path) -> CrossEnv:
-    """Write the target's sysconfig data, sitecustomize and compiler wrappers below `work`."""
+def make_cross_env(
+    target: Target, minor: int, sdk: PythonSdk, work: Path, extra_cflags: Sequence[str] = ()
+) -> CrossEnv:
+    """Write the target's sysconfig data, sitecustomize and compiler wrappers below `work`.
+    `extra_cflags` go after fatpack's fixed CFLAGS (the Windows header overlay, MSVC leniency)."""
+    cflags = shlex.join([*shlex.split(CFLAGS), *extra_cflags])
     if not target.zig_triple:
         raise ConfigError(
             f"{target.name} cannot be cross-built with the project's own build: build "
@@ -118,7 +123,7 @@ def make_cross_env(target: Target, minor: int, sdk: PythonSdk, work: Path) -> Cr
     shutil.copyfile(SITE_DIR / "sitecustomize.py", site / "sitecustomize.py")
     (site / ANSWERS_FILE).write_text(json.dumps(target_answers(target)), encoding="utf-8")
     tools = write_tools(target, sdk, work / "bin")
-    variables = config_vars(target, minor, sdk, tools, work)
+    variables = {**config_vars(target, minor, sdk, tools, work), "CFLAGS": cflags}
     module = f"_sysconfigdata_fatpack_{target.name}"
     (site / f"{module}.py").write_text(
         f"# the sysconfig data of CPython 3.{minor} on {target.name}, written by fatpack\n"
@@ -134,8 +139,8 @@ def make_cross_env(target: Target, minor: int, sdk: PythonSdk, work: Path) -> Cr
         "LDCXXSHARED": str(variables["LDCXXSHARED"]),
         "AR": tools.ar,
         "ARFLAGS": ARFLAGS,
-        "CFLAGS": CFLAGS,
-        "CXXFLAGS": CFLAGS,
+        "CFLAGS": cflags,
+        "CXXFLAGS": cflags,
         "LDFLAGS": "",
         "CPPFLAGS": "",
     }

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from fatpack.archives import refuse_sdist
 from fatpack.errors import ArtifactError
 from runtime_loader.loader import MANIFEST_NAME, Entry, parse_manifest
 
@@ -53,6 +54,7 @@ def read_manifests(artifact: str, names: Iterable[str], read: Callable[[str], by
 
 
 def inspect_artifact(path: Path) -> list[PayloadRow]:
+    refuse_sdist(path, "inspect")
     try:
         with zipfile.ZipFile(path) as archive:
             sizes = {info.filename: info.file_size for info in archive.infolist()}

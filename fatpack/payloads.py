@@ -21,6 +21,9 @@ class Payload:
     path: Path
     kind: str = "extension"  # or "library": a bundled shared library, shared by the target's payloads
     stored_as: str = ""  # where it lives below the payload root, when not the standard place (fused wheels)
+    # a library no [[tool.fatpack.library]] declares (one from a before-build prefix): the extensions
+    # that link it, whose loader packages carry it
+    used_by: tuple[str, ...] = ()
 
     @property
     def relative_path(self) -> str:

@@ -12,10 +12,11 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
+from fatpack.beforebuild import Prefix, run_before_build
 from fatpack.build import ProgressCallback, TargetReport, build_payloads
 from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
@@ -38,7 +39,7 @@ from fatpack.plan import BuildPlan, make_plan
 from fatpack.reference import HostWheel, build_host_wheel, check_complete, has_own_build
 from fatpack.reproducible import check_source_date_epoch
 from fatpack.runner import Runner, run_command
-from fatpack.targets import PythonAbi, Target
+from fatpack.targets import PythonAbi, Target, host_target
 from fatpack.verify import verify_artifact
 
 
@@ -58,6 +59,7 @@ class Options:
     thin: bool = False  # also write one wheel per target
     verify: bool = True  # run `fatpack verify` on what was written; remove it all if a check fails
     isolation: bool = True  # the project's own build runs in an isolated environment (fatpack/buildenv.py)
+    before_build: Sequence[str] = ()  # commands run per target before compiling, over the project's
 
 
 TAG_CHOICES = ("any", "platforms")
@@ -81,7 +83,9 @@ def plan_for(options: Options, runner: Runner = run_command, env: Optional[Build
     check_source_date_epoch()  # the compilers read it too, and fail on values fatpack would clamp
     config = load_project(options.project_dir, runner, env.python if env else sys.executable)
     cache = PayloadCache(options.cache_dir)
-    return make_plan(config, options.targets, options.abis, options.builders, options.jobs, cache)
+    return make_plan(
+        config, options.targets, options.abis, options.builders, options.jobs, cache, options.before_build
+    )
 
 
 @contextlib.contextmanager
@@ -123,7 +127,8 @@ def _assemble_artifacts(
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
-        host = reference_wheel(options.project_dir, env, work / "reference")
+        prefix = host_prefix(plan, runner, work) if env is not None else None
+        host = reference_wheel(options.project_dir, env, work / "reference", prefix)
         pure_files = (
             find_package_files(plan.config, exclude=(options.out_dir,))
             if host is None
@@ -159,7 +164,15 @@ def cross_builds(options: Options) -> bool:
     chosen = list(options.builders.values()) or configured
     if options.artifact_format != "wheel" or any(name != DEFAULT_BUILDER for name in chosen):
         return False
+    if options.before_build or _has_before_build(tool):  # not in the cross build yet
+        return False
     return drives_backend(options.project_dir, data)
+
+
+def _has_before_build(tool: dict[str, Any]) -> bool:
+    """[tool.fatpack] before-build, or one in a [tool.fatpack.<os or target>] table."""
+    scoped = (value for value in tool.values() if isinstance(value, dict))
+    return "before-build" in tool or any("before-build" in table for table in scoped)
 
 
 def _cross_assemble(
@@ -193,12 +206,26 @@ def _cross_assemble(
         return written
 
 
-def reference_wheel(project_dir: Path, env: Optional[BuildEnv], work: Path) -> Optional[HostWheel]:
-    """The project's own wheel for this host, built by its backend in `env` (None: no build of its own)."""
+def reference_wheel(
+    project_dir: Path, env: Optional[BuildEnv], work: Path, prefix: Optional[Prefix] = None
+) -> Optional[HostWheel]:
+    """The project's own wheel for this host, built by its backend in `env` (None: no build of its own),
+    compiled against `prefix`, the host target's before-build prefix, if it has one."""
     if env is None:
         return None
     logger.info("building the project's own wheel with its backend (the reference)")
-    return build_host_wheel(project_dir, env, work)
+    return build_host_wheel(project_dir, env, work, prefix.environ(os.environ) if prefix else None)
+
+
+def host_prefix(plan: BuildPlan, runner: Runner, work: Path) -> Optional[Prefix]:
+    """The host target's before-build prefix, when the project has before-build commands: the project's
+    own (reference) build needs the C libraries as much as fatpack's builds for each target do."""
+    host = host_target()
+    commands = plan.before_build_for(host) if host else ()
+    if host is None or not commands:
+        return None
+    root = plan.config.root
+    return run_before_build(commands, host, root, runner, plan.cache.root, work / "before-build-host")
 
 
 def stub_names(config: ProjectConfig) -> frozenset[str]:

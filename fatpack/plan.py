@@ -23,6 +23,11 @@ class BuildPlan:
     builder_names: dict[str, str]  # target name -> builder name
     jobs: int = 1  # targets built at the same time
     cache: PayloadCache = NO_CACHE
+    before_build: tuple[str, ...] = ()  # the command line's before-build commands, over the project's
+
+    def before_build_for(self, target: Target) -> tuple[str, ...]:
+        """The before-build commands to run for `target` (none: nothing to run)."""
+        return self.before_build or self.config.before_build.for_target(target)
 
 
 def make_plan(
@@ -32,13 +37,17 @@ def make_plan(
     builder_overrides: Optional[dict[str, str]] = None,
     jobs: int = 1,
     cache: PayloadCache = NO_CACHE,
+    before_build: Sequence[str] = (),
 ) -> BuildPlan:
-    """Command-line choices over the config: targets, ABIs and per-target builders. A target or ABI
-    named twice is built once."""
+    """Command-line choices over the config: targets, ABIs, per-target builders and before-build
+    commands (`before_build`, for every target, replaces the project's). A target or ABI named twice
+    is built once."""
     chosen_targets = tuple(dict.fromkeys(tuple(targets) or config.targets))
     chosen_abis = tuple(dict.fromkeys(tuple(abis) or config.abis))
     overrides = builder_overrides or {}
     builder_names = {
         t.name: overrides.get(t.name, overrides.get("*", config.builder_for(t))) for t in chosen_targets
     }
-    return BuildPlan(config, chosen_targets, chosen_abis, builder_names, max(1, jobs), cache)
+    return BuildPlan(
+        config, chosen_targets, chosen_abis, builder_names, max(1, jobs), cache, tuple(before_build)
+    )

@@ -14,10 +14,10 @@ of the host wheel without a stub, is an error naming the files.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from fatpack.assembler import Member
 from fatpack.binaries import binary_format
@@ -68,17 +68,27 @@ def has_own_build(pyproject: dict[str, Any]) -> bool:
     return backend != FATPACK_BACKEND
 
 
-def build_host_wheel(project_dir: Path, env: BuildEnv, work: Path) -> HostWheel:
+def build_host_wheel(
+    project_dir: Path, env: BuildEnv, work: Path, environ: Optional[Mapping[str, str]] = None
+) -> HostWheel:
     """Build the project's wheel with its own backend in `env`; extract its non-binary members below work.
     The backend runs on a copy of the project: setuptools writes build/ and *.egg-info where it runs,
-    and fatpack leaves the user's files as they were."""
+    and fatpack leaves the user's files as they were. `environ`: variables the backend gets besides
+    fatpack's own (CPPFLAGS/LDFLAGS naming the host target's before-build prefix)."""
     import build  # the frontend library; imported here so reading wheels never needs it
 
     out = work / "wheel"
     out.mkdir(parents=True, exist_ok=True)
     source = private_copy(project_dir, work / "source")
+    extra = dict(environ or {})
+
+    def runner(
+        cmd: Sequence[str], cwd: Optional[str] = None, extra_environ: Optional[Mapping[str, str]] = None
+    ) -> None:
+        captured_runner(cmd, cwd, {**(extra_environ or {}), **extra})
+
     try:
-        builder = build.ProjectBuilder(source, python_executable=env.python, runner=captured_runner)
+        builder = build.ProjectBuilder(source, python_executable=env.python, runner=runner)
     except build.BuildException as exc:
         raise ConfigError(f"{project_dir}: {exc}") from None
     with backend_errors(project_dir, "build_wheel"):

@@ -26,7 +26,7 @@ from typing import Optional
 
 from packaging.tags import parse_tag
 
-from fatpack.archives import check_member_name
+from fatpack.archives import check_member_name, refuse_sdist
 from fatpack.binaries import BinaryInfo, binary_format, inspect_data, target_mismatch
 from fatpack.errors import ArtifactError, FatpackError
 from fatpack.fuse import module_name
@@ -146,6 +146,7 @@ class Report:
 def verify_artifact(path: Path) -> Report:
     """Check the artifact; problems are collected, not raised. Unreadable input raises ArtifactError."""
     report = Report(str(path))
+    refuse_sdist(path, "verify")
     try:
         data = path.read_bytes()
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

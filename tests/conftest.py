@@ -36,6 +36,7 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("FATPACK_BUILD_CACHE", str(root / "builds"))
         patch.setenv("FATPACK_CACHE_DIR", str(root / "zip"))
         patch.setenv("FATPACK_BUILD_ENVS", str(root / "build-envs"))
+        patch.setenv("FATPACK_TOOLCHAINS", str(root / "toolchains"))
         yield root
 
 

@@ -282,7 +282,7 @@ def test_compile_error_shows_the_compilers_message(project, tmp_path):
     proc = fatpack("assemble", root, "-o", tmp_path / "out")
     assert_clean_failure(
         proc,
-        r"compiling demo._speed for linux_x86_64 \(cp38-abi3\) failed: zig cc exited with code 1",
+        r"zig cc failed for linux_x86_64 on src/demo/_speed.c \(demo._speed, cp38-abi3\): _speed.c:1: use of undeclared identifier .undeclared_thing.",
         tmp_path / "out",
         inputs,
     )

@@ -188,6 +188,6 @@ def test_failed_target_reports_and_others_still_build(demo_project, tmp_path):
             out.write_bytes(b"x")
 
     config = load_project(demo_project)
-    with pytest.raises(FatpackError, match="exited with code 1"):
+    with pytest.raises(FatpackError, match=r"failed for win_amd64 .*: boom$"):
         build_payloads(make_plan(config), failing_windows, tmp_path / "w", tmp_path / "o", seen.append)
     assert [(r.target.name, r.error is None) for r in seen] == [("linux_x86_64", True), ("win_amd64", False)]

@@ -3,6 +3,7 @@ builder makes pass the same tests on python.org CPython under Wine."""
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE, REPO
@@ -120,3 +121,15 @@ def test_bundled_library_built_by_mingw_on_windows(tmp_path):
     binaries = windows_binaries(python, "mixed")
     assert {"winmm.dll", "ws2_32.dll", "ntdll.dll"} <= binaries["extra.dll"]
     assert all("msvcrt.dll" not in imported for imported in binaries.values())
+
+
+@pytest.mark.compile  # zig dlltool makes the import library
+@pytest.mark.mingw
+@pytest.mark.wine
+def test_msvc_style_headers_and_pragmas_built_by_mingw(tmp_path):
+    """<Windows.h>, <WinSock2.h>, #pragma comment(lib, "IPHLPAPI.lib") with Debian's mingw-w64 too."""
+    wheel = build_with_mingw(Path(__file__).parent / "projects" / "winheaders", tmp_path)
+    python = WindowsPython("3.11", tmp_path / "py")
+    python.pip_install(wheel)
+    probe = "import os, winheaders as w; print(w.process_id() == w.crt_process_id() == os.getpid(), w.pointer_bits(), w.interface_count() >= 0)"
+    assert python.check("-c", probe).split() == ["True", "64", "True"]

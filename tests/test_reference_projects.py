@@ -151,3 +151,37 @@ def test_real_sdists_hold_what_their_own_wheel_does(requirement, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert expected in proc.stdout and "/linux_x86_64/" in proc.stdout
+
+
+CP311 = PythonAbi(11, abi3=False)
+
+# issue 23 item 5: sdists whose C code is written for MSVC on Windows, built by zig for win_amd64
+MSVC_STYLE_SDISTS = {
+    # <Windows.h> in mixed case, and _getpid() called without <process.h>
+    "setproctitle==1.3.8": (
+        "import sys, setproctitle as s; s.setproctitle('fatpack-title'); "
+        "print(s.getproctitle(), sys.modules['setproctitle._setproctitle'].__file__)",
+        "fatpack-title",
+    ),
+    # <Windows.h> in mixed case
+    "zstandard==0.25.0": (
+        "import zstandard as z; c = z.ZstdCompressor().compress(b'x' * 100); "
+        "print(z.ZstdDecompressor().decompress(c, max_output_size=1000) == b'x' * 100, "
+        "__import__('sys').modules['zstandard.backend_c'].__file__)",
+        "True",
+    ),
+}
+
+
+@pytest.mark.compile
+@pytest.mark.wine
+@pytest.mark.network
+@pytest.mark.parametrize("requirement", sorted(MSVC_STYLE_SDISTS))
+def test_msvc_style_sdists_run_on_windows_python(requirement, tmp_path):
+    sdist = pip_download(requirement, CACHE / "sdists" / requirement, sdist=True)
+    wheel = assemble(Options(sdist, tmp_path / "fat", targets=(parse_target("win_amd64"),), abis=(CP311,)))
+    python = WindowsPython("3.11", tmp_path / "py")
+    python.pip_install(wheel)
+    probe, expected = MSVC_STYLE_SDISTS[requirement]
+    out = python.check("-c", probe).split()
+    assert out[0] == expected and out[1].endswith(".cp311.pyd") and "\\_fatpack\\win_amd64\\" in out[1], out

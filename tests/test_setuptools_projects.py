@@ -153,6 +153,54 @@ def test_sdist_input_gives_the_same_wheel_as_the_directory(spam_wheel, tmp_path)
         assert a.namelist() == b.namelist()
 
 
+def zip_sdist(tar_sdist: Path, directory: Path) -> Path:
+    """The same sdist as a .zip, as older sdists (and `sdist --formats=zip`) are."""
+    sdist = directory / tar_sdist.name.replace(".tar.gz", ".zip")
+    with tarfile.open(tar_sdist) as tar, zipfile.ZipFile(sdist, "w") as archive:
+        for member in tar.getmembers():
+            source = tar.extractfile(member) if member.isfile() else None
+            if source is not None:
+                archive.writestr(member.name, source.read())
+    return sdist
+
+
+@pytest.mark.parametrize("command", ["inspect", "verify"])
+@pytest.mark.parametrize("kind", ["tar.gz", "zip"])
+def test_an_sdist_given_for_a_wheel_says_what_to_do(spam_sdist, command, kind, tmp_path, capsys):
+    sdist = spam_sdist if kind == "tar.gz" else zip_sdist(spam_sdist, tmp_path)
+    assert main([command, str(sdist)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {sdist.name} is a source distribution (sdist), not a wheel or egg: build it first "
+        f"(fatpack assemble {sdist.name}), then {command} the wheel it writes\n"
+    )
+
+
+def test_zip_sdist_unpacks_and_links_in_it_are_refused(spam_sdist, tmp_path):
+    from fatpack.archives import is_sdist, unpack_sdist
+    from fatpack.errors import ArtifactError
+
+    sdist = zip_sdist(spam_sdist, tmp_path)
+    assert is_sdist(sdist) and not is_sdist(tmp_path)
+    top = unpack_sdist(sdist, tmp_path / "out")
+    assert top.name == "spam_demo-2.1.0" and (top / "setup.py").is_file() and (top / "PKG-INFO").is_file()
+    linked = tmp_path / "linked.zip"
+    with zipfile.ZipFile(linked, "w") as archive:
+        archive.writestr("x-1/PKG-INFO", "Name: x\n")
+        link = zipfile.ZipInfo("x-1/evil")
+        link.external_attr = 0o120777 << 16  # a symbolic link
+        archive.writestr(link, "/etc/passwd")
+    with pytest.raises(ArtifactError, match="member x-1/evil is a link or device; refused"):
+        unpack_sdist(linked, tmp_path / "out2")
+
+
+@pytest.mark.compile
+def test_zip_sdist_assembles_like_the_tar_gz(spam_sdist, spam_wheel, tmp_path):
+    sdist = zip_sdist(spam_sdist, tmp_path)
+    wheel = assemble(Options(project_dir=sdist, out_dir=tmp_path / "dist"))
+    with zipfile.ZipFile(wheel) as a, zipfile.ZipFile(spam_wheel) as b:
+        assert wheel.name == spam_wheel.name and a.namelist() == b.namelist()
+
+
 @pytest.mark.compile
 def test_setup_py_project_imports_on_linux(spam_wheel, tmp_path):
     site = install_into(spam_wheel, tmp_path / "site")
@@ -434,3 +482,21 @@ def test_setup_retried_without_extensions_still_gives_the_extensions(tmp_path, h
     root = write_setup(tmp_path / "p", body)
     (ext,) = load_project(root).extensions
     assert ext.name == "x"
+
+
+@pytest.mark.compile
+def test_pth_file_beside_the_packages_is_installed_where_its_own_wheel_puts_it(tmp_path):
+    """coverage ships a1_coverage.pth as package_data "../a1_coverage.pth" (issue 23 item 7): once
+    refused as an unsafe member name; it belongs at the wheel's root and runs at interpreter start."""
+    import subprocess
+
+    root = copy_project("pthdata", tmp_path)
+    targets = (TARGETS["linux_x86_64"], TARGETS["win_amd64"])
+    wheel = assemble(Options(project_dir=root, out_dir=tmp_path / "dist", targets=targets))
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("zz_pthdata.pth") == (root / "zz_pthdata.pth").read_bytes()
+        assert not [n for n in archive.namelist() if ".." in n]
+    site = install_into(wheel, tmp_path / "site")
+    probe = f"import os, site; site.addsitedir({str(site)!r}); import pthdata; print(os.environ.get('PTHDATA_STARTED'), pthdata.double(21))"
+    proc = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=False)
+    assert proc.stdout.split() == ["1", "42"], proc.stderr

@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
@@ -116,8 +117,15 @@ class Shadows:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.dirs: dict[tuple[frozenset[str], str], tuple[Path, Path]] = {}
+        # fatpack starts processes from several threads at once (targets built in parallel, each
+        # running a before-build with its own env=): one thread makes a PATH's stand-ins
+        self.lock = threading.Lock()
 
     def for_marks(self, forbidden: frozenset[str], path: str) -> tuple[Path, Path]:
+        with self.lock:
+            return self._for_marks(forbidden, path)
+
+    def _for_marks(self, forbidden: frozenset[str], path: str) -> tuple[Path, Path]:
         key = (forbidden, path)
         if key not in self.dirs:
             base = self.root / str(len(self.dirs))

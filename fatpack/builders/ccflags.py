@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Optional
 
 from fatpack.builders import BuildJob
+from fatpack.builders.msvc_flags import msvc_to_gcc, windows_library_name
+from fatpack.errors import ConfigError
 from fatpack.runner import Runner
 
 RELEASE_FLAGS = ("-O2",)
@@ -26,7 +28,7 @@ def compile_args(job: BuildJob) -> list[str]:
     args += [f"-I{d}" for d in sdk.include_dirs]
     args += [define_flag(n, v) for n, v in sdk.defines + ext.define_macros]
     args += [f"-U{n}" for n in ext.undef_macros]
-    args += ext.extra_compile_args
+    args += translated_args(job, ext.extra_compile_args, "extra_compile_args")
     return args
 
 
@@ -50,9 +52,24 @@ def link_args(job: BuildJob, objects: Sequence[Path]) -> list[str]:
     args += [str(lib) for lib in sdk.link_inputs]
     args += bundled_link_args(job)
     args += [f"-L{d}" for d in ext.library_dirs]
-    args += [f"-l{lib}" for lib in ext.libraries]
-    args += ext.extra_link_args
+    args += [f"-l{library_name(lib, job)}" for lib in ext.libraries]
+    args += translated_args(job, ext.extra_link_args, "extra_link_args")
     return args
+
+
+def translated_args(job: BuildJob, args: Sequence[str], setting: str) -> list[str]:
+    """`args` with MSVC's options in GCC's spelling for a Windows target (builders/msvc_flags.py); a
+    ConfigError naming the extension, the target and the setting for one that has none."""
+    link = setting == "extra_link_args"
+    try:
+        return msvc_to_gcc(args, job.target, link=link, library_dirs=job.extension.library_dirs)
+    except ConfigError as exc:
+        raise ConfigError(f"{job.extension.name} for {job.target.name}, {setting}: {exc}") from None
+
+
+def library_name(name: str, job: BuildJob) -> str:
+    """`-l` names as the target's linker finds them: Windows system libraries lowercase (`Advapi32`)."""
+    return windows_library_name(name, job.extension.library_dirs) if job.target.is_windows else name
 
 
 def compile_then_link(

@@ -12,8 +12,11 @@ from pathlib import Path
 
 from fatpack.builders import BuildJob
 from fatpack.builders.ccflags import compile_then_link
+from fatpack.builders.zig import project_files
 from fatpack.errors import ConfigError, ToolchainError
 from fatpack.runner import Runner, version_banner
+from fatpack.sdk.windows_headers import windows_header_overlay
+from fatpack.sdk.windows_libraries import libraries_in, pragma_link_args
 from fatpack.targets import Target
 
 TRIPLES = {"win_amd64": "x86_64-w64-mingw32", "win32": "i686-w64-mingw32"}
@@ -55,9 +58,21 @@ class MingwBuilder:
         if job.library:  # GNU ld writes no import library unless asked; link-with needs one
             link_extra.append(f"-Wl,--out-implib,{job.work_dir / f'lib{job.extension.name}.dll.a'}")
         job.output.parent.mkdir(parents=True, exist_ok=True)
-        compile_then_link(
-            self.runner, [compiler, specs], job, job.output, compile_extra=UCRT_DEFINES, link_extra=link_extra
+        overlay = windows_header_overlay(
+            project_files(job), job.work_dir / "windows-headers", mingw_include_dirs(triple)
         )
+        compile_extra = [*UCRT_DEFINES, *overlay]
+        link_extra += pragma_link_args(
+            project_files(job), job.target, libraries_in(Path("/usr", triple, "lib"))
+        )
+        command = [compiler, specs]
+        compile_then_link(self.runner, command, job, job.output, compile_extra, link_extra)
+
+
+def mingw_include_dirs(triple: str) -> list[Path]:
+    """Debian's mingw-w64 headers for `triple` (lowercase names, as zig's)."""
+    candidates = (Path("/usr") / triple / "include", Path("/usr/share/mingw-w64/include"))
+    return [d for d in candidates if d.is_dir()]
 
 
 def ucrt_specs(runner: Runner, gcc: str, directory: Path) -> Path:

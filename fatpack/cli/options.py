@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,15 @@ BUILD_ENVIRONMENT = (
         "FATPACK_BUILD_ENVS",
         "the cached build environments of projects with a build of their own (default: "
         "$XDG_CACHE_HOME/fatpack/build-envs, else ~/.cache/fatpack/build-envs)",
+    ),
+    (
+        "FATPACK_BEFORE_BUILD",
+        "a shell command run per target before compiling, as --before-build gives one",
+    ),
+    (
+        "FATPACK_TOOLCHAINS",
+        "the per-target compiler wrappers, CMake toolchain and meson cross files given to before-build "
+        "commands (default: $XDG_CACHE_HOME/fatpack/toolchains, else ~/.cache/fatpack/toolchains)",
     ),
     ("PATH", "where llvm-lipo (macosx_universal2) and the native and mingw builders' compilers are found"),
 )
@@ -101,6 +111,16 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
         "nothing; by default it runs in a cached environment holding its build requirements, as "
         "`python -m build` makes one (FATPACK_BUILD_ENVS)",
     )
+    parser.add_argument(
+        "--before-build",
+        action="append",
+        default=[],
+        metavar="CMD",
+        help="a shell command run once per target before compiling, with the target's cross toolchain "
+        "exported (CC, CXX, AR, FATPACK_HOST_TRIPLE, CMAKE_TOOLCHAIN_FILE, ...) to install C libraries "
+        "into $FATPACK_PREFIX, whose include/ and lib/ every compile then uses (repeatable; replaces "
+        "the project's before-build and FATPACK_BEFORE_BUILD)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
     parser.set_defaults(default_out=default_out)
 
@@ -127,7 +147,15 @@ def options_from(args: argparse.Namespace) -> Options:
         options = dataclasses.replace(options, cache_dir=None)
     if args.no_isolation:
         options = dataclasses.replace(options, isolation=False)
+    before_build = tuple(args.before_build) or _before_build_from_environment()
+    if before_build:
+        options = dataclasses.replace(options, before_build=before_build)
     return options
+
+
+def _before_build_from_environment() -> tuple[str, ...]:
+    value = os.environ.get("FATPACK_BEFORE_BUILD", "")
+    return (value,) if value.strip() else ()
 
 
 def _check_project_path(path: Path) -> None:

@@ -1,5 +1,5 @@
-#include <winsock2.h>
-#include <windows.h>
+#include <WinSock2.h>  /* spelled as MSVC code does: mingw-w64 ships winsock2.h */
+#include <Windows.h>
 
 #if XPLAT_WINVER < 6
 #error "setup.py saw no Windows version"

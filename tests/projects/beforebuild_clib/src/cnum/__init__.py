@@ -1,0 +1,1 @@
+"""cnum: an extension over libcnum."""

@@ -1,0 +1,3 @@
+from masmdemo._native import add
+
+__all__ = ["add"]

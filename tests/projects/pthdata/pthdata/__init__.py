@@ -1,0 +1,3 @@
+from pthdata._speed import double
+
+__all__ = ["double"]
