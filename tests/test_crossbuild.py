@@ -244,8 +244,9 @@ def test_setup_py_sees_the_target_only_while_its_top_level_code_runs(tmp_path):
             """\
             import json, os, pathlib, platform, sys
             import setuptools
+            from setuptools._distutils import ccompiler
             top = [sys.platform, os.name, platform.system(), sys.getwindowsversion()[0],
-                   type(pathlib.Path(".")).__name__]
+                   type(pathlib.Path(".")).__name__, ccompiler.new_compiler().compiler_type]
             def record(**kwargs):
                 inside = [sys.platform, os.name, platform.system()]
                 pathlib.Path("seen.json").write_text(json.dumps({"top": top, "setup": inside}))
@@ -262,7 +263,7 @@ def test_setup_py_sees_the_target_only_while_its_top_level_code_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((project / "seen.json").read_text()) == {
-        "top": ["win32", "nt", "Windows", 10, "PosixPath"],
+        "top": ["win32", "nt", "Windows", 10, "PosixPath", "unix"],  # zig, not MSVC (zstandard's probe)
         "setup": ["linux", "posix", "Linux"],
     }
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["linux", "posix", "Linux", False]

@@ -73,6 +73,7 @@ class _TargetAnswers:
             "getwindowsversion": getattr(sys, "getwindowsversion", None),
             "path_new": pathlib.Path.__dict__["__new__"],
             "purepath_new": pathlib.PurePath.__dict__["__new__"],
+            "default_compilers": _swap_default_compilers(()),
         }
         answers = self.answers
         sys.platform = answers["sys_platform"]
@@ -103,8 +104,29 @@ class _TargetAnswers:
                 del sys.getwindowsversion
         else:
             sys.getwindowsversion = saved["getwindowsversion"]  # type: ignore[attr-defined,unused-ignore]
+        _swap_default_compilers(saved["default_compilers"])
         pathlib.Path.__new__ = saved["path_new"]  # type: ignore[method-assign]
         pathlib.PurePath.__new__ = saved["purepath_new"]  # type: ignore[method-assign]
+
+
+def _swap_default_compilers(table: Any) -> dict[str, Any]:
+    """Set distutils' OS -> compiler table to `table` in every loaded module holding one (setuptools'
+    copy and the `distutils.*` one its import hook makes), or back to each module's own when given
+    the dict this returned; return the tables they held. With the table empty, a compiler setup.py
+    makes while os.name says 'nt' (zstandard's) is the Unix one zig runs as, not MSVC's (which looks
+    for Visual Studio in the registry)."""
+    with contextlib.suppress(Exception):
+        importlib.import_module("distutils.ccompiler")
+    held: dict[str, Any] = {}
+    for name, module in list(sys.modules.items()):
+        if (
+            module is not None
+            and hasattr(module, "_default_compilers")
+            and name.endswith(("ccompiler", "base"))
+        ):
+            held[name] = module._default_compilers
+            setattr(module, "_default_compilers", table[name] if isinstance(table, dict) else table)  # noqa: B010
+    return held
 
 
 def _host_flavour(base: type, posix: type, original: Any) -> Any:
