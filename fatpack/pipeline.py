@@ -12,15 +12,22 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
 from fatpack.beforebuild import Prefix, run_before_build
-from fatpack.build import ProgressCallback, build_payloads
+from fatpack.build import ProgressCallback, TargetReport, build_payloads
 from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
-from fatpack.config import ProjectConfig, declares_extensions, load_project, read_pyproject
+from fatpack.config import DEFAULT_BUILDER, ProjectConfig, declares_extensions, load_project, read_pyproject
+from fatpack.crossbuild import (
+    build_target_wheels,
+    check_serves,
+    chosen_abis,
+    chosen_targets,
+    drives_backend,
+)
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.fuse import fuse as fuse_prebuilt
@@ -62,10 +69,14 @@ logger = logging.getLogger("fatpack")
 def project_env(options: Options) -> Optional[BuildEnv]:
     """The environment the project's own build runs in; None when fatpack is its build system
     ([tool.fatpack] declares the extensions, or build-backend is fatpack.backend)."""
-    data = read_pyproject(options.project_dir)
-    if data is None or declares_extensions(data) or not has_own_build(data):
+    if not builds_itself(options):
         return None
     return build_environment(options.project_dir, options.isolation)
+
+
+def builds_itself(options: Options) -> bool:
+    data = read_pyproject(options.project_dir)
+    return data is not None and not declares_extensions(data) and has_own_build(data)
 
 
 def plan_for(options: Options, runner: Runner = run_command, env: Optional[BuildEnv] = None) -> BuildPlan:
@@ -107,7 +118,10 @@ def assemble_artifacts(
 def _assemble_artifacts(
     options: Options, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
 ) -> list[Path]:
+    cross = builds_itself(options) and cross_builds(options)  # before the environment: a refusal is quick
     env = project_env(options)
+    if env is not None and cross:
+        return _cross_assemble(options, env, staging, runner, progress)
     plan = plan_for(options, runner, env)
     if options.artifact_format == "egg" and (options.thin or options.tags != "any"):
         raise ConfigError("--thin and --tags apply to wheels, not eggs")
@@ -136,6 +150,59 @@ def _assemble_artifacts(
         if host is not None:
             for wheel in written:
                 check_complete(wheel, host)
+        return written
+
+
+def cross_builds(options: Options) -> bool:
+    """Whether a project with a build of its own is built by its backend once per target
+    (fatpack/crossbuild.py): for wheels with zig, fatpack's default builder. `--builder` naming
+    another builder, or `--format egg`, keeps fatpack's own compiles of the extensions setup.py
+    declares (fatpack/setuptools_project.py)."""
+    data = read_pyproject(options.project_dir) or {}
+    tool = data.get("tool", {}).get("fatpack", {}) if isinstance(data.get("tool"), dict) else {}
+    configured = [tool.get("builder", DEFAULT_BUILDER), *dict(tool.get("builders", {})).values()]
+    chosen = list(options.builders.values()) or configured
+    if options.artifact_format != "wheel" or any(name != DEFAULT_BUILDER for name in chosen):
+        return False
+    if options.before_build or _has_before_build(tool):  # not in the cross build yet
+        return False
+    return drives_backend(options.project_dir, data)
+
+
+def _has_before_build(tool: dict[str, Any]) -> bool:
+    """[tool.fatpack] before-build, or one in a [tool.fatpack.<os or target>] table."""
+    scoped = (value for value in tool.values() if isinstance(value, dict))
+    return "before-build" in tool or any("before-build" in table for table in scoped)
+
+
+def _cross_assemble(
+    options: Options, env: BuildEnv, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
+) -> list[Path]:
+    """The host wheel (the reference), one wheel per target by the project's own backend
+    cross-compiling, fused into the fat wheel (and thin ones), each checked against the reference."""
+    check_source_date_epoch()
+    data = read_pyproject(options.project_dir) or {}
+    targets = chosen_targets(data, options.targets)
+    abis = chosen_abis(data, options.abis)
+    with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
+        work = Path(tmp)
+        host = build_host_wheel(options.project_dir, env, work / "reference")
+        wheels = build_target_wheels(
+            options.project_dir, env, targets, work / "targets", runner, options.jobs
+        )
+        check_serves(wheels, abis)
+        fused = fuse_prebuilt([w.path for w in wheels], work / "fused")
+        for wheel in wheels:
+            if progress is not None:
+                count = sum(1 for p in fused.payloads if p.target == wheel.target)
+                progress(TargetReport(wheel.target, DEFAULT_BUILDER, count, wheel.seconds))
+
+        def write(subset: Sequence[Payload], tags: str) -> Path:
+            return write_fused_wheel(fused, subset, staging, tags)
+
+        written = write_wheels(write, fused.payloads, options.tags, options.thin)
+        for artifact in written:
+            check_complete(artifact, host)
         return written
 
 

@@ -10,7 +10,7 @@ from typing import Optional
 from packaging.tags import Tag
 
 from fatpack.errors import ArtifactError
-from fatpack.targets import TARGETS, PythonAbi, Target, Version
+from fatpack.targets import MIN_MINOR, TARGETS, PythonAbi, Target, Version
 
 _LINUX_ARCHS = {"x86_64": "x86_64", "aarch64": "aarch64"}
 _MACOS_ARCHS = {"x86_64": "macosx_x86_64", "arm64": "macosx_arm64", "universal2": "macosx_universal2"}
@@ -56,11 +56,11 @@ def target_and_abi(tags: Iterable[Tag], wheel: str) -> tuple[Optional[Target], O
 
 def _abi_of(tag: Tag) -> Optional[PythonAbi]:
     match = re.match(r"^cp3(\d+)$", tag.interpreter)
-    if not match or int(match.group(1)) < 8:
+    if not match or (int(match.group(1)) < MIN_MINOR and tag.abi != "abi3"):
         return None
     minor = int(match.group(1))
-    if tag.abi == "abi3":
-        return PythonAbi(minor, abi3=True)
+    if tag.abi == "abi3":  # a stable-ABI binary for 3.6 or 3.7 loads on 3.8, fatpack's lowest floor
+        return PythonAbi(max(minor, MIN_MINOR), abi3=True)
     return PythonAbi(minor, abi3=False) if tag.abi == tag.interpreter else None
 
 

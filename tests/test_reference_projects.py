@@ -184,4 +184,7 @@ def test_msvc_style_sdists_run_on_windows_python(requirement, tmp_path):
     python.pip_install(wheel)
     probe, expected = MSVC_STYLE_SDISTS[requirement]
     out = python.check("-c", probe).split()
-    assert out[0] == expected and out[1].endswith(".cp311.pyd") and "\\_fatpack\\win_amd64\\" in out[1], out
+    # the project's own .pyd (the cross build), at its install-relative path below the loader
+    assert (
+        out[0] == expected and out[1].endswith(".cp311-win_amd64.pyd") and "\\_fatpack\\win_amd64\\" in out[1]
+    ), out

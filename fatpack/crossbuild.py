@@ -1,0 +1,291 @@
+"""Each target's wheel, built by the project's own PEP 517 backend with the target swapped in.
+
+For every target of the run, the backend builds a wheel on a private copy of the project, in the
+project's build environment (fatpack/buildenv.py), with the target's cross environment
+(fatpack/crossenv.py): setuptools' build_ext -- the project's own subclass, build_clib, cffi modules,
+sources setup.py picks for the target -- then compiles with zig for that target. The wheels are
+fused (fatpack/fuse.py) into one; the host wheel (fatpack/reference.py) stays the reference of what
+it must hold.
+
+The build runs on this interpreter's Python version: a version-specific ABI other than it cannot be
+built (the project's setup.py runs on it), and the project, not fatpack, decides whether it builds
+for the limited API. A wheel serves an ABI asked for when it is that ABI, or abi3 with a floor at
+or below it. Per-target wheels are not put in the payload cache: no key here covers every input of
+a backend's build (what setup.py reads, what get_requires installs), so every run builds them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import pyproject_hooks
+
+from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
+from fatpack.builders.zig import MSVC_LENIENCY
+from fatpack.crossenv import backend_environ, make_cross_env
+from fatpack.errors import BuildError, ConfigError, FatpackError
+from fatpack.runner import Runner
+from fatpack.sdk import PythonSdk, prepare_sdk
+from fatpack.sdk.windows_headers import windows_header_overlay
+from fatpack.tags import target_and_abi
+from fatpack.targets import DEFAULT_TARGETS, PythonAbi, Target, parse_target
+from fatpack.wheelfiles import read_wheel
+
+logger = logging.getLogger("fatpack")
+
+# build-backend values (or their first dotted part) of backends fatpack cannot drive yet
+OTHER_BACKENDS = {
+    "scikit_build_core": "scikit-build-core",
+    "mesonpy": "meson-python",
+    "maturin": "maturin",
+    "hatchling": "hatchling",
+    "pdm": "pdm-backend",
+    "flit_core": "flit",
+    "poetry": "poetry-core",
+    "enscons": "enscons",
+    "sipbuild": "sip",
+    "pymsbuild": "pymsbuild",
+}
+
+
+@dataclass(frozen=True)
+class TargetWheel:
+    target: Target
+    path: Path
+    abi: PythonAbi
+    seconds: float
+
+
+def chosen_targets(pyproject: Mapping[str, Any], asked: Sequence[Target]) -> tuple[Target, ...]:
+    """The command line's targets, else [tool.fatpack] targets, else fatpack's defaults."""
+    if asked:
+        return tuple(dict.fromkeys(asked))
+    names = _tool(pyproject).get("targets", list(DEFAULT_TARGETS))
+    if not isinstance(names, list) or not names:
+        raise ConfigError("tool.fatpack.targets must be a non-empty list of target names")
+    return tuple(dict.fromkeys(parse_target(str(n), "tool.fatpack.targets") for n in names))
+
+
+def chosen_abis(pyproject: Mapping[str, Any], asked: Sequence[PythonAbi]) -> tuple[PythonAbi, ...]:
+    """The command line's ABIs, else [tool.fatpack] python; () means whatever the project builds."""
+    if asked:
+        return tuple(dict.fromkeys(asked))
+    names = _tool(pyproject).get("python", [])
+    if not isinstance(names, list):
+        raise ConfigError("tool.fatpack.python must be a list of ABIs, e.g. ['cp311']")
+    return tuple(PythonAbi.parse(str(n), "tool.fatpack.python") for n in names)
+
+
+def _tool(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
+    tool = pyproject.get("tool", {})
+    fatpack = tool.get("fatpack", {}) if isinstance(tool, Mapping) else {}
+    return fatpack if isinstance(fatpack, Mapping) else {}
+
+
+def drives_backend(project_dir: Path, pyproject: Mapping[str, Any]) -> bool:
+    """Whether fatpack cross-builds with this project's backend: setuptools (the default without
+    [build-system]) or an in-tree backend (`backend-path`) whose code uses setuptools, as frozenlist's
+    and aiohttp's do. A backend fatpack knows it cannot drive yet is refused in one line naming it;
+    another one is not driven (fatpack compiles what the project declares, fatpack/setuptools_project.py)."""
+    system = pyproject.get("build-system")
+    system = system if isinstance(system, Mapping) else {}
+    backend = str(system.get("build-backend") or "setuptools.build_meta:__legacy__")
+    if backend.startswith("setuptools."):
+        return True
+    paths = system.get("backend-path")
+    if isinstance(paths, list) and _in_tree_uses_setuptools(project_dir, paths, backend):
+        return True
+    name = OTHER_BACKENDS.get(backend.split(".")[0].split(":")[0])
+    if name is not None:
+        raise ConfigError(
+            f"{name} projects cannot be cross-built by fatpack yet (build-backend = {backend!r}): "
+            "fatpack drives setuptools builds; fuse wheels built per platform with `fatpack fuse` instead"
+        )
+    return False
+
+
+def _in_tree_uses_setuptools(project_dir: Path, paths: Sequence[Any], backend: str) -> bool:
+    """Whether the in-tree backend's top-level module or package mentions setuptools."""
+    top = backend.split(":")[0].split(".")[0]
+    for entry in paths:
+        base = project_dir / str(entry)
+        files = (
+            [base / f"{top}.py", *sorted((base / top).rglob("*.py"))]
+            if (base / top).is_dir()
+            else [base / f"{top}.py"]
+        )
+        for file in files:
+            try:
+                if "setuptools" in file.read_text(encoding="utf-8", errors="replace"):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def build_target_wheels(
+    project_dir: Path,
+    env: BuildEnv,
+    targets: Sequence[Target],
+    work: Path,
+    runner: Runner,
+    jobs: int = 1,
+) -> list[TargetWheel]:
+    """One wheel per target, each built by the backend cross-compiling (targets in parallel)."""
+    minor = _env_minor(env, runner)
+
+    def one(target: Target) -> TargetWheel:
+        return build_target_wheel(project_dir, env, target, minor, work / target.name, runner)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(targets)))) as pool:
+        futures = [pool.submit(one, t) for t in targets]
+        return [f.result() for f in futures]
+
+
+def build_target_wheel(
+    project_dir: Path, env: BuildEnv, target: Target, minor: int, work: Path, runner: Runner
+) -> TargetWheel:
+    """The backend's wheel for `target`, on a private copy of the project; a FatpackError names the
+    target and the step."""
+    import build  # the frontend library
+
+    started = time.monotonic()
+    logger.info("building %s with the project's own backend", target.name)
+    try:
+        source = private_copy(project_dir, work / "source")
+        sdk = target_sdk(target, minor, work / "sdk", runner)
+        cross = make_cross_env(target, minor, sdk, work / "cross", windows_cflags(target, source, work))
+    except FatpackError as exc:
+        raise type(exc)(f"{target.name}: cannot prepare the cross build: {exc}") from None
+    log = work / "backend.log"
+    try:
+        builder = build.ProjectBuilder(
+            source, python_executable=env.python, runner=_hook_runner(backend_environ(cross), log)
+        )
+    except build.BuildException as exc:
+        raise ConfigError(f"{project_dir}: {exc}") from None
+    try:
+        with backend_errors(project_dir, "build_wheel"):
+            path = Path(builder.build("wheel", work / "wheel"))
+    except BuildError as exc:
+        raise BuildError(
+            f"{target.name}: the project's own build failed {failed_step(exc.output, target)}: "
+            f"{meaningful_line(exc.output)}",
+            exc.command,
+            exc.returncode,
+            exc.output,
+        ) from None
+    abi = _checked_slot(path, target, log)
+    return TargetWheel(target, path, abi, time.monotonic() - started)
+
+
+def _hook_runner(extra: Mapping[str, str], log: Path) -> pyproject_hooks.SubprocessRunner:
+    """pyproject_hooks' quiet runner with the cross environment added; the hook's output also goes
+    to `log`, kept when it succeeds (what it said about an optional extension that failed)."""
+    quoted = shlex.quote(str(log))
+    script = f'"$@" > {quoted} 2>&1; status=$?; cat {quoted}; exit $status'
+
+    def run(
+        cmd: Sequence[str], cwd: Optional[str] = None, extra_environ: Optional[Mapping[str, str]] = None
+    ) -> None:
+        captured_runner(["sh", "-c", script, "sh", *cmd], cwd, {**(extra_environ or {}), **extra})
+
+    return run
+
+
+def _checked_slot(path: Path, target: Target, log: Path) -> PythonAbi:
+    """The wheel's ABI, once its tag says it is for `target`; else a BuildError saying why not."""
+    wheel = read_wheel(path)
+    built_for, abi = target_and_abi(wheel.tags, wheel.filename)
+    if built_for is None or abi is None:
+        said = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+        raise BuildError(
+            f"{target.name}: the project's own build made no extension module for it ({path.name}; "
+            f"an optional extension that failed?): {meaningful_line(said)}",
+            output=said,
+        )
+    if built_for != target:
+        raise BuildError(
+            f"{target.name}: the project's build backend made {path.name}, which is for "
+            f"{built_for.name}: its build did not take fatpack's cross environment "
+            "(a backend that does not run setuptools' build_ext?)"
+        )
+    return abi
+
+
+def windows_cflags(target: Target, source: Path, work: Path) -> list[str]:
+    """For Windows: the overlay that resolves Windows headers the project includes in another case
+    than mingw-w64's (`<Windows.h>`, `<Winsvc.h>`), and MSVC's leniency (fatpack/builders/zig.py)."""
+    if not target.is_windows:
+        return []
+    return [*MSVC_LENIENCY, *windows_header_overlay([source], work / "windows-headers")]
+
+
+def target_sdk(target: Target, minor: int, work: Path, runner: Runner) -> PythonSdk:
+    """The target's Python headers; for Windows both import libraries (python3 and python3XY):
+    the linker wrapper picks one by the module's file name."""
+    specific = prepare_sdk(target, PythonAbi(minor, abi3=False), work, runner)
+    if not target.is_windows:
+        return specific
+    stable = prepare_sdk(target, PythonAbi(minor, abi3=True), work, runner)
+    return PythonSdk(specific.include_dirs, (), specific.link_inputs + stable.link_inputs)
+
+
+def check_serves(wheels: Sequence[TargetWheel], abis: Sequence[PythonAbi]) -> None:
+    """Every ABI asked for is served by each target's wheel: that ABI, or abi3 from a floor at or
+    below it. Else one line naming the target, what the project builds, and the way out."""
+    for wheel in wheels:
+        for abi in abis:
+            if not serves(wheel.abi, abi):
+                raise ConfigError(
+                    f"{wheel.target.name}: {abi.tag} was asked for, but the project's own build makes "
+                    f"{wheel.abi.tag} ({wheel.path.name}) with the Python fatpack runs on: run fatpack "
+                    f"with Python 3.{abi.minor}, or ask for --python {wheel.abi.tag}"
+                )
+
+
+def serves(built: PythonAbi, wanted: PythonAbi) -> bool:
+    if built == wanted:
+        return True
+    return built.abi3 and built.minor <= wanted.minor
+
+
+def _env_minor(env: BuildEnv, runner: Runner) -> int:
+    """The minor version of the environment's Python, the one the project's build runs on."""
+    output = runner([env.python, "-c", "import sys; print(sys.version_info[1])"], capture=True)
+    try:
+        return int(output.strip())
+    except ValueError:
+        raise ConfigError(f"{env.python} did not say its version: {output.strip()[:80]!r}") from None
+
+
+def failed_step(output: str, target: Target) -> str:
+    """Where a failed build stopped: in setup.py's own code, run with the target's platform answers
+    (no setuptools command had started), or later, compiling and linking."""
+    if "Traceback (most recent call last)" in output and not re.search(r"^running \w+", output, re.M):
+        system = {"windows": "Windows", "macos": "macOS"}.get(target.os, "Linux")
+        return f"running setup.py as on {system} ({target.name}'s sys.platform and os.name)"
+    return "cross-compiling"
+
+
+_COMPILER_ERROR = re.compile(r"(: (fatal )?error: |error: undefined symbol|ld\.lld: error|lld-link: error)")
+_SETUPTOOLS_WRAPUP = re.compile(r"^error: command .* failed with exit (code|status) \d+")
+
+
+def meaningful_line(output: str) -> str:
+    """The line of a failed backend's output that says what went wrong: the first compiler or linker
+    error, else the last line that is not setuptools' 'command ... failed with exit code N'."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        if _COMPILER_ERROR.search(line) and not _SETUPTOOLS_WRAPUP.match(line):
+            return line
+    kept = [line for line in lines if not _SETUPTOOLS_WRAPUP.match(line)]
+    return kept[-1] if kept else "(no output)"

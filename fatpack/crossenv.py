@@ -1,0 +1,244 @@
+"""The cross environment of one target: what makes a project's own setuptools build compile for it.
+
+CPython's own cross-build mechanism, as crossenv uses it: `_PYTHON_SYSCONFIGDATA_NAME` names a
+generated `_sysconfigdata_fatpack_<target>` module whose `build_time_vars` are this interpreter's with
+the target's EXT_SUFFIX, SOABI, MULTIARCH, compilers (zig for the target's triple), flags and Python
+headers (fatpack/sdk); `_PYTHON_HOST_PLATFORM` makes `sysconfig.get_platform()`, and so bdist_wheel's
+platform tag, say the target. The compiler variables distutils reads from the environment (CC, CXX,
+LDSHARED, AR, CFLAGS, LDFLAGS...) are set too. A `sitecustomize` (fatpack/crossenv_site/) makes
+setup.py's top-level code see the target's sys.platform/os.name/platform answers.
+
+For Windows targets setuptools keeps its Unix compiler class (zig speaks GCC's flags); the linker
+wrapper links python3.dll's import library for a limited-API module (named `X.pyd`) and pythonXY.dll's
+for a version-specific one (`X.cp311-win_amd64.pyd`), as MSVC's `#pragma comment(lib)` would choose.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import sysconfig
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from fatpack.errors import ConfigError
+from fatpack.runner import zig_command
+from fatpack.sdk import PythonSdk
+from fatpack.targets import Target
+
+SITE_DIR = Path(__file__).with_name("crossenv_site")
+ANSWERS_FILE = "fatpack_cross_target.json"  # read by crossenv_site/sitecustomize.py
+CFLAGS = "-DNDEBUG -fwrapv -O2"  # one fixed set per target: zig's C runtime cache stays warm
+ARFLAGS = "rcs"
+ConfigValue = Union[str, int, float]
+
+
+@dataclass(frozen=True)
+class CrossEnv:
+    """What the backend's process gets for one target: environment variables, and the directory put
+    first on its PYTHONPATH (sysconfig data module and sitecustomize)."""
+
+    target: Target
+    python_path: Path
+    environ: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Commands (one word each: distutils replaces a linker's first word by the C++ compiler's)."""
+
+    cc: str
+    cxx: str
+    ar: str
+
+
+def compiler_command(tool: str, target: Target) -> list[str]:
+    """The one place the cross compiler's command is made: zig for the target's triple."""
+    if tool in ("cc", "c++"):
+        return [*zig_command(tool), "-target", target.zig_triple]
+    return zig_command(tool)
+
+
+def host_platform(target: Target) -> str:
+    """`_PYTHON_HOST_PLATFORM`: what `sysconfig.get_platform()` says on the target; bdist_wheel's tag
+    is it with '-' and '.' as '_' (fatpack/tags.py maps that tag back to the target)."""
+    if target.is_windows:
+        return {"x86_64": "win-amd64", "aarch64": "win-arm64", "x86": "win32"}[target.arch]
+    if target.is_macos:  # the floor in the zig triple: x86_64-macos.10.9, aarch64-macos.11.0
+        floor = target.zig_triple.split(".", 1)[1]
+        return f"macosx-{floor}-{'arm64' if target.arch == 'aarch64' else target.arch}"
+    if target.libc == "musl":
+        return f"musllinux_1_2-{target.arch}"
+    return f"linux-{target.arch}"
+
+
+def multiarch(target: Target) -> str:
+    if target.os != "linux":
+        return ""
+    return f"{target.arch}-linux-{'musl' if target.libc == 'musl' else 'gnu'}"
+
+
+def extension_suffix(target: Target, minor: int) -> str:
+    """The version-specific suffix CPython 3.<minor> on the target imports."""
+    if target.is_windows:
+        return f".cp3{minor}-{target.name}.pyd"
+    if target.is_macos:
+        return f".cpython-3{minor}-darwin.so"
+    return f".cpython-3{minor}-{multiarch(target)}.so"
+
+
+def soabi(target: Target, minor: int) -> str:
+    if target.is_windows:
+        return f"cp3{minor}-{target.name}"  # as Windows CPython 3.13 says; bdist_wheel reads 'cp3XY'
+    return extension_suffix(target, minor)[1:-3]
+
+
+def target_answers(target: Target) -> dict[str, str]:
+    """What setup.py's top-level code sees (crossenv_site/sitecustomize.py)."""
+    if target.is_windows:
+        machine = {"x86_64": "AMD64", "aarch64": "ARM64", "x86": "x86"}[target.arch]
+        return {"sys_platform": "win32", "os_name": "nt", "system": "Windows", "machine": machine}
+    if target.is_macos:
+        machine = "arm64" if target.arch == "aarch64" else target.arch
+        return {"sys_platform": "darwin", "os_name": "posix", "system": "Darwin", "machine": machine}
+    return {"sys_platform": "linux", "os_name": "posix", "system": "Linux", "machine": target.arch}
+
+
+def make_cross_env(
+    target: Target, minor: int, sdk: PythonSdk, work: Path, extra_cflags: Sequence[str] = ()
+) -> CrossEnv:
+    """Write the target's sysconfig data, sitecustomize and compiler wrappers below `work`.
+    `extra_cflags` go after fatpack's fixed CFLAGS (the Windows header overlay, MSVC leniency)."""
+    cflags = shlex.join([*shlex.split(CFLAGS), *extra_cflags])
+    if not target.zig_triple:
+        raise ConfigError(
+            f"{target.name} cannot be cross-built with the project's own build: build "
+            f"{' and '.join(target.slices)} instead (one wheel each)"
+        )
+    site = work / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SITE_DIR / "sitecustomize.py", site / "sitecustomize.py")
+    (site / ANSWERS_FILE).write_text(json.dumps(target_answers(target)), encoding="utf-8")
+    tools = write_tools(target, sdk, work / "bin")
+    variables = {**config_vars(target, minor, sdk, tools, work), "CFLAGS": cflags}
+    module = f"_sysconfigdata_fatpack_{target.name}"
+    (site / f"{module}.py").write_text(
+        f"# the sysconfig data of CPython 3.{minor} on {target.name}, written by fatpack\n"
+        f"build_time_vars = {variables!r}\n",
+        encoding="utf-8",
+    )
+    environ = {
+        "_PYTHON_SYSCONFIGDATA_NAME": module,
+        "_PYTHON_HOST_PLATFORM": host_platform(target),
+        "CC": tools.cc,
+        "CXX": tools.cxx,
+        "LDSHARED": str(variables["LDSHARED"]),
+        "LDCXXSHARED": str(variables["LDCXXSHARED"]),
+        "AR": tools.ar,
+        "ARFLAGS": ARFLAGS,
+        "CFLAGS": cflags,
+        "CXXFLAGS": cflags,
+        "LDFLAGS": "",
+        "CPPFLAGS": "",
+    }
+    macos = {"MACOSX_DEPLOYMENT_TARGET": host_platform(target).split("-")[1]} if target.is_macos else {}
+    return CrossEnv(target, site, {**environ, **macos})
+
+
+def config_vars(
+    target: Target, minor: int, sdk: PythonSdk, tools: Tools, work: Path
+) -> dict[str, ConfigValue]:
+    """This interpreter's sysconfig variables with the target's swapped in."""
+    host = {k: v for k, v in sysconfig.get_config_vars().items() if isinstance(v, (str, int, float))}
+    include = str(sdk.include_dirs[0])
+    link = _link_flags(target, work)
+    suffix = extension_suffix(target, minor)
+    ccshared = "" if target.is_windows else "-fPIC"
+    return {
+        **host,
+        "EXT_SUFFIX": suffix,
+        "SO": suffix,
+        "SOABI": soabi(target, minor),
+        "MULTIARCH": multiarch(target),
+        "HOST_GNU_TYPE": target.zig_triple,
+        "MACHDEP": {"windows": "win32", "macos": "darwin"}.get(target.os, "linux"),
+        "CC": tools.cc,
+        "CXX": tools.cxx,
+        "LDSHARED": shlex.join([tools.cc, *link]),
+        "LDCXXSHARED": shlex.join([tools.cxx, *link]),
+        "BLDSHARED": shlex.join([tools.cc, *link]),
+        "AR": tools.ar,
+        "ARFLAGS": ARFLAGS,
+        "CFLAGS": CFLAGS,
+        "OPT": "-DNDEBUG -O2",
+        "CCSHARED": ccshared,
+        "CFLAGSFORSHARED": ccshared,
+        "LDFLAGS": "",
+        "CONFIGURE_LDFLAGS": "",
+        "PY_LDFLAGS": "",
+        "CPPFLAGS": "",
+        "INCLUDEPY": include,
+        "CONFINCLUDEPY": include,
+        "INCLUDEDIR": str(Path(include).parent),
+        "Py_ENABLE_SHARED": 0,  # no -L<this machine's libdir>, no -lpython for the target
+        "LIBDIR": "",
+        "SHLIB_SUFFIX": ".dll" if target.is_windows else (".dylib" if target.is_macos else ".so"),
+        "Py_DEBUG": 0,
+        "Py_GIL_DISABLED": 0,
+        "HAVE_DYNAMIC_LOADING": 1,
+    }
+
+
+def _link_flags(target: Target, work: Path) -> list[str]:
+    flags = ["-shared", "-O2", "-s"]
+    if target.is_macos:
+        flags.append("-Wl,-undefined,dynamic_lookup")
+    if target.is_windows:  # zig writes NAME.lib beside the .pyd unless told where: not into the wheel
+        flags.append(f"-Wl,--out-implib,{work / 'scratch' / 'discarded-implib.a'}")
+    return flags
+
+
+def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path) -> Tools:
+    """One-word wrapper scripts for the compilers and the archiver."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    (bin_dir.parent / "scratch").mkdir(parents=True, exist_ok=True)
+    tools = {}
+    for tool in ("cc", "c++", "ar"):
+        path = bin_dir / f"zig-{tool}"
+        body = _windows_linker(sdk) if target.is_windows and tool != "ar" else ""
+        command = shlex.join(compiler_command(tool, target))
+        tail = ' "$@" $pylib' if body else ' "$@"'
+        script = f"#!/bin/sh\n# {tool} for {target.name}, written by fatpack\n{body}exec {command}{tail}\n"
+        path.write_text(script, encoding="utf-8")
+        path.chmod(0o755)
+        tools[tool] = str(path)
+    return Tools(tools["cc"], tools["c++"], tools["ar"])
+
+
+def _windows_linker(sdk: PythonSdk) -> str:
+    """Shell code setting $pylib, when linking (`-shared`), to the import library MSVC would pick:
+    python3.dll's for a limited-API module (`X.pyd`), else pythonXY.dll's (`X.cp3XY-win_amd64.pyd`;
+    an unused import library adds nothing to a DLL)."""
+    libraries = {p.name: p for p in sdk.link_inputs}
+    stable = next((p for n, p in libraries.items() if n == "libpython3.a"), None)
+    specific = next((p for n, p in libraries.items() if n != "libpython3.a"), None)
+    if stable is None or specific is None:
+        raise ConfigError("the Windows SDK lacks an import library for python3.dll or pythonXY.dll")
+    return (
+        'pylib=""\nout=""\nprev=""\nfor arg in "$@"; do\n'
+        '  [ "$prev" = "-o" ] && out="$arg"\n'
+        f'  [ "$arg" = "-shared" ] && pylib={shlex.quote(str(specific))}\n'
+        '  prev="$arg"\ndone\n'
+        'if [ -n "$pylib" ]; then\n'
+        f'  case "$out" in *.cp3*.pyd) ;; *.pyd) pylib={shlex.quote(str(stable))} ;; esac\n'
+        "fi\n"
+    )
+
+
+def backend_environ(cross: CrossEnv) -> dict[str, str]:
+    """The variables to add to the backend's environment: the cross ones, and PYTHONPATH holding the
+    sysconfig data and sitecustomize (in place of fatpack's own, as isolation wants)."""
+    return {**cross.environ, "PYTHONPATH": str(cross.python_path)}

@@ -1,0 +1,1 @@
+int ops_scale(int value);

@@ -1,0 +1,1 @@
+int adder_add(int a, int b);

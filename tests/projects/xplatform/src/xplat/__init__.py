@@ -1,0 +1,3 @@
+from xplat._impl import describe, net_order
+
+__all__ = ["describe", "net_order"]
