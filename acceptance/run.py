@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -37,7 +38,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # fatpack's own dependency on older Pythons
+    import tomli as tomllib
+
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECTS = REPO / "acceptance" / "projects.toml"
@@ -74,7 +79,7 @@ class Deselect:
     reason: str
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True)
 class Project:
     name: str
     version: str
@@ -136,27 +141,29 @@ def run(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> Outcome:
+    """Run in its own process group; at the time limit the whole group (a test suite's children) ends."""
     start = time.monotonic()
-    try:
-        proc = subprocess.run(
-            [str(c) for c in command],
-            input="",  # Wine wants a pipe, not a file, as stdin
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-        )
-    except subprocess.TimeoutExpired as exc:
-        output = (
-            (exc.stdout or "")
-            if isinstance(exc.stdout, str)
-            else (exc.stdout or b"").decode(errors="replace")
-        )
-        return Outcome(None, output + f"\ntimed out after {timeout} s", time.monotonic() - start)
-    return Outcome(proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start)
+    with subprocess.Popen(
+        [str(c) for c in command],
+        stdin=subprocess.PIPE,  # Wine wants a pipe, not a file, as stdin
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+    ) as proc:
+        try:
+            output, _ = proc.communicate("", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+            return Outcome(None, output + f"\ntimed out after {timeout} s", time.monotonic() - start)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    return Outcome(proc.returncode, output, time.monotonic() - start)
 
 
 def last_line(text: str, prefix: str = "") -> str:
@@ -247,7 +254,8 @@ def assemble(project: Project, sdist: Path, force: bool) -> dict[str, Any]:
     if wheels and not force:
         return {"ok": True, "wheel": str(wheels[0]), "seconds": None, "cause": ""}
     shutil.rmtree(out, ignore_errors=True)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # The set's own payload cache: another user of fatpack on this machine cannot make its times warm.
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FATPACK_BUILD_CACHE": str(cache_dir() / "builds")}
     command: list[str | Path] = [
         sys.executable,
         "-m",
@@ -287,7 +295,10 @@ def copy_tests(project: Project, sdist: Path, work: Path) -> Path:
     """The project's test paths and its pytest configuration, without the source package beside them."""
     unpacked = work / "sdist"
     with tarfile.open(sdist) as tar:
-        tar.extractall(unpacked, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(unpacked, filter="data")
+        else:  # Python < 3.11.4
+            tar.extractall(unpacked)
     root = next(unpacked.iterdir())
     tests = work / "tests-run"
     tests.mkdir()
