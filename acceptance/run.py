@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """fatpack's public acceptance set (issue 23): popular native projects from their unchanged sdists.
 
-    python acceptance/run.py [--only NAME ...] [--platform linux|wine ...] [--force] [--render-only]
+    python acceptance/run.py [--only NAME ...] [--platform linux|wine ...] [--force | --retest]
+                             [--render-only]
 
 For each project of acceptance/projects.toml:
   1. download the pinned sdist (sha256 checked) and the official cp311 wheels for manylinux x86_64 and
@@ -13,7 +14,8 @@ For each project of acceptance/projects.toml:
      compiled-module check and its own tests (copied out of the sdist, so the installed package is the one
      imported), then the same with the FAT wheel.
 Results: acceptance/results/NAME.json, one per project and platform step (a step already there is
-skipped unless --force); the table of every result is rendered into docs/acceptance.md.
+skipped unless --force; --retest runs the tests again with the wheel assembled before); the table of
+every result is rendered into docs/acceptance.md.
 
 Needs: the README's setup (fatpack's dependencies), network access to PyPI, python3.11 (pyenv or the
 host's) for `linux`, wine for `wine`. Not part of the test suite: a full run takes hours.
@@ -499,10 +501,12 @@ def write_result(project: Project, data: dict[str, Any]) -> None:
     result_path(project).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
-def run_project(project: Project, acceptance: Acceptance, platforms: list[str], force: bool) -> None:
+def run_project(
+    project: Project, acceptance: Acceptance, platforms: list[str], force: bool, retest: bool = False
+) -> None:
     data = read_result(project)
-    todo = [p for p in platforms if force or p not in data.get("platforms", {})]
-    if "assemble" in data and not todo and not force:
+    todo = [p for p in platforms if force or retest or p not in data.get("platforms", {})]
+    if "assemble" in data and not todo:
         print(f"{project.key}: done (--force to run again)")
         return
     sdist = fetch_sdist(project)
@@ -539,7 +543,10 @@ def summary_cell(variant: dict[str, Any] | None) -> str:
     if not variant:
         return "not run"
     if not variant.get("installed"):
-        return "not installed"
+        cause = variant.get("cause", "")
+        if cause.startswith("no official"):
+            return "no wheel"
+        return "not assembled" if cause == "not assembled" else "install failed"
     if "passed" not in variant:
         return "no suite" if variant.get("no_suite") else "no result"
     return f"{variant['passed']} ✓ {variant['failed']} ✗"
@@ -661,7 +668,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="these projects only")
     parser.add_argument("--platform", action="append", choices=PLATFORMS, help="default: both")
-    parser.add_argument("--force", action="store_true", help="run again what has a result")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--force", action="store_true", help="run again what has a result")
+    again.add_argument(
+        "--retest", action="store_true", help="run the tests again, with the wheel assembled before"
+    )
     parser.add_argument("--render-only", action="store_true", help="only write docs/acceptance.md")
     args = parser.parse_args(argv)
     acceptance = load_projects()
@@ -674,7 +685,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.render_only:
         for project in projects:
             try:
-                run_project(project, acceptance, args.platform or list(PLATFORMS), args.force)
+                run_project(project, acceptance, args.platform or list(PLATFORMS), args.force, args.retest)
             except (RuntimeError, OSError) as exc:
                 print(f"{project.key}: {exc}", file=sys.stderr)
             REPORT.write_text(render(acceptance, load_results()))
