@@ -180,7 +180,7 @@ def last_line(text: str, prefix: str = "") -> str:
 def compiler_error(text: str) -> str:
     """The first error a compiler printed, without the temporary directory it compiled in."""
     for line in text.splitlines():
-        match = re.search(r"(\S+:\d+:\d+: (?:fatal )?error: .*)", line)
+        match = re.search(r"(\S+:\d+:\d+: (?:fatal )?error: .*|(?:lld-link|ld\.lld|ld): error: .*)", line)
         if match:
             return re.sub(r"^.*?/(fatpack|tmp)[^/]*/[^/]+/", "", match.group(1))[:200]
     return ""
