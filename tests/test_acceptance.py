@@ -59,6 +59,9 @@ def test_the_fat_wheel_is_judged_against_the_official_one():
     assert acceptance_run.matches(new_failure) is False
     assert acceptance_run.matches(fallback) is False
     assert acceptance_run.matches({"official": result_of(1, []), "fat": {"installed": False}}) is None
+    check_only = {"installed": True, "compiled": True, "no_suite": True}
+    assert acceptance_run.matches({"official": check_only, "fat": check_only}) is True
+    assert acceptance_run.matches({"official": check_only, "fat": {**check_only, "compiled": False}}) is False
 
 
 def test_the_table_has_a_row_per_project_and_counts_what_ran():
