@@ -476,6 +476,8 @@ def run_variant(
             result.update(counts)
             if got.returncode not in (0, 1):
                 result["cause"] = f"pytest exit {got.returncode}: {last_line(got.output)}"
+        if got.returncode not in (0, 1):
+            result["output_tail"] = got.output.splitlines()[-30:]
         return result
 
 
