@@ -511,12 +511,16 @@ def run_project(
         print(f"{project.key}: done (--force to run again)")
         return
     sdist = fetch_sdist(project)
-    print(f"{project.key}: assembling", flush=True)
-    built = assemble(project, sdist, force or "assemble" not in data)
-    if built["seconds"] is None:  # the wheel of an earlier run: keep that run's time
-        built["seconds"] = data.get("assemble", {}).get("seconds")
-    data["assemble"] = {k: v for k, v in built.items() if k != "wheel"}
-    write_result(project, data)
+    earlier = data.get("assemble", {})
+    if earlier and not earlier["ok"] and not force:  # it failed before: test the official wheel only
+        built = {**earlier, "wheel": None}
+    else:
+        print(f"{project.key}: assembling", flush=True)
+        built = assemble(project, sdist, force or not earlier)
+        if built["seconds"] is None:  # the wheel of an earlier run: keep that run's time
+            built["seconds"] = earlier.get("seconds")
+        data["assemble"] = {k: v for k, v in built.items() if k != "wheel"}
+        write_result(project, data)
     print(f"{project.key}: assembled={built['ok']} {built['seconds']} s {built['cause']}", flush=True)
     for platform in todo:
         outcome: dict[str, Any] = {}
