@@ -277,13 +277,19 @@ def failed_step(output: str, target: Target) -> str:
 
 
 _COMPILER_ERROR = re.compile(r"(: (fatal )?error: |error: undefined symbol|ld\.lld: error|lld-link: error)")
-_SETUPTOOLS_WRAPUP = re.compile(r"^error: command .* failed with exit (code|status) \d+")
+_SETUPTOOLS_WRAPUP = re.compile(
+    r"^error: (command .* failed with exit (code|status) \d+|Command '\[.*\]' returned non-zero exit status)"
+)
+_FATPACK_WRAPPER = "error: fatpack: "  # fatpack/cross_compiler.py
 
 
 def meaningful_line(output: str) -> str:
     """The line of a failed backend's output that says what went wrong: the first compiler or linker
     error, else the last line that is not setuptools' 'command ... failed with exit code N'."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
+    own = [line for line in lines if line.startswith(_FATPACK_WRAPPER)]
+    if own:
+        return own[0][len("error: ") :]
     for line in lines:
         if _COMPILER_ERROR.search(line) and not _SETUPTOOLS_WRAPUP.match(line):
             return line

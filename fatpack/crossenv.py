@@ -8,9 +8,10 @@ platform tag, say the target. The compiler variables distutils reads from the en
 LDSHARED, AR, CFLAGS, LDFLAGS...) are set too. A `sitecustomize` (fatpack/crossenv_site/) makes
 setup.py's top-level code see the target's sys.platform/os.name/platform answers.
 
-For Windows targets setuptools keeps its Unix compiler class (zig speaks GCC's flags); the linker
-wrapper links python3.dll's import library for a limited-API module (named `X.pyd`) and pythonXY.dll's
-for a version-specific one (`X.cp311-win_amd64.pyd`), as MSVC's `#pragma comment(lib)` would choose.
+For Windows targets setuptools keeps its Unix compiler class (zig speaks GCC's flags); the compiler
+wrappers (fatpack/cross_compiler.py) translate MSVC's options from a setup.py's Windows branch and link
+python3.dll's import library for a limited-API module (named `X.pyd`) and pythonXY.dll's for a
+version-specific one (`X.cp311-win_amd64.pyd`), as MSVC's `#pragma comment(lib)` would choose.
 """
 
 from __future__ import annotations
@@ -18,18 +19,21 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import sys
 import sysconfig
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Union
 
+from fatpack.cross_compiler import WrapperConfig
 from fatpack.errors import ConfigError
 from fatpack.runner import zig_command
 from fatpack.sdk import PythonSdk
 from fatpack.targets import Target
 
 SITE_DIR = Path(__file__).with_name("crossenv_site")
+WRAPPER = Path(__file__).with_name("cross_compiler.py")
 ANSWERS_FILE = "fatpack_cross_target.json"  # read by crossenv_site/sitecustomize.py
 CFLAGS = "-DNDEBUG -fwrapv -O2"  # one fixed set per target: zig's C runtime cache stays warm
 ARFLAGS = "rcs"
@@ -202,40 +206,34 @@ def _link_flags(target: Target, work: Path) -> list[str]:
 
 
 def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path) -> Tools:
-    """One-word wrapper scripts for the compilers and the archiver."""
+    """One-word wrapper scripts for the compilers and the archiver; for Windows the compilers run
+    fatpack/cross_compiler.py (MSVC options translated, the Python import library linked)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     (bin_dir.parent / "scratch").mkdir(parents=True, exist_ok=True)
     tools = {}
     for tool in ("cc", "c++", "ar"):
         path = bin_dir / f"zig-{tool}"
-        body = _windows_linker(sdk) if target.is_windows and tool != "ar" else ""
-        command = shlex.join(compiler_command(tool, target))
-        tail = ' "$@" $pylib' if body else ' "$@"'
-        script = f"#!/bin/sh\n# {tool} for {target.name}, written by fatpack\n{body}exec {command}{tail}\n"
+        command = compiler_command(tool, target)
+        if target.is_windows and tool != "ar":
+            config = bin_dir / f"zig-{tool}.json"
+            config.write_text(json.dumps(asdict(_wrapper_config(command, target, sdk))), encoding="utf-8")
+            command = [sys.executable, "-I", str(WRAPPER), str(config)]
+        script = (
+            f'#!/bin/sh\n# {tool} for {target.name}, written by fatpack\nexec {shlex.join(command)} "$@"\n'
+        )
         path.write_text(script, encoding="utf-8")
         path.chmod(0o755)
         tools[tool] = str(path)
     return Tools(tools["cc"], tools["c++"], tools["ar"])
 
 
-def _windows_linker(sdk: PythonSdk) -> str:
-    """Shell code setting $pylib, when linking (`-shared`), to the import library MSVC would pick:
-    python3.dll's for a limited-API module (`X.pyd`), else pythonXY.dll's (`X.cp3XY-win_amd64.pyd`;
-    an unused import library adds nothing to a DLL)."""
+def _wrapper_config(command: list[str], target: Target, sdk: PythonSdk) -> WrapperConfig:
     libraries = {p.name: p for p in sdk.link_inputs}
     stable = next((p for n, p in libraries.items() if n == "libpython3.a"), None)
     specific = next((p for n, p in libraries.items() if n != "libpython3.a"), None)
     if stable is None or specific is None:
         raise ConfigError("the Windows SDK lacks an import library for python3.dll or pythonXY.dll")
-    return (
-        'pylib=""\nout=""\nprev=""\nfor arg in "$@"; do\n'
-        '  [ "$prev" = "-o" ] && out="$arg"\n'
-        f'  [ "$arg" = "-shared" ] && pylib={shlex.quote(str(specific))}\n'
-        '  prev="$arg"\ndone\n'
-        'if [ -n "$pylib" ]; then\n'
-        f'  case "$out" in *.cp3*.pyd) ;; *.pyd) pylib={shlex.quote(str(stable))} ;; esac\n'
-        "fi\n"
-    )
+    return WrapperConfig(command, target.name, str(stable), str(specific))
 
 
 def backend_environ(cross: CrossEnv) -> dict[str, str]:

@@ -106,3 +106,18 @@ def test_msvc_branch_builds_and_runs_on_windows_python(tmp_path):
     python.pip_install(wheel)
     out = python.check("-c", "import msvcflags as m; print(m.branch(), m.windows_dir_length() > 0)")
     assert out.split() == ["msvc-branch", "True"]
+
+
+@pytest.mark.compile
+def test_cross_build_names_an_untranslatable_flag_in_one_line(tmp_path):
+    from fatpack.errors import BuildError
+    from fatpack.pipeline import Options, assemble
+
+    project = Path(shutil.copytree(PROJECT, tmp_path / "msvcflags"))
+    setup = project / "setup.py"
+    setup.write_text(setup.read_text().replace('"/GS-",', '"/GS-", "/openmp",'))
+    with pytest.raises(
+        BuildError, match=r"^win_amd64: the project's own build failed .*: fatpack: /openmp: OpenMP"
+    ):
+        assemble(Options(project, tmp_path / "dist", targets=[WINDOWS], cache_dir=None))
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())

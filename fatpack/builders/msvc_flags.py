@@ -27,7 +27,7 @@ from fatpack.targets import Target
 log = logging.getLogger("fatpack")
 
 # the argument a separated option (`/D NAME`, `/I dir`) takes is the next one
-_SEPARATED = {"D": "-D", "U": "-U", "I": "-I", "FI": "-include"}
+SEPARATED_OPTIONS = {"D": "-D", "U": "-U", "I": "-I", "FI": "-include"}
 # an exact option -> what it becomes (a tuple of GCC flags; () drops it, with `why` logged)
 _COMPILE_EXACT: dict[str, tuple[tuple[str, ...], str]] = {
     "O1": (("-Os",), ""),
@@ -163,8 +163,8 @@ def msvc_to_gcc(
         if name is None:
             result.append(arg)
             continue
-        if not link and name in _SEPARATED and position < len(args):  # `/D NAME`, `/I dir`
-            result += [_SEPARATED[name], args[position]]
+        if not link and name in SEPARATED_OPTIONS and position < len(args):  # `/D NAME`, `/I dir`
+            result += [SEPARATED_OPTIONS[name], args[position]]
             position += 1
             continue
         translated = translate(name)
