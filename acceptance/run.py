@@ -2,7 +2,7 @@
 """fatpack's public acceptance set (issue 23): popular native projects from their unchanged sdists.
 
     python acceptance/run.py [--only NAME ...] [--platform linux|wine ...] [--force | --retest]
-                             [--render-only]
+                             [--official-again] [--render-only]
 
 For each project of acceptance/projects.toml:
   1. download the pinned sdist (sha256 checked) and the official cp311 wheels for manylinux x86_64 and
@@ -14,8 +14,9 @@ For each project of acceptance/projects.toml:
      compiled-module check and its own tests (copied out of the sdist, so the installed package is the one
      imported), then the same with the FAT wheel.
 Results: acceptance/results/NAME.json, one per project and platform step (a step already there is
-skipped unless --force; --retest runs the tests again with the wheel assembled before); the table of
-every result is rendered into docs/acceptance.md.
+skipped unless --force; --retest runs the tests again with the wheel assembled before; an official
+wheel's result is kept unless --official-again, as fatpack plays no part in it); the table of every
+result is rendered into docs/acceptance.md.
 
 Needs: the README's setup (fatpack's dependencies), network access to PyPI, python3.11 (pyenv or the
 host's) for `linux`, wine for `wine`. Not part of the test suite: a full run takes hours.
@@ -503,7 +504,12 @@ def write_result(project: Project, data: dict[str, Any]) -> None:
 
 
 def run_project(
-    project: Project, acceptance: Acceptance, platforms: list[str], force: bool, retest: bool = False
+    project: Project,
+    acceptance: Acceptance,
+    platforms: list[str],
+    force: bool,
+    retest: bool = False,
+    official_again: bool = False,
 ) -> None:
     data = read_result(project)
     todo = [p for p in platforms if force or retest or p not in data.get("platforms", {})]
@@ -524,10 +530,15 @@ def run_project(
     print(f"{project.key}: assembled={built['ok']} {built['seconds']} s {built['cause']}", flush=True)
     for platform in todo:
         outcome: dict[str, Any] = {}
+        before = data.get("platforms", {}).get(platform, {})
+        if before.get("official") and not official_again:  # the pinned wheel and tests: fatpack plays no part
+            outcome["official"] = before["official"]
         official = fetch_official(project, platform)
         candidates = {"official": official, "fat": Path(built["wheel"]) if built["ok"] else None}
         for variant in VARIANTS:
             wheel = candidates[variant]
+            if variant in outcome:
+                continue
             if wheel is None:
                 outcome[variant] = {
                     "installed": False,
@@ -682,6 +693,9 @@ def main(argv: list[str] | None = None) -> int:
     again.add_argument(
         "--retest", action="store_true", help="run the tests again, with the wheel assembled before"
     )
+    parser.add_argument(
+        "--official-again", action="store_true", help="also re-test the official wheels (kept by default)"
+    )
     parser.add_argument("--render-only", action="store_true", help="only write docs/acceptance.md")
     args = parser.parse_args(argv)
     acceptance = load_projects()
@@ -694,7 +708,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.render_only:
         for project in projects:
             try:
-                run_project(project, acceptance, args.platform or list(PLATFORMS), args.force, args.retest)
+                run_project(
+                    project,
+                    acceptance,
+                    args.platform or list(PLATFORMS),
+                    args.force,
+                    args.retest,
+                    args.official_again,
+                )
             except (RuntimeError, OSError) as exc:
                 print(f"{project.key}: {exc}", file=sys.stderr)
             REPORT.write_text(render(acceptance, load_results()))
