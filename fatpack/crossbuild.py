@@ -28,6 +28,8 @@ from typing import Any, Optional
 
 import pyproject_hooks
 
+from fatpack.beforebuild import Prefix
+from fatpack.binaries import binary_format, inspect_data
 from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
 from fatpack.builders.zig import MSVC_LENIENCY
 from fatpack.crossenv import backend_environ, make_cross_env
@@ -138,12 +140,15 @@ def build_target_wheels(
     work: Path,
     runner: Runner,
     jobs: int = 1,
+    prefixes: Optional[Mapping[Target, Prefix]] = None,
 ) -> list[TargetWheel]:
-    """One wheel per target, each built by the backend cross-compiling (targets in parallel)."""
+    """One wheel per target, each built by the backend cross-compiling (targets in parallel), against
+    the target's before-build prefix in `prefixes`, if it has one."""
     minor = _env_minor(env, runner)
 
     def one(target: Target) -> TargetWheel:
-        return build_target_wheel(project_dir, env, target, minor, work / target.name, runner)
+        prefix = (prefixes or {}).get(target)
+        return build_target_wheel(project_dir, env, target, minor, work / target.name, runner, prefix)
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(targets)))) as pool:
         futures = [pool.submit(one, t) for t in targets]
@@ -151,7 +156,13 @@ def build_target_wheels(
 
 
 def build_target_wheel(
-    project_dir: Path, env: BuildEnv, target: Target, minor: int, work: Path, runner: Runner
+    project_dir: Path,
+    env: BuildEnv,
+    target: Target,
+    minor: int,
+    work: Path,
+    runner: Runner,
+    prefix: Optional[Prefix] = None,
 ) -> TargetWheel:
     """The backend's wheel for `target`, on a private copy of the project; a FatpackError names the
     target and the step."""
@@ -162,7 +173,8 @@ def build_target_wheel(
     try:
         source = private_copy(project_dir, work / "source")
         sdk = target_sdk(target, minor, work / "sdk", runner)
-        cross = make_cross_env(target, minor, sdk, work / "cross", windows_cflags(target, source, work))
+        cflags = windows_cflags(target, source, work)
+        cross = make_cross_env(target, minor, sdk, work / "cross", cflags, prefix)
     except FatpackError as exc:
         raise type(exc)(f"{target.name}: cannot prepare the cross build: {exc}") from None
     log = work / "backend.log"
@@ -184,6 +196,8 @@ def build_target_wheel(
             exc.output,
         ) from None
     abi = _checked_slot(path, target, log)
+    if prefix is not None:
+        check_static_only(path, prefix)
     return TargetWheel(target, path, abi, time.monotonic() - started)
 
 
@@ -219,6 +233,25 @@ def _checked_slot(path: Path, target: Target, log: Path) -> PythonAbi:
             "(a backend that does not run setuptools' build_ext?)"
         )
     return abi
+
+
+def check_static_only(wheel_path: Path, prefix: Prefix) -> None:
+    """A ConfigError when an extension module of the wheel links a shared library of the before-build
+    prefix: the project's own build does not bundle those (yet); a static library is linked in."""
+    shared = prefix.shared_libraries()
+    if not shared:
+        return
+    for name, content in read_wheel(wheel_path).members.items():
+        if not binary_format(content):
+            continue
+        linked = [n for n in inspect_data(content, name).needed if n.lower() in shared]
+        if linked:
+            raise ConfigError(
+                f"{prefix.target.name}: {name.rsplit('/', 1)[-1]} links {linked[0]}, a shared library the "
+                "before-build commands installed; fatpack bundles libraries from a before-build only when "
+                "they are static: build it static (configure --disable-shared, cmake "
+                "-DBUILD_SHARED_LIBS=OFF)"
+            )
 
 
 def windows_cflags(target: Target, source: Path, work: Path) -> list[str]:

@@ -24,8 +24,9 @@ import sysconfig
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
+from fatpack.beforebuild import Prefix
 from fatpack.cross_compiler import WrapperConfig
 from fatpack.errors import ConfigError
 from fatpack.runner import zig_command
@@ -112,11 +113,19 @@ def target_answers(target: Target) -> dict[str, str]:
 
 
 def make_cross_env(
-    target: Target, minor: int, sdk: PythonSdk, work: Path, extra_cflags: Sequence[str] = ()
+    target: Target,
+    minor: int,
+    sdk: PythonSdk,
+    work: Path,
+    extra_cflags: Sequence[str] = (),
+    prefix: Optional[Prefix] = None,
 ) -> CrossEnv:
     """Write the target's sysconfig data, sitecustomize and compiler wrappers below `work`.
-    `extra_cflags` go after fatpack's fixed CFLAGS (the Windows header overlay, MSVC leniency)."""
+    `extra_cflags` go after fatpack's fixed CFLAGS (the Windows header overlay, MSVC leniency);
+    `prefix`, where the target's before-build commands installed, goes into CPPFLAGS and LDFLAGS."""
     cflags = shlex.join([*shlex.split(CFLAGS), *extra_cflags])
+    cppflags = shlex.join(prefix.cflags()) if prefix else ""
+    ldflags = shlex.join(prefix.ldflags()) if prefix else ""
     if not target.zig_triple:
         raise ConfigError(
             f"{target.name} cannot be cross-built with the project's own build: build "
@@ -127,7 +136,12 @@ def make_cross_env(
     shutil.copyfile(SITE_DIR / "sitecustomize.py", site / "sitecustomize.py")
     (site / ANSWERS_FILE).write_text(json.dumps(target_answers(target)), encoding="utf-8")
     tools = write_tools(target, sdk, work / "bin")
-    variables = {**config_vars(target, minor, sdk, tools, work), "CFLAGS": cflags}
+    variables = {
+        **config_vars(target, minor, sdk, tools, work),
+        "CFLAGS": cflags,
+        "CPPFLAGS": cppflags,
+        "LDFLAGS": ldflags,
+    }
     module = f"_sysconfigdata_fatpack_{target.name}"
     (site / f"{module}.py").write_text(
         f"# the sysconfig data of CPython 3.{minor} on {target.name}, written by fatpack\n"
@@ -145,8 +159,8 @@ def make_cross_env(
         "ARFLAGS": ARFLAGS,
         "CFLAGS": cflags,
         "CXXFLAGS": cflags,
-        "LDFLAGS": "",
-        "CPPFLAGS": "",
+        "LDFLAGS": ldflags,
+        "CPPFLAGS": cppflags,
     }
     macos = {"MACOSX_DEPLOYMENT_TARGET": host_platform(target).split("-")[1]} if target.is_macos else {}
     return CrossEnv(target, site, {**environ, **macos})

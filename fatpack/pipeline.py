@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from fatpack.archives import is_sdist, unpack_sdist
 from fatpack.assembler import assemble_wheel
@@ -20,7 +20,15 @@ from fatpack.beforebuild import Prefix, run_before_build
 from fatpack.build import ProgressCallback, TargetReport, build_payloads
 from fatpack.buildenv import BuildEnv, build_environment
 from fatpack.cache import PayloadCache, default_cache_dir
-from fatpack.config import DEFAULT_BUILDER, ProjectConfig, declares_extensions, load_project, read_pyproject
+from fatpack.config import (
+    DEFAULT_BUILDER,
+    BeforeBuildConfig,
+    ProjectConfig,
+    declares_extensions,
+    load_project,
+    read_before_build,
+    read_pyproject,
+)
 from fatpack.crossbuild import (
     build_target_wheels,
     check_serves,
@@ -164,15 +172,7 @@ def cross_builds(options: Options) -> bool:
     chosen = list(options.builders.values()) or configured
     if options.artifact_format != "wheel" or any(name != DEFAULT_BUILDER for name in chosen):
         return False
-    if options.before_build or _has_before_build(tool):  # not in the cross build yet
-        return False
     return drives_backend(options.project_dir, data)
-
-
-def _has_before_build(tool: dict[str, Any]) -> bool:
-    """[tool.fatpack] before-build, or one in a [tool.fatpack.<os or target>] table."""
-    scoped = (value for value in tool.values() if isinstance(value, dict))
-    return "before-build" in tool or any("before-build" in table for table in scoped)
 
 
 def _cross_assemble(
@@ -186,9 +186,12 @@ def _cross_assemble(
     abis = chosen_abis(data, options.abis)
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
-        host = build_host_wheel(options.project_dir, env, work / "reference")
+        prefixes = before_build_prefixes(options, read_before_build(data), targets, runner, work)
+        host_prefix = next((p for t, p in prefixes.items() if t == host_target()), None)
+        host_environ = host_prefix.environ(os.environ) if host_prefix else None
+        host = build_host_wheel(options.project_dir, env, work / "reference", host_environ)
         wheels = build_target_wheels(
-            options.project_dir, env, targets, work / "targets", runner, options.jobs
+            options.project_dir, env, targets, work / "targets", runner, options.jobs, prefixes
         )
         check_serves(wheels, abis)
         fused = fuse_prebuilt([w.path for w in wheels], work / "fused")
@@ -204,6 +207,25 @@ def _cross_assemble(
         for artifact in written:
             check_complete(artifact, host)
         return written
+
+
+def before_build_prefixes(
+    options: Options, config: BeforeBuildConfig, targets: Sequence[Target], runner: Runner, work: Path
+) -> dict[Target, Prefix]:
+    """Each target's before-build prefix (the host's too: the reference build needs the libraries as much),
+    for the targets that have commands; `--before-build` replaces the project's for every target."""
+    host = host_target()
+    wanted = [*targets, *([host] if host is not None and host not in targets else [])]
+    cache_root = PayloadCache(options.cache_dir).root
+    prefixes: dict[Target, Prefix] = {}
+    for target in wanted:
+        commands = tuple(options.before_build) or config.for_target(target)
+        if commands:
+            where = work / "before-build" / target.name
+            prefixes[target] = run_before_build(
+                commands, target, options.project_dir, runner, cache_root, where
+            )
+    return prefixes
 
 
 def reference_wheel(

@@ -431,3 +431,22 @@ def test_the_command_line_says_a_failing_before_build_in_one_error_line(make_pro
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert errors == ["error: before-build for win_amd64 failed: libfoo is missing"]
     assert not out.exists() or list(out.iterdir()) == []
+
+
+@pytest.mark.compile
+def test_a_shared_library_from_before_build_is_refused_in_the_cross_build(tmp_path):
+    """The project's own build links what the prefix holds; a shared libcnum would not be found where
+    the wheel is installed, so the run stops naming it (and how to build it static)."""
+    from fatpack.pipeline import Options, assemble
+
+    project = Path(shutil.copytree(PROJECT, tmp_path / "cnum"))
+    (project / "scripts" / "build-cnum.sh").write_text(
+        'set -eu\nmkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib"\n'
+        '$CC $CPPFLAGS $CFLAGS -fPIC -shared -DCNUM_TARGET=\\"$FATPACK_TARGET\\" vendor/cnum/cnum.c '
+        '-o "$FATPACK_PREFIX/lib/libcnum.so"\ncp vendor/cnum/cnum.h "$FATPACK_PREFIX/include/"\n'
+    )
+    with pytest.raises(
+        ConfigError, match=r"^linux_x86_64: _cnum\..*\.so links libcnum\.so, a shared library .* static"
+    ):
+        assemble(Options(project, tmp_path / "dist", targets=(TARGETS["linux_x86_64"],), cache_dir=None))
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
