@@ -320,6 +320,8 @@ def own_wheel(project: Project, sdist: Path) -> tuple[Path | None, str]:
         (cache_dir() / "logs").mkdir(parents=True, exist_ok=True)
         (cache_dir() / "logs" / f"{project.key}-own.log").write_text(got.output)
         built = sorted((work / "out").glob("*.whl"))
+        if got.returncode is None:
+            return None, f"timed out after {OWN_WHEEL_TIMEOUT} s"
         if got.returncode != 0 or not built:
             return None, last_line(got.output, "ERROR") or f"exit {got.returncode}"
         staging = out.with_name(out.name + ".part")  # a wheel in own/<key>/ is always a whole one

@@ -280,3 +280,11 @@ def test_the_table_counts_the_fat_wheels_holding_their_own_wheels_members():
     assert cell == {a.name: "same", b.name: "**2 missing, 1 extra**", c.name: "no own wheel", d.name: "-"}
     assert "fat wheel lacks: b/x.py, b/y.py; fat wheel has in addition: b/z\\|.txt" in rows[b.name]
     assert "members: own wheel: ERROR: boom" in rows[c.name]
+
+
+def test_an_own_wheel_build_that_times_out_says_so(acceptance_cache, monkeypatch):
+    project, cache = acceptance_cache
+    fat = write_wheel(cache / "fat" / project.key / "demo-1.0-py3-none-any.whl", FAT)
+    monkeypatch.setattr(acceptance_run, "run", fake_build(OWN, [], None, "ERROR: half a line\n"))
+    members = acceptance_run.compare_members(project, Path("x.tar.gz"), fat)
+    assert members == {"cause": f"own wheel: timed out after {acceptance_run.OWN_WHEEL_TIMEOUT} s"}
