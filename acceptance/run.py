@@ -357,7 +357,7 @@ def run_members(project: Project) -> None:
     print(f"{project.key}: members", flush=True)
     data["members"] = compare_members(project, fetch_sdist(project), fat)
     write_result(project, data)
-    print(f"{project.key}: members: {members_cell(data)}", flush=True)
+    print(f"{project.key}: members: {members_text(data['members'])}", flush=True)
 
 
 # --------------------------------------------------------------------------------------------- platforms
@@ -609,7 +609,7 @@ def run_project(
         write_result(project, data)
     print(f"{project.key}: assembled={built['ok']} {built['seconds']} s {built['cause']}", flush=True)
     if "members" in data:
-        print(f"{project.key}: members: {members_cell(data)}", flush=True)
+        print(f"{project.key}: members: {members_text(data['members'])}", flush=True)
     for platform in todo:
         outcome: dict[str, Any] = {}
         before = data.get("platforms", {}).get(platform, {})
@@ -671,10 +671,15 @@ def mark(value: bool | None) -> str:
 
 
 def members_cell(data: dict[str, Any]) -> str:
-    """The fat wheel against the project's own wheel: `same`, or how many members differ."""
+    """The fat wheel against the project's own wheel, if the result says it was assembled."""
     members = data.get("members")
     if not data.get("assemble", {}).get("ok") or not members:
         return "-"
+    return members_text(members)
+
+
+def members_text(members: dict[str, Any]) -> str:
+    """`same`, or how many members differ."""
     if "same" not in members:
         return "no own wheel"
     if members["same"]:
