@@ -207,7 +207,7 @@ def fake_build(wheel_members, calls, returncode=0, output=""):
 
 
 def test_members_only_compares_an_assembled_wheel_with_the_own_wheel_built_once(
-    acceptance_cache, monkeypatch
+    acceptance_cache, monkeypatch, capsys
 ):
     project, cache = acceptance_cache
     write_wheel(cache / "fat" / project.key / "demo-1.0-py3-none-any.whl", FAT)
@@ -228,6 +228,7 @@ def test_members_only_compares_an_assembled_wheel_with_the_own_wheel_built_once(
         "own_wheel": "demo-1.0-cp311-cp311-linux_x86_64.whl",
     }
     assert "assemble" not in result, "--members-only assembles nothing"
+    assert f"{project.key}: members: same" in capsys.readouterr().out  # with no assembly in the result
 
 
 def test_members_only_leaves_a_project_without_a_fat_wheel_alone(acceptance_cache, monkeypatch):
