@@ -56,7 +56,7 @@ _COMPILE_EXACT: dict[str, tuple[tuple[str, ...], str]] = {
     "sdl": ((), "MSVC's extra security checks"),
     "GT": (
         (),
-        "fiber-safe TLS: TLS addresses cached across a switch only differ for a fiber resumed on another thread",
+        "fiber-safe TLS: a cached TLS address differs only for a fiber resumed on another thread",
     ),
     "Zi": ((), "debug information: release payloads are stripped"),
     "Z7": ((), "debug information: release payloads are stripped"),

@@ -5,8 +5,9 @@ naming the target's sysconfig data beside this file and `_PYTHON_HOST_PLATFORM` 
 platform: CPython's own cross-build mechanism, as crossenv uses it. This module adds one thing that
 mechanism lacks: while setup.py's top-level code runs (setuptools.build_meta's run_setup), the
 questions setup.py asks to choose its sources -- sys.platform, os.name, platform.system(),
-platform.machine(), sys.getwindowsversion(), the compiler sys.version names -- answer as the target does. The real answers come
-back when setup() is called (the build itself runs on this machine) and after setup.py ends.
+platform.machine(), sys.getwindowsversion(), the compiler sys.version names -- answer as the target
+does. The real answers come back when setup() is called (the build itself runs on this machine) and
+after setup.py ends.
 
 Only the standard library; modules that branch on os.name when imported are imported before the
 answers change, so they keep this machine's implementation (pathlib.Path still makes PosixPath).
