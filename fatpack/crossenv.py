@@ -102,13 +102,27 @@ def soabi(target: Target, minor: int) -> str:
 
 
 def target_answers(target: Target) -> dict[str, str]:
-    """What setup.py's top-level code sees (crossenv_site/sitecustomize.py)."""
+    """What setup.py's top-level code sees (crossenv_site/sitecustomize.py); `compiler` is what the
+    target's CPython names in sys.version's brackets (python.org's builds: MSVC, Apple's clang)."""
     if target.is_windows:
         machine = {"x86_64": "AMD64", "aarch64": "ARM64", "x86": "x86"}[target.arch]
-        return {"sys_platform": "win32", "os_name": "nt", "system": "Windows", "machine": machine}
+        bits = "32 bit (Intel)" if target.arch == "x86" else f"64 bit ({machine})"
+        return {
+            "sys_platform": "win32",
+            "os_name": "nt",
+            "system": "Windows",
+            "machine": machine,
+            "compiler": f"MSC v.1938 {bits}",
+        }
     if target.is_macos:
         machine = "arm64" if target.arch == "aarch64" else target.arch
-        return {"sys_platform": "darwin", "os_name": "posix", "system": "Darwin", "machine": machine}
+        return {
+            "sys_platform": "darwin",
+            "os_name": "posix",
+            "system": "Darwin",
+            "machine": machine,
+            "compiler": "Clang 13.0.0 (clang-1300.0.29.30)",
+        }
     return {"sys_platform": "linux", "os_name": "posix", "system": "Linux", "machine": target.arch}
 
 
