@@ -85,7 +85,9 @@ def get_requires_for_wheel(project_dir: Path, python: str) -> set[str]:
             return builder.get_requires_for_build("wheel")
 
 
-# Outputs and tools' state in a project directory, never part of what its backend builds from.
+# Outputs and tools' state in a project directory, never part of what its backend builds from. An
+# sdist's *.egg-info is copied: setuptools reads its SOURCES.txt for package data (mmh3 ships its .c
+# files so), as `python -m build` and pip do on the same directory.
 _NOT_COPIED_ANYWHERE = ("__pycache__", ".git", ".hg", ".svn", ".tox", ".nox", ".mypy_cache", ".pytest_cache")
 _NOT_COPIED_AT_TOP = ("build", "dist", ".venv", "venv")
 
@@ -96,7 +98,7 @@ def private_copy(project_dir: Path, dest: Path) -> Path:
     top = project_dir.resolve()
 
     def ignored(directory: str, names: list[str]) -> set[str]:
-        skip = {n for n in names if n in _NOT_COPIED_ANYWHERE or n.endswith(".egg-info")}
+        skip = {n for n in names if n in _NOT_COPIED_ANYWHERE}
         if Path(directory).resolve() == top:
             skip |= {n for n in names if n in _NOT_COPIED_AT_TOP}
         return skip

@@ -177,3 +177,15 @@ def test_a_backend_warning_is_logged_while_another_targets_build_ends(caplog):
     assert (
         "the build backend warned (BuildBackendWarning): License classifiers are deprecated." in caplog.text
     )
+
+
+def test_the_private_copy_keeps_an_sdists_egg_info(tmp_path):
+    """setuptools reads SOURCES.txt of the sdist's egg-info for package data (mmh3 5.3.1 ships its .c
+    files so): without it the fat wheel lacked two files the project's own wheel has."""
+    project = tmp_path / "p"
+    (project / "src" / "m.egg-info").mkdir(parents=True)
+    (project / "src" / "m.egg-info" / "SOURCES.txt").write_text("src/m/m.c\n")
+    (project / "build").mkdir()
+    copy = buildenv.private_copy(project, tmp_path / "copy")
+    assert (copy / "src" / "m.egg-info" / "SOURCES.txt").read_text() == "src/m/m.c\n"
+    assert not (copy / "build").exists()
