@@ -64,6 +64,12 @@ class Prefix:
     def library_dirs(self) -> tuple[Path, ...]:
         return tuple(d for d in (self.path / "lib", self.path / "lib64") if d.is_dir())
 
+    @property
+    def pkg_config_dirs(self) -> tuple[Path, ...]:
+        """Where the prefix's pkg-config files go (lib/pkgconfig, share/pkgconfig), as the before-build
+        commands were told (Toolchain.env)."""
+        return (self.path / "lib" / "pkgconfig", self.path / "share" / "pkgconfig")
+
     def cflags(self) -> list[str]:
         """The prefix as compiler flags (for CFLAGS, or a build's own include path)."""
         return [f"-I{d}" for d in self.include_dirs]
@@ -73,14 +79,18 @@ class Prefix:
         return [f"-L{d}" for d in self.library_dirs]
 
     def environ(self, inherited: Mapping[str, str]) -> dict[str, str]:
-        """CPPFLAGS and LDFLAGS of `inherited` with the prefix added: what a native build (setuptools'
-        build_ext, which reads both) of the host target needs to compile against the prefix."""
+        """CPPFLAGS and LDFLAGS of `inherited` with the prefix added, and the prefix's pkg-config files
+        ahead of the host's on PKG_CONFIG_PATH: what a native build (setuptools' build_ext, which reads
+        both flags; a setup.py asking pkg-config) of the host target needs to compile against the prefix."""
         flags = {"CPPFLAGS": self.cflags(), "LDFLAGS": self.ldflags()}
-        return {
+        environ = {
             name: " ".join(filter(None, (inherited.get(name, ""), shlex.join(added))))
             for name, added in flags.items()
             if added
         }
+        searched = [*map(str, self.pkg_config_dirs), inherited.get("PKG_CONFIG_PATH", "")]
+        environ["PKG_CONFIG_PATH"] = os.pathsep.join(filter(None, searched))
+        return environ
 
     def shared_libraries(self) -> dict[str, Path]:
         """The shared libraries the prefix holds, by the file name a binary that links one records

@@ -17,6 +17,7 @@ version-specific one (`X.cp311-win_amd64.pyd`), as MSVC's `#pragma comment(lib)`
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -161,9 +162,17 @@ def make_cross_env(
         "CXXFLAGS": cflags,
         "LDFLAGS": ldflags,
         "CPPFLAGS": cppflags,
+        **pkg_config_environ(prefix),
     }
     macos = {"MACOSX_DEPLOYMENT_TARGET": host_platform(target).split("-")[1]} if target.is_macos else {}
     return CrossEnv(target, site, {**environ, **macos})
+
+
+def pkg_config_environ(prefix: Optional[Prefix]) -> dict[str, str]:
+    """pkg-config reads the target's prefix only, never the host's .pc files (a setup.py asking
+    pkg-config, as cffi's and lxml's do, would get the host's include directories and libraries)."""
+    libdir = os.pathsep.join(str(d) for d in prefix.pkg_config_dirs) if prefix else ""
+    return {"PKG_CONFIG_LIBDIR": libdir, "PKG_CONFIG_PATH": ""}
 
 
 def config_vars(
