@@ -39,7 +39,7 @@ from fatpack.toolchain import Toolchain, toolchain_for
 
 logger = logging.getLogger("fatpack")
 
-KEY_VERSION = "fatpack-before-build 1"
+KEY_VERSION = "fatpack-before-build 2"  # 2: text files name the final prefix
 TIMEOUT = 3600.0  # seconds for all of one target's commands (a C library's configure and make)
 CACHE_SUBDIR = "before-build"  # inside the payload cache directory
 # variables whose value names the prefix: not in the key (the prefix's path follows from the key)
@@ -178,6 +178,7 @@ def run_before_build(
             _run(commands, toolchain, source, staging, runner)
             if target.is_windows:
                 _name_import_libraries_for_zig(staging)
+            _relocate_text_files(staging, final)
             _publish(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -235,6 +236,18 @@ def _name_import_libraries_for_zig(prefix: Path) -> None:
             name = imported.name[len("lib") : -len(".dll.a")]
             if not (directory / f"{name}.lib").exists() and not (directory / f"lib{name}.a").exists():
                 shutil.copyfile(imported, directory / f"{name}.lib")
+
+
+def _relocate_text_files(staging: Path, final: Path) -> None:
+    """The commands installed into `staging`, renamed to `final` once complete: the text files naming
+    the prefix (pkg-config's .pc, libtool's .la, xml2-config, CMake package files) name `final`, or a
+    pkg-config asked later answers with a directory that is gone. Binary files are left as they are."""
+    old, new = str(staging).encode(), str(final).encode()
+    for path in staging.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            content = path.read_bytes()
+            if old in content and b"\0" not in content:
+                path.write_bytes(content.replace(old, new))
 
 
 def _publish(staging: Path, final: Path) -> None:

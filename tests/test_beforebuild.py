@@ -180,6 +180,43 @@ def test_the_script_gets_the_toolchain_a_private_copy_and_its_prefix(tmp_path):
     assert prefix.include_dirs == (prefix.path / "include",) and prefix.library_dirs == ()
 
 
+class PcWriter(PrefixWriter):
+    """Installs what `make install` of an autoconf library does: a .pc file and a -config script naming
+    the prefix it was given, and an archive (binary) holding that path too."""
+
+    def __call__(self, command: Sequence[str], **options: object) -> str:
+        super().__call__(command, **options)
+        env = options["env"]
+        assert isinstance(env, Mapping)
+        prefix = Path(env["FATPACK_PREFIX"])
+        (prefix / "lib" / "pkgconfig").mkdir(parents=True)
+        (prefix / "lib" / "pkgconfig" / "foo.pc").write_text(
+            f"prefix={prefix}\nincludedir=${{prefix}}/include/foo\nName: foo\nDescription: d\nVersion: 1\n"
+            "Cflags: -I${includedir}\n"
+        )
+        (prefix / "bin").mkdir()
+        (prefix / "bin" / "foo-config").write_text(f"#!/bin/sh\necho -I{prefix}/include/foo\n")
+        (prefix / "lib" / "libfoo.a").write_bytes(b"!<arch>\n\0" + str(prefix).encode())
+        return ""
+
+
+def test_files_naming_the_prefix_name_where_it_ends_up_not_where_it_was_built(tmp_path):
+    """The prefix is built in a staging directory and renamed: a .pc file or a -config script written
+    by `make install` named the staging directory, and lxml's build (asking pkg-config) then looked for
+    libxml2's headers in a directory that was gone."""
+    runner = PcWriter()
+    cache = tmp_path / "cache"
+    project = project_with(tmp_path, {"b.sh": ""})
+    prefix = run_before_build(["sh b.sh"], TARGETS["linux_x86_64"], project, runner, cache, tmp_path / "w")
+    staging = runner.calls[0][1]["FATPACK_PREFIX"]
+    pc = (prefix.path / "lib" / "pkgconfig" / "foo.pc").read_text()
+    assert f"prefix={prefix.path}\n" in pc and staging not in pc
+    assert (
+        prefix.path / "bin" / "foo-config"
+    ).read_text() == f"#!/bin/sh\necho -I{prefix.path}/include/foo\n"
+    assert (prefix.path / "lib" / "libfoo.a").read_bytes().endswith(staging.encode())  # binary: as built
+
+
 def test_a_failing_script_is_one_line_and_leaves_no_cache_entry(tmp_path):
     project = project_with(tmp_path, {"build.sh": ""})
     cache = tmp_path / "cache"
