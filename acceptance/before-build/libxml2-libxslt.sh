@@ -2,9 +2,9 @@
 # before-build for lxml: zlib 1.2.13, libxml2 2.9.14 and libxslt 1.1.35 (Debian's) static for
 # $FATPACK_TARGET into $FATPACK_PREFIX. lxml's setup.py asks pkg-config for libxml-2.0 and libxslt
 # first (fatpack points pkg-config at this prefix only, never the host's). On win32 it links the fixed
-# names libxslt, libexslt, libxml2, iconv and zlib: copies of the archives by those names are added, and
-# an empty iconv (no iconv source in Debian for Windows: libxml2 is built without it, with its own
-# UTF-8/UTF-16/ISO-8859-x tables).
+# names libxslt, libexslt, libxml2, iconv and zlib: copies of the archives by those names are added.
+# Windows has no iconv: GNU libiconv's iconv.c as the npm package `iconv` (node-iconv) bundles it, with
+# that package's config headers, built into libiconv.a (Debian has no iconv source for Windows).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 fetch() { python3 "$here/fetch.py" "https://deb.debian.org/debian/pool/main/$1" "$2"; }
@@ -35,10 +35,21 @@ cp zlib.h zconf.h "$FATPACK_PREFIX/include/"
 common="--host=$FATPACK_HOST_TRIPLE --prefix=$FATPACK_PREFIX --disable-shared --enable-static --with-pic"
 common="$common --without-python"
 
+iconv=""
+if [ "$windows" = yes ]; then
+  tarball=$(python3 "$here/fetch.py" https://registry.npmjs.org/iconv/-/iconv-3.0.1.tgz \
+    19d0c9109234dcf12796915a4a9c9496b8ecf3e0d08e4722f99b56e3d0a3dffb)
+  tar xzf "$tarball" -C "$work"
+  cd "$work/package"
+  quiet $CC $CFLAGS -DICONV_CONST=const -DENABLE_EXTRA=1 -Isupport -c deps/libiconv/lib/iconv.c -o iconv.o
+  quiet $CC $CFLAGS -Isupport -c support/localcharset.c -o localcharset.o
+  quiet $AR rcs "$FATPACK_PREFIX/lib/libiconv.a" iconv.o localcharset.o
+  cp support/iconv.h "$FATPACK_PREFIX/include/"
+  iconv="--with-iconv=$FATPACK_PREFIX"
+fi
+
 tar xJf "$xml2" -C "$work"
 cd "$work"/libxml2-*
-iconv=""
-[ "$windows" = yes ] && iconv="--without-iconv"
 quiet ./configure $common --without-lzma --without-icu --with-zlib="$FATPACK_PREFIX" $iconv
 quiet make -j2
 quiet make install
@@ -53,9 +64,6 @@ if [ "$windows" = yes ]; then
   lib="$FATPACK_PREFIX/lib"
   for name in xslt exslt xml2; do cp "$lib/lib$name.a" "$lib/lib$name.lib"; done
   cp "$lib/libz.a" "$lib/zlib.lib"
-  echo "/* libxml2 is built without iconv */" >"$work/iconv.c"
-  quiet $CC $CFLAGS -c "$work/iconv.c" -o "$work/iconv.o"
-  quiet $AR rcs "$lib/iconv.lib" "$work/iconv.o"
   # static libraries: no dllimport/dllexport in what includes the headers (libxml2's .pc says so itself)
   for header in libxslt/xsltexports.h:LIBXSLT_STATIC libexslt/exsltexports.h:LIBEXSLT_STATIC; do
     file="$FATPACK_PREFIX/include/${header%%:*}"
