@@ -2,7 +2,7 @@
 """fatpack's public acceptance set (issue 23): popular native projects from their unchanged sdists.
 
     python acceptance/run.py [--only NAME ...] [--platform linux|wine ...] [--force | --retest]
-                             [--official-again] [--render-only]
+                             [--official-again] [--members-only | --render-only]
 
 For each project of acceptance/projects.toml:
   1. download the pinned sdist (sha256 checked) and the official cp311 wheels for manylinux x86_64 and
@@ -12,7 +12,11 @@ For each project of acceptance/projects.toml:
      command, as a CI configuration's CIBW_BEFORE_BUILD: the C library its official wheels link, built
      by a script of acceptance/before-build/) goes to fatpack as `--before-build`, run from this
      checkout's root (fatpack runs it per target with that target's cross toolchain exported);
-  3. per platform -- `linux`: a fresh venv of the host's CPython 3.11; `wine`: python.org's embeddable
+  3. "members" (issue 24): the project's own wheel, built from the same sdist by its backend on this host
+     (`python -m build --wheel`, cached in own/), and the non-binary members of the fat wheel compared
+     with it (acceptance/wheelmembers.py, the rule the tests use too); `--members-only` runs just this
+     step, for every project whose fat wheel is assembled already, and assembles nothing;
+  4. per platform -- `linux`: a fresh venv of the host's CPython 3.11; `wine`: python.org's embeddable
      CPython 3.11 under Wine (tests/winepython.py) -- install the OFFICIAL wheel, run the project's
      compiled-module check and its own tests (copied out of the sdist, so the installed package is the one
      imported), then the same with the FAT wheel.
@@ -45,6 +49,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+# wheelmembers.py beside this script: also when the tests load this file by its path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wheelmembers import compare
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # fatpack's own dependency on older Pythons
@@ -59,6 +67,7 @@ PLATFORMS = ("linux", "wine")
 VARIANTS = ("official", "fat")
 PYTHON = "3.11"
 ASSEMBLE_TIMEOUT = 45 * 60
+OWN_WHEEL_TIMEOUT = 45 * 60
 TEST_TIMEOUT = 15 * 60
 INSTALL_TIMEOUT = 15 * 60
 CHECK_TIMEOUT = 5 * 60
@@ -322,18 +331,82 @@ def assemble(project: Project, sdist: Path, force: bool) -> dict[str, Any]:
     }
 
 
+# ----------------------------------------------------------------------------------------------- members
+
+
+def own_wheel(project: Project, sdist: Path) -> tuple[Path | None, str]:
+    """(the wheel the project's own backend builds from the pinned sdist on this host, else None and the
+    cause). `python -m build --wheel` in an isolated environment of the project's build requirements,
+    as tests/test_reference_projects.py builds zope.interface's; cached in own/<key>/ (it does not
+    depend on fatpack, so --force keeps it)."""
+    out = cache_dir() / "own" / project.key
+    wheels = sorted(out.glob("*.whl"))
+    if wheels:
+        return wheels[0], ""
+    with tempfile.TemporaryDirectory(prefix=f"acc-own-{project.name}-") as tmp:
+        work = Path(tmp)
+        source = unpack_sdist(sdist, work / "sdist")
+        command: list[str | Path] = [sys.executable, "-m", "build", "--wheel", "--outdir", work / "out"]
+        got = run([*command, source], timeout=OWN_WHEEL_TIMEOUT, cwd=work)
+        (cache_dir() / "logs").mkdir(parents=True, exist_ok=True)
+        (cache_dir() / "logs" / f"{project.key}-own.log").write_text(got.output)
+        built = sorted((work / "out").glob("*.whl"))
+        if got.returncode is None:
+            return None, f"timed out after {OWN_WHEEL_TIMEOUT} s"
+        if got.returncode != 0 or not built:
+            return None, last_line(got.output, "ERROR") or f"exit {got.returncode}"
+        staging = out.with_name(out.name + ".part")  # a wheel in own/<key>/ is always a whole one
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        shutil.copy2(built[0], staging / built[0].name)
+        shutil.rmtree(out, ignore_errors=True)
+        staging.rename(out)
+    return out / built[0].name, ""
+
+
+def compare_members(project: Project, sdist: Path, fat: Path) -> dict[str, Any]:
+    """The result's "members": {"same", "missing" (the fat wheel lacks), "extra" (it has in addition)},
+    fatpack's own files aside (see acceptance/wheelmembers.py); or {"cause"} if no own wheel was built."""
+    own, cause = own_wheel(project, sdist)
+    if own is None:
+        return {"cause": f"own wheel: {cause}"}
+    return {**compare(fat, own).as_json(), "own_wheel": own.name}
+
+
+def fat_wheel(project: Project) -> Path | None:
+    wheels = sorted((cache_dir() / "fat" / project.key).glob("*.whl"))
+    return wheels[0] if wheels else None
+
+
+def run_members(project: Project) -> None:
+    """--members-only: compare an already assembled fat wheel; a project without one is left as it is."""
+    fat = fat_wheel(project)
+    if fat is None:
+        print(f"{project.key}: no assembled fat wheel, members not compared", flush=True)
+        return
+    data = read_result(project)
+    print(f"{project.key}: members", flush=True)
+    data["members"] = compare_members(project, fetch_sdist(project), fat)
+    write_result(project, data)
+    print(f"{project.key}: members: {members_text(data['members'])}", flush=True)
+
+
 # --------------------------------------------------------------------------------------------- platforms
+
+
+def unpack_sdist(sdist: Path, dest: Path) -> Path:
+    """The sdist's top directory, extracted below dest."""
+    with tarfile.open(sdist) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, filter="data")
+        else:  # Python < 3.11.4
+            tar.extractall(dest)
+    return next(dest.iterdir())
 
 
 def copy_tests(project: Project, sdist: Path, work: Path) -> Path:
     """The project's test paths and its pytest configuration, without the source package beside them."""
-    unpacked = work / "sdist"
-    with tarfile.open(sdist) as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(unpacked, filter="data")
-        else:  # Python < 3.11.4
-            tar.extractall(unpacked)
-    root = next(unpacked.iterdir())
+    root = unpack_sdist(sdist, work / "sdist")
     tests = work / "tests-run"
     tests.mkdir()
     for name in CONFIG_FILES:
@@ -544,7 +617,8 @@ def run_project(
 ) -> None:
     data = read_result(project)
     todo = [p for p in platforms if force or retest or p not in data.get("platforms", {})]
-    if "assemble" in data and not todo:
+    compared = "members" in data or not data.get("assemble", {}).get("ok")
+    if "assemble" in data and not todo and compared and not force:
         print(f"{project.key}: done (--force to run again)")
         return
     sdist = fetch_sdist(project)
@@ -554,11 +628,19 @@ def run_project(
     else:
         print(f"{project.key}: assembling", flush=True)
         built = assemble(project, sdist, force or not earlier)
-        if built["seconds"] is None:  # the wheel of an earlier run: keep that run's time
+        fresh = built["seconds"] is not None
+        if not fresh:  # the wheel of an earlier run: keep that run's time
             built["seconds"] = earlier.get("seconds")
         data["assemble"] = {k: v for k, v in built.items() if k != "wheel"}
+        if not built["ok"]:
+            data.pop("members", None)  # it described a wheel that is gone
+        elif fresh or "members" not in data:
+            print(f"{project.key}: members", flush=True)
+            data["members"] = compare_members(project, sdist, Path(built["wheel"]))
         write_result(project, data)
     print(f"{project.key}: assembled={built['ok']} {built['seconds']} s {built['cause']}", flush=True)
+    if "members" in data:
+        print(f"{project.key}: members: {members_text(data['members'])}", flush=True)
     for platform in todo:
         outcome: dict[str, Any] = {}
         before = data.get("platforms", {}).get(platform, {})
@@ -619,6 +701,28 @@ def mark(value: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "-"}[value]
 
 
+def members_cell(data: dict[str, Any]) -> str:
+    """The fat wheel against the project's own wheel, if the result says it was assembled."""
+    members = data.get("members")
+    if not data.get("assemble", {}).get("ok") or not members:
+        return "-"
+    return members_text(members)
+
+
+def members_text(members: dict[str, Any]) -> str:
+    """`same`, or how many members differ."""
+    if "same" not in members:
+        return "no own wheel"
+    if members["same"]:
+        return "same"
+    counts = [f"{len(members[k])} {k}" for k in ("missing", "extra") if members[k]]
+    return f"**{', '.join(counts)}**"
+
+
+def first_of(names: list[str], shown: int = 3) -> str:
+    return ", ".join(names[:shown]) + (f" (+{len(names) - shown})" if len(names) > shown else "")
+
+
 def compiled_cell(data: dict[str, Any]) -> str:
     cells = []
     for platform in PLATFORMS:
@@ -632,6 +736,12 @@ def causes(data: dict[str, Any]) -> str:
     found = []
     if data.get("assemble", {}).get("cause"):
         found.append(data["assemble"]["cause"])
+    members = data.get("members", {}) if data.get("assemble", {}).get("ok") else {}
+    if members.get("cause"):
+        found.append(f"members: {members['cause']}")
+    for key, what in (("missing", "fat wheel lacks"), ("extra", "fat wheel has in addition")):
+        if members.get(key):
+            found.append(f"{what}: {first_of(members[key])}")
     for platform, outcome in data.get("platforms", {}).items():
         for variant in VARIANTS:
             entry = outcome.get(variant, {})
@@ -644,27 +754,27 @@ def causes(data: dict[str, Any]) -> str:
             set(fat.get("failed_ids", [])) - set(outcome.get("official", {}).get("failed_ids", []))
         )
         if extra:
-            found.append(
-                f"{platform}: fails where official passes: {', '.join(extra[:3])}"
-                + (f" (+{len(extra) - 3})" if len(extra) > 3 else "")
-            )
+            found.append(f"{platform}: fails where official passes: {first_of(extra)}")
     return "; ".join(c.replace("|", "\\|").replace("\n", " ") for c in found)
 
 
 def render(acceptance: Acceptance, results: dict[str, dict[str, Any]]) -> str:
     rows = []
-    assembled = ran = 0
+    assembled = ran = compared = same = 0
     per_platform = {p: [0, 0] for p in PLATFORMS}
     for project in acceptance.projects:
         data = results.get(project.name)
         if data is None or data.get("version") != project.version or "assemble" not in data:
             rows.append(
-                f"| {project.name} | {project.version} | {project.backend} | not run | | | | | | | | | |"
+                f"| {project.name} | {project.version} | {project.backend} | not run | | | | | | | | | | |"
             )
             continue
         ran += 1
         ok = bool(data["assemble"]["ok"])
         assembled += int(ok)
+        if ok and "same" in data.get("members", {}):
+            compared += 1
+            same += int(bool(data["members"]["same"]))
         cells = []
         for platform in PLATFORMS:
             outcome = data.get("platforms", {}).get(platform)
@@ -677,6 +787,7 @@ def render(acceptance: Acceptance, results: dict[str, dict[str, Any]]) -> str:
         seconds = data["assemble"].get("seconds")
         rows.append(
             f"| {project.name} | {project.version} | {project.backend} | {'yes' if ok else '**no**'} | "
+            f"{members_cell(data)} | "
             + " | ".join(cells)
             + f" | {compiled_cell(data)} | {'' if seconds is None else f'{seconds:.0f}'} | {causes(data)} |"
         )
@@ -690,6 +801,8 @@ def render(acceptance: Acceptance, results: dict[str, dict[str, Any]]) -> str:
         "",
         f"- Assembled (`fatpack assemble SDIST --target linux_x86_64 --target win_amd64 --python cp311`): "
         f"**{assembled} of {ran}** run ({len(acceptance.projects)} in the set).",
+        f"- Members (issue 24): **{same} of {assembled}** assembled fat wheels hold exactly the non-binary "
+        f"members of the project's own wheel ({compared} compared).",
     ]
     for platform in PLATFORMS:
         passing, total = per_platform[platform]
@@ -703,10 +816,13 @@ def render(acceptance: Acceptance, results: dict[str, dict[str, Any]]) -> str:
         "suite, official cp311 wheel vs the fat wheel; Linux: a venv of CPython 3.11; wine: python.org's",
         "embeddable CPython 3.11 under Wine. *fat ok*: no test fails with the fat wheel that passes with the",
         "official one, and the compiled-module check passes. *s*: wall seconds of `fatpack assemble`.",
+        "*members*: the fat wheel's members besides native binaries, RECORD/WHEEL and fatpack's loader and",
+        "stubs, against the wheel the project's own backend builds from the same sdist on this host",
+        "(`python -m build --wheel`): `same`, or how many it lacks (*missing*) or has in addition (*extra*).",
         "",
-        "| project | version | backend | assembled | Linux official | Linux fat | Linux fat ok "
+        "| project | version | backend | assembled | members | Linux official | Linux fat | Linux fat ok "
         "| Wine official | Wine fat | Wine fat ok | compiled (fat) | s | causes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---:|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---:|---|",
     ]
     return "\n".join(head + rows) + "\n"
 
@@ -727,7 +843,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--official-again", action="store_true", help="also re-test the official wheels (kept by default)"
     )
-    parser.add_argument("--render-only", action="store_true", help="only write docs/acceptance.md")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
+        "--members-only",
+        action="store_true",
+        help="only compare the members of fat wheels assembled before with the projects' own wheels",
+    )
+    only.add_argument("--render-only", action="store_true", help="only write docs/acceptance.md")
     args = parser.parse_args(argv)
     acceptance = load_projects()
     projects = acceptance.projects
@@ -739,19 +861,22 @@ def main(argv: list[str] | None = None) -> int:
     if not args.render_only:
         for project in projects:
             try:
-                run_project(
-                    project,
-                    acceptance,
-                    args.platform or list(PLATFORMS),
-                    args.force,
-                    args.retest,
-                    args.official_again,
-                )
+                if args.members_only:
+                    run_members(project)
+                else:
+                    run_project(
+                        project,
+                        acceptance,
+                        args.platform or list(PLATFORMS),
+                        args.force,
+                        args.retest,
+                        args.official_again,
+                    )
             except (RuntimeError, OSError) as exc:
                 print(f"{project.key}: {exc}", file=sys.stderr)
             REPORT.write_text(render(acceptance, load_results()))
     REPORT.write_text(render(acceptance, load_results()))
-    print(f"wrote {REPORT.relative_to(REPO)}")
+    print(f"wrote {REPORT}")
     return 0
 
 

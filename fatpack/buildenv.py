@@ -22,13 +22,14 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import venv
 import warnings
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import CalledProcessError  # what venv raises when its own ensurepip run fails
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import build
 import pyproject_hooks
@@ -84,7 +85,9 @@ def get_requires_for_wheel(project_dir: Path, python: str) -> set[str]:
             return builder.get_requires_for_build("wheel")
 
 
-# Outputs and tools' state in a project directory, never part of what its backend builds from.
+# Outputs and tools' state in a project directory, never part of what its backend builds from. An
+# sdist's *.egg-info is copied: setuptools reads its SOURCES.txt for package data (mmh3 ships its .c
+# files so), as `python -m build` and pip do on the same directory.
 _NOT_COPIED_ANYWHERE = ("__pycache__", ".git", ".hg", ".svn", ".tox", ".nox", ".mypy_cache", ".pytest_cache")
 _NOT_COPIED_AT_TOP = ("build", "dist", ".venv", "venv")
 
@@ -95,7 +98,7 @@ def private_copy(project_dir: Path, dest: Path) -> Path:
     top = project_dir.resolve()
 
     def ignored(directory: str, names: list[str]) -> set[str]:
-        skip = {n for n in names if n in _NOT_COPIED_ANYWHERE or n.endswith(".egg-info")}
+        skip = {n for n in names if n in _NOT_COPIED_ANYWHERE}
         if Path(directory).resolve() == top:
             skip |= {n for n in names if n in _NOT_COPIED_AT_TOP}
         return skip
@@ -121,12 +124,9 @@ def backend_errors(project_dir: Path, hook: str) -> Iterator[None]:
     carrying the whole output when it builds (the compiler's messages). The backend's warnings, which
     pyproject_hooks re-emits here, are logged (-v shows them): under `-W error` or PYTHONWARNINGS=error
     they would otherwise fail a build the project's own frontend completes."""
+    log_backend_warnings()
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield
-        for warning in caught:
-            logger.info("%s (%s): %s", hook, warning.category.__name__, str(warning.message).strip())
+        yield
     except build.BuildBackendException as exc:
         cause = exc.exception
         output = getattr(cause, "output", None) or b""
@@ -143,6 +143,33 @@ def backend_errors(project_dir: Path, hook: str) -> Iterator[None]:
         raise BuildError(message, command, returncode, text) from None
     except build.BuildException as exc:
         raise ConfigError(f"{project_dir}: {exc}") from None
+
+
+_WARNINGS_LOCK = threading.Lock()
+_LOG_BACKEND_WARNINGS = ("always", None, pyproject_hooks.BuildBackendWarning, None, 0)
+
+
+def log_backend_warnings() -> None:
+    """Route pyproject_hooks' BuildBackendWarning to fatpack's log, never raised, process-wide (again
+    whenever the filter or hook was reset, as pytest does per test). Not `warnings.catch_warnings`:
+    it swaps the process's filters on entry and exit, so with targets built in parallel threads one
+    build's exit put `-W error` back under another's hook call, which then failed on a warning."""
+    with _WARNINGS_LOCK:
+        if _LOG_BACKEND_WARNINGS not in warnings.filters:
+            warnings.filterwarnings("always", category=pyproject_hooks.BuildBackendWarning)
+        if not getattr(warnings.showwarning, "fatpack_logs_backend_warnings", False):
+            warnings.showwarning = _backend_warnings_to_log(warnings.showwarning)
+
+
+def _backend_warnings_to_log(shown: Callable[..., None]) -> Callable[..., None]:
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, pyproject_hooks.BuildBackendWarning):
+            logger.info("the build backend warned (%s): %s", category.__name__, str(message).strip())
+        else:
+            shown(message, category, *args, **kwargs)
+
+    show.fatpack_logs_backend_warnings = True  # type: ignore[attr-defined]
+    return show
 
 
 def _setup_py_line(traceback: str, project_dir: Path) -> str:

@@ -1,8 +1,14 @@
-"""The compiler a project's own build runs for a Windows target (fatpack/crossenv.py writes one per tool).
+"""The compiler a project's own build runs for a target (fatpack/crossenv.py writes one per tool).
 
-A setup.py written for MSVC adds `/O2`, `/EHsc`, `/std:c++17`, `Shell32.lib`... in its Windows branch,
-which the cross build takes. This wrapper translates them (fatpack/builders/msvc_flags.py) before
-running zig, and when linking (`-shared`) adds the Python import library MSVC's `#pragma comment(lib)`
+For every target: an include or library directory of this machine's system (`-I/usr/include/libxml2`
+from the host's xml2-config or pkg-config, `-L/usr/lib/x86_64-linux-gnu`) stops the build with one line
+naming it, as it would mix this machine's headers or libraries into the target's binary; the target's
+C libraries come from a before-build prefix. `/usr/include/python3.X` is let through: the target's
+Python headers (fatpack/sdk) come first, and setuptools adds the running interpreter's after them.
+
+For Windows targets: a setup.py written for MSVC adds `/O2`, `/EHsc`, `/std:c++17`, `Shell32.lib`...
+in its Windows branch, which the cross build takes. They are translated (fatpack/builders/msvc_flags.py)
+before zig runs, and a link (`-shared`) gets the Python import library MSVC's `#pragma comment(lib)`
 would pick: python3.dll's for a limited-API module (`X.pyd`), else pythonXY.dll's
 (`X.cp311-win_amd64.pyd`). An MSVC option with no GCC/clang spelling stops the build with one line
 naming it (`error: fatpack: ...`, which the cross build reports).
@@ -15,11 +21,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
+HOST_SYSTEM_DIRECTORIES = (
+    "/usr/include",
+    "/usr/local/include",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/local/lib",
+    "/lib",
+    "/lib64",
+)
 # options whose next argument is a path or a value, never an MSVC option (`-o /out`, `-I /src`)
 _TAKES_VALUE = frozenset({"-o", "-I", "-L", "-include", "-isystem", "-x", "-MF", "-MT", "-MQ", "-target"})
 
@@ -30,13 +47,53 @@ class WrapperConfig:
 
     command: list[str]  # zig cc/c++ for the target's triple
     target: str  # fatpack's target name (win_amd64)
-    stable_library: str  # python3.dll's import library
-    specific_library: str  # pythonXY.dll's import library
+    stable_library: str = ""  # Windows: python3.dll's import library
+    specific_library: str = ""  # Windows: pythonXY.dll's import library
 
 
 def final_arguments(args: Sequence[str], config: WrapperConfig) -> list[str]:
-    """`args` as zig takes them: MSVC options translated, the Python import library added when linking.
-    A ConfigError names an MSVC option that cannot be translated."""
+    """`args` as zig takes them; a ConfigError names a directory of this machine's system, or an MSVC
+    option that cannot be translated."""
+    check_no_host_directories(args, config.target)
+    if not config.specific_library:
+        return list(args)
+    return windows_arguments(args, config)
+
+
+def check_no_host_directories(args: Sequence[str], target: str) -> None:
+    from fatpack.errors import ConfigError
+
+    for position, arg in enumerate(args):
+        previous = args[position - 1] if position else ""
+        path = _directory_named(arg, previous)
+        if path is not None and _is_host_system(path):
+            what = "libraries" if arg.startswith("-L") or previous == "-L" else "headers"
+            raise ConfigError(
+                f"the build asked for {path}, this machine's {what}, while compiling for {target} "
+                "(found by a host xml2-config, pkg-config or a hard-coded path?): build the target's "
+                "C libraries with a before-build command and point the build at its prefix"
+            )
+
+
+def _directory_named(arg: str, previous: str) -> Optional[str]:
+    """The directory or file `arg` names as an include/library path or a link input, if any."""
+    if previous in ("-I", "-L", "-isystem", "-idirafter"):
+        return arg
+    for flag in ("-isystem", "-idirafter", "-I", "-L"):
+        if arg.startswith(flag) and len(arg) > len(flag):
+            return arg[len(flag) :]
+    return arg if arg.startswith("/") and arg.endswith((".so", ".a")) else None
+
+
+def _is_host_system(path: str) -> bool:
+    normal = os.path.normpath(path)
+    if re.search(r"/include/python3\.\d+t?$", normal):
+        return False
+    return any(normal == d or normal.startswith(d + "/") for d in HOST_SYSTEM_DIRECTORIES)
+
+
+def windows_arguments(args: Sequence[str], config: WrapperConfig) -> list[str]:
+    """MSVC options translated in place, the Python import library added when linking."""
     from fatpack.builders.msvc_flags import SEPARATED_OPTIONS, msvc_option, msvc_to_gcc, windows_library_name
     from fatpack.targets import TARGETS
 

@@ -188,9 +188,9 @@ def build_target_wheel(
         with backend_errors(project_dir, "build_wheel"):
             path = Path(builder.build("wheel", work / "wheel"))
     except BuildError as exc:
+        said = meaningful_line(exc.output) if exc.output.strip() else str(exc)  # the hook never ran
         raise BuildError(
-            f"{target.name}: the project's own build failed {failed_step(exc.output, target)}: "
-            f"{meaningful_line(exc.output)}",
+            f"{target.name}: the project's own build failed {failed_step(exc.output, target)}: {said}",
             exc.command,
             exc.returncode,
             exc.output,

@@ -103,13 +103,27 @@ def soabi(target: Target, minor: int) -> str:
 
 
 def target_answers(target: Target) -> dict[str, str]:
-    """What setup.py's top-level code sees (crossenv_site/sitecustomize.py)."""
+    """What setup.py's top-level code sees (crossenv_site/sitecustomize.py); `compiler` is what the
+    target's CPython names in sys.version's brackets (python.org's builds: MSVC, Apple's clang)."""
     if target.is_windows:
         machine = {"x86_64": "AMD64", "aarch64": "ARM64", "x86": "x86"}[target.arch]
-        return {"sys_platform": "win32", "os_name": "nt", "system": "Windows", "machine": machine}
+        bits = "32 bit (Intel)" if target.arch == "x86" else f"64 bit ({machine})"
+        return {
+            "sys_platform": "win32",
+            "os_name": "nt",
+            "system": "Windows",
+            "machine": machine,
+            "compiler": f"MSC v.1938 {bits}",
+        }
     if target.is_macos:
         machine = "arm64" if target.arch == "aarch64" else target.arch
-        return {"sys_platform": "darwin", "os_name": "posix", "system": "Darwin", "machine": machine}
+        return {
+            "sys_platform": "darwin",
+            "os_name": "posix",
+            "system": "Darwin",
+            "machine": machine,
+            "compiler": "Clang 13.0.0 (clang-1300.0.29.30)",
+        }
     return {"sys_platform": "linux", "os_name": "posix", "system": "Linux", "machine": target.arch}
 
 
@@ -162,17 +176,22 @@ def make_cross_env(
         "CXXFLAGS": cflags,
         "LDFLAGS": ldflags,
         "CPPFLAGS": cppflags,
-        **pkg_config_environ(prefix),
+        # pkg-config finds the target's libraries (the prefix's), never this machine's
+        "PKG_CONFIG_LIBDIR": os.pathsep.join(pkg_config_dirs(prefix, work)),
+        "PKG_CONFIG_PATH": "",
     }
     macos = {"MACOSX_DEPLOYMENT_TARGET": host_platform(target).split("-")[1]} if target.is_macos else {}
     return CrossEnv(target, site, {**environ, **macos})
 
 
-def pkg_config_environ(prefix: Optional[Prefix]) -> dict[str, str]:
-    """pkg-config reads the target's prefix only, never the host's .pc files (a setup.py asking
-    pkg-config, as cffi's and lxml's do, would get the host's include directories and libraries)."""
-    libdir = os.pathsep.join(str(d) for d in prefix.pkg_config_dirs) if prefix else ""
-    return {"PKG_CONFIG_LIBDIR": libdir, "PKG_CONFIG_PATH": ""}
+def pkg_config_dirs(prefix: Optional[Prefix], work: Path) -> list[str]:
+    """Where pkg-config looks for the target: the before-build prefix's .pc files, else an empty
+    directory (an empty PKG_CONFIG_LIBDIR means the default search path to some pkg-config versions)."""
+    if prefix is not None:
+        return [str(prefix.path / "lib" / "pkgconfig"), str(prefix.path / "share" / "pkgconfig")]
+    empty = work / "no-pkgconfig"
+    empty.mkdir(parents=True, exist_ok=True)
+    return [str(empty)]
 
 
 def config_vars(
@@ -229,15 +248,16 @@ def _link_flags(target: Target, work: Path) -> list[str]:
 
 
 def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path) -> Tools:
-    """One-word wrapper scripts for the compilers and the archiver; for Windows the compilers run
-    fatpack/cross_compiler.py (MSVC options translated, the Python import library linked)."""
+    """One-word wrapper scripts for the compilers and the archiver; the compilers run
+    fatpack/cross_compiler.py (no host system directories; for Windows MSVC options translated and the
+    Python import library linked)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     (bin_dir.parent / "scratch").mkdir(parents=True, exist_ok=True)
     tools = {}
     for tool in ("cc", "c++", "ar"):
         path = bin_dir / f"zig-{tool}"
         command = compiler_command(tool, target)
-        if target.is_windows and tool != "ar":
+        if tool != "ar":
             config = bin_dir / f"zig-{tool}.json"
             config.write_text(json.dumps(asdict(_wrapper_config(command, target, sdk))), encoding="utf-8")
             command = [sys.executable, "-I", str(WRAPPER), str(config)]
@@ -251,6 +271,8 @@ def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path) -> Tools:
 
 
 def _wrapper_config(command: list[str], target: Target, sdk: PythonSdk) -> WrapperConfig:
+    if not target.is_windows:
+        return WrapperConfig(command, target.name)
     libraries = {p.name: p for p in sdk.link_inputs}
     stable = next((p for n, p in libraries.items() if n == "libpython3.a"), None)
     specific = next((p for n, p in libraries.items() if n != "libpython3.a"), None)

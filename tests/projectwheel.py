@@ -1,6 +1,7 @@
 """A project whose own PEP 517 backend (in-tree, stdlib only) writes a wheel given member by member,
 for fast tests of the reference wheel (fatpack/reference.py) without setuptools or the network; and
-the comparison every "complete" test makes, written independently of fatpack's code."""
+the comparison every "complete" test makes, written independently of fatpack's code (in
+acceptance/wheelmembers.py, which the acceptance set uses too)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import base64
 import json
 import sys
 import textwrap
-import zipfile
 from pathlib import Path
 from typing import Optional
 
-from conftest import MINIMAL_C
+from conftest import MINIMAL_C, REPO
+
+sys.path.insert(0, str(REPO / "acceptance"))
+from wheelmembers import compare
 
 HOST_ABI = f"cp3{sys.version_info[1]}"
 EXT_SUFFIX = f".cpython-3{sys.version_info[1]}-x86_64-linux-gnu.so"
@@ -106,52 +109,12 @@ def backend_project(
     return root
 
 
-# --- the comparison, independent of fatpack/reference.py --------------------------------------------
-
-_BINARY = (".so", ".pyd", ".dll", ".dylib")
-
-
-def non_binary_members(wheel: Path) -> set[str]:
-    """Every member but native binaries, RECORD and WHEEL and fatpack's loader packages
-    (`*/_fatpack*/`), with `.data/purelib|platlib/` members named as installed."""
-    with zipfile.ZipFile(wheel) as archive:
-        names = [n for n in archive.namelist() if not n.endswith("/")]
-    loaders = tuple(m.rpartition("/")[0] + "/" for m in names if _is_manifest(m))
-    result = set()
-    for name in names:
-        base = name.split("/")[-1]
-        if name.startswith(loaders) or name.endswith(_BINARY) or ".so." in base:
-            continue
-        if ".dist-info/" in name and base in ("RECORD", "WHEEL"):
-            continue
-        parts = name.split("/")
-        if parts[0].endswith(".data") and len(parts) > 2 and parts[1] in ("purelib", "platlib"):
-            name = "/".join(parts[2:])
-        result.add(name)
-    return result
-
-
-def extension_stubs(wheel: Path) -> set[str]:
-    """The stub and .pyi names of every extension module in a fat wheel's manifests."""
-    with zipfile.ZipFile(wheel) as archive:
-        rows = [
-            line.split("\t")[0]
-            for m in archive.namelist()
-            if _is_manifest(m)
-            for line in archive.read(m).decode().splitlines()[1:]
-            if line and not line.startswith(("#", "lib:"))
-        ]
-    return {m.replace(".", "/") + s for m in rows for s in (".py", ".pyi")}
+# --- the comparison: acceptance/wheelmembers.py, shared with the acceptance set -------------------
 
 
 def assert_same_non_binary_members(fat: Path, own: Path) -> None:
     """The fat wheel holds every non-binary member of the project's own wheel and nothing else but
     fatpack's stubs and loader."""
-    fat_members, own_members = non_binary_members(fat), non_binary_members(own)
-    assert sorted(own_members - fat_members) == [], "missing from the fat wheel"
-    assert sorted(fat_members - own_members - extension_stubs(fat)) == [], "only in the fat wheel"
-
-
-def _is_manifest(name: str) -> bool:
-    parts = name.split("/")
-    return len(parts) >= 2 and parts[-1] == "manifest.tsv" and parts[-2].startswith("_fatpack")
+    found = compare(fat, own)
+    assert list(found.missing) == [], "missing from the fat wheel"
+    assert list(found.extra) == [], "only in the fat wheel"

@@ -279,10 +279,7 @@ def test_pkg_config_in_the_cross_build_sees_the_prefix_never_the_host(tmp_path, 
     assert with_prefix["PKG_CONFIG_LIBDIR"] == (
         f"{prefix.path / 'lib' / 'pkgconfig'}:{prefix.path / 'share' / 'pkgconfig'}"
     )
-    assert (
-        without["PKG_CONFIG_LIBDIR"] == ""
-        and with_prefix["PKG_CONFIG_PATH"] == without["PKG_CONFIG_PATH"] == ""
-    )
+    assert with_prefix["PKG_CONFIG_PATH"] == without["PKG_CONFIG_PATH"] == ""
     pkg_config = shutil.which("pkg-config")
     if pkg_config is None:
         return  # the variables are checked above; pkg-config itself is not on this machine

@@ -135,3 +135,57 @@ def test_a_failing_setup_py_is_named_with_its_line(tmp_path, last_lines, expecte
     assert str(raised.value) == (
         f"the project's build backend failed in get_requires_for_build_wheel ({tmp_path}): {expected}"
     )
+
+
+def test_a_backend_warning_is_logged_while_another_targets_build_ends(caplog):
+    """Targets build in parallel threads: one build ending must not put `-W error` (pytest's setting
+    here) back under another's hook call, which then failed on setuptools' deprecation warning."""
+    import logging
+    import threading
+    import warnings
+
+    import pyproject_hooks
+
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    raised: list[BaseException] = []
+
+    def first() -> None:
+        with buildenv.backend_errors(Path("p"), "build_wheel"):
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def second() -> None:
+        a_in.wait(10)
+        try:
+            with buildenv.backend_errors(Path("p"), "build_wheel"):
+                b_in.set()
+                a_out.wait(10)
+                warnings.warn_explicit(
+                    "License classifiers are deprecated.", pyproject_hooks.BuildBackendWarning, "setup.py", 1
+                )
+        except BaseException as exc:  # what the thread would have died of
+            raised.append(exc)
+
+    with caplog.at_level(logging.INFO, logger="fatpack"):
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+    assert raised == []
+    assert (
+        "the build backend warned (BuildBackendWarning): License classifiers are deprecated." in caplog.text
+    )
+
+
+def test_the_private_copy_keeps_an_sdists_egg_info(tmp_path):
+    """setuptools reads SOURCES.txt of the sdist's egg-info for package data (mmh3 5.3.1 ships its .c
+    files so): without it the fat wheel lacked two files the project's own wheel has."""
+    project = tmp_path / "p"
+    (project / "src" / "m.egg-info").mkdir(parents=True)
+    (project / "src" / "m.egg-info" / "SOURCES.txt").write_text("src/m/m.c\n")
+    (project / "build").mkdir()
+    copy = buildenv.private_copy(project, tmp_path / "copy")
+    assert (copy / "src" / "m.egg-info" / "SOURCES.txt").read_text() == "src/m/m.c\n"
+    assert not (copy / "build").exists()

@@ -46,3 +46,31 @@ def test_compiling_adds_no_library():
 def test_untranslatable_option_is_named():
     with pytest.raises(ConfigError, match="/openmp"):
         final_arguments(["-c", "a.c", "/openmp"], CONFIG)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-c", "a.c", "-I/usr/include/libxml2"],
+        ["-c", "a.c", "-I", "/usr/local/include"],
+        ["-c", "a.c", "-isystem/usr/include"],
+        ["-shared", "a.o", "-L/usr/lib/x86_64-linux-gnu", "-lxml2"],
+        ["-shared", "a.o", "/usr/lib/x86_64-linux-gnu/libxml2.so"],
+    ],
+)
+@pytest.mark.parametrize("target", ["win_amd64", "linux_aarch64", "linux_x86_64"])
+def test_this_machines_system_directories_are_refused_for_every_target(args, target):
+    config = WrapperConfig(
+        ["zig", "cc"],
+        target,
+        *(CONFIG.stable_library, CONFIG.specific_library)[: 2 if target == "win_amd64" else 0],
+    )
+    with pytest.raises(
+        ConfigError, match=rf"^the build asked for /(usr|lib).*, this machine's .* for {target} "
+    ):
+        final_arguments(args, config)
+
+
+def test_python_headers_and_private_directories_pass():
+    args = ["-I/usr/include/python3.11", "-I/tmp/sdk/include", "-I/root/.cache/x/include", "-c", "a.c"]
+    assert final_arguments(args, WrapperConfig(["zig", "cc"], "linux_aarch64")) == args

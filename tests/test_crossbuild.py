@@ -230,8 +230,8 @@ def test_the_failed_step_says_whether_setup_py_or_the_compiler_stopped():
 
 
 def test_setup_py_sees_the_target_only_while_its_top_level_code_runs(tmp_path):
-    """The sitecustomize: while setup.py's code runs, sys.platform, os.name, platform.system() and
-    sys.getwindowsversion() answer as Windows and pathlib.Path still makes PosixPath; inside setup()
+    """The sitecustomize: while setup.py's code runs, sys.platform, os.name, platform.system(),
+    sys.getwindowsversion() and sys.version's compiler answer as Windows and pathlib.Path still makes PosixPath; inside setup()
     and afterwards the real answers are back."""
     site = tmp_path / "site"
     site.mkdir()
@@ -246,9 +246,10 @@ def test_setup_py_sees_the_target_only_while_its_top_level_code_runs(tmp_path):
             import setuptools
             from setuptools._distutils import ccompiler
             top = [sys.platform, os.name, platform.system(), sys.getwindowsversion()[0],
-                   type(pathlib.Path(".")).__name__, ccompiler.new_compiler().compiler_type]
+                   type(pathlib.Path(".")).__name__, ccompiler.new_compiler().compiler_type,
+                   "64 bit" in sys.version, sys.version.split()[0] == platform.python_version()]
             def record(**kwargs):
-                inside = [sys.platform, os.name, platform.system()]
+                inside = [sys.platform, os.name, platform.system(), "64 bit" in sys.version]
                 pathlib.Path("seen.json").write_text(json.dumps({"top": top, "setup": inside}))
             setuptools._distutils.core.setup = record
             setuptools.setup()
@@ -257,16 +258,18 @@ def test_setup_py_sees_the_target_only_while_its_top_level_code_runs(tmp_path):
     )
     code = (
         "import json, os, platform, sys; from setuptools.build_meta import _BACKEND; _BACKEND.run_setup(); "
-        "print(json.dumps([sys.platform, os.name, platform.system(), hasattr(sys, 'getwindowsversion')]))"
+        "print(json.dumps([sys.platform, os.name, platform.system(), hasattr(sys, 'getwindowsversion'), "
+        "'MSC' in sys.version]))"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((project / "seen.json").read_text()) == {
-        "top": ["win32", "nt", "Windows", 10, "PosixPath", "unix"],  # zig, not MSVC (zstandard's probe)
-        "setup": ["linux", "posix", "Linux"],
+        # zig, not MSVC (zstandard's probe); greenlet's `'64 bit' in sys.version` picks its MASM object
+        "top": ["win32", "nt", "Windows", 10, "PosixPath", "unix", True, True],
+        "setup": ["linux", "posix", "Linux", False],
     }
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["linux", "posix", "Linux", False]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["linux", "posix", "Linux", False, False]
 
 
 @pytest.mark.compile

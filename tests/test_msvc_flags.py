@@ -21,7 +21,7 @@ WINDOWS, LINUX = TARGETS["win_amd64"], TARGETS["linux_x86_64"]
 def test_compile_flags_translated_or_dropped(caplog):
     args = ["/O2", "/EHsc", "/W3", "/wd4996", "/std:c++17", "/utf-8", "/DNAME", "/DVALUE=1", "/D", "SEP",
             "/Iinclude", "/I", "other", "/MT", "/GR-", "/arch:AVX2", "/fp:fast", "/Zc:__cplusplus",
-            "/nologo", "/FIforce.h", "-DKEEP", "-O3", "/usr/include/x"]  # fmt: skip
+            "/nologo", "/GT", "/FIforce.h", "-DKEEP", "-O3", "/usr/include/x"]  # fmt: skip
     with caplog.at_level(logging.INFO, logger="fatpack"):
         translated = msvc_to_gcc(args, WINDOWS)
     assert translated == ["-O2", "-std=c++17", "-DNAME", "-DVALUE=1", "-D", "SEP", "-Iinclude", "-I", "other",
@@ -31,6 +31,7 @@ def test_compile_flags_translated_or_dropped(caplog):
     assert "/W3 dropped for win_amd64 (warning level)" in dropped
     assert "/MT dropped for win_amd64 (MSVC's static runtime" in dropped
     assert "/EHsc dropped" in dropped and "/wd4996 dropped" in dropped
+    assert "/GT dropped for win_amd64 (fiber-safe TLS" in dropped  # greenlet's Windows branch
 
 
 def test_link_flags_and_libraries(tmp_path):

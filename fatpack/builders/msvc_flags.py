@@ -54,6 +54,10 @@ _COMPILE_EXACT: dict[str, tuple[tuple[str, ...], str]] = {
     "MDd": ((), "MSVC's debug runtime: zig links the UCRT"),
     "LD": ((), "building a DLL is what the link does already"),
     "sdl": ((), "MSVC's extra security checks"),
+    "GT": (
+        (),
+        "fiber-safe TLS: a cached TLS address differs only for a fiber resumed on another thread",
+    ),
     "Zi": ((), "debug information: release payloads are stripped"),
     "Z7": ((), "debug information: release payloads are stripped"),
     "ZI": ((), "debug information: release payloads are stripped"),

@@ -5,8 +5,9 @@ naming the target's sysconfig data beside this file and `_PYTHON_HOST_PLATFORM` 
 platform: CPython's own cross-build mechanism, as crossenv uses it. This module adds one thing that
 mechanism lacks: while setup.py's top-level code runs (setuptools.build_meta's run_setup), the
 questions setup.py asks to choose its sources -- sys.platform, os.name, platform.system(),
-platform.machine(), sys.getwindowsversion() -- answer as the target does. The real answers come
-back when setup() is called (the build itself runs on this machine) and after setup.py ends.
+platform.machine(), sys.getwindowsversion(), the compiler sys.version names -- answer as the target
+does. The real answers come back when setup() is called (the build itself runs on this machine) and
+after setup.py ends.
 
 Only the standard library; modules that branch on os.name when imported are imported before the
 answers change, so they keep this machine's implementation (pathlib.Path still makes PosixPath).
@@ -71,6 +72,7 @@ class _TargetAnswers:
             "system": platform.system,
             "machine": platform.machine,
             "getwindowsversion": getattr(sys, "getwindowsversion", None),
+            "version": sys.version,
             "path_new": pathlib.Path.__dict__["__new__"],
             "purepath_new": pathlib.PurePath.__dict__["__new__"],
             "default_compilers": _swap_default_compilers(()),
@@ -80,6 +82,8 @@ class _TargetAnswers:
         os.name = answers["os_name"]
         platform.system = lambda: str(answers["system"])
         platform.machine = lambda: str(answers["machine"])
+        if answers.get("compiler"):  # greenlet's `'64 bit' in sys.version` picks its MASM object
+            sys.version = sys.version.rsplit("[", 1)[0] + f"[{answers['compiler']}]"
         if answers["os_name"] == "nt":
             version = _WindowsVersion((10, 0, 19045, 2, ""))
             sys.getwindowsversion = lambda: version  # type: ignore[attr-defined,unused-ignore]
@@ -99,6 +103,7 @@ class _TargetAnswers:
         os.name = saved["os_name"]
         platform.system = saved["system"]
         platform.machine = saved["machine"]
+        sys.version = saved["version"]
         if saved["getwindowsversion"] is None:
             if hasattr(sys, "getwindowsversion"):
                 del sys.getwindowsversion
