@@ -8,7 +8,10 @@ For each project of acceptance/projects.toml:
   1. download the pinned sdist (sha256 checked) and the official cp311 wheels for manylinux x86_64 and
      win_amd64, cached in $XDG_CACHE_HOME/fatpack-acceptance (else ~/.cache/fatpack-acceptance);
   2. `fatpack assemble SDIST --target linux_x86_64 --target win_amd64 --python cp311` with the fatpack of
-     this checkout (timed; on failure its one-line error is kept);
+     this checkout (timed; on failure its one-line error is kept); a project's `before_build` (a shell
+     command, as a CI configuration's CIBW_BEFORE_BUILD: the C library its official wheels link, built
+     by a script of acceptance/before-build/) goes to fatpack as `--before-build`, run from this
+     checkout's root (fatpack runs it per target with that target's cross toolchain exported);
   3. "members" (issue 24): the project's own wheel, built from the same sdist by its backend on this host
      (`python -m build --wheel`, cached in own/), and the non-binary members of the fat wheel compared
      with it (acceptance/wheelmembers.py, the rule the tests use too); `--members-only` runs just this
@@ -34,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -104,6 +108,7 @@ class Project:
     test_requires: tuple[str, ...] = ()
     pytest_args: tuple[str, ...] = ()
     deselect: tuple[Deselect, ...] = ()
+    before_build: str = ""
     note: str = ""
 
     @property
@@ -260,14 +265,26 @@ def fetch_official(project: Project, platform: str) -> Path | None:
     return found[0] if found else None
 
 
-def assemble(project: Project, sdist: Path, force: bool) -> dict[str, Any]:
-    out = cache_dir() / "fat" / project.key
-    wheels = sorted(out.glob("*.whl"))
-    if wheels and not force:
-        return {"ok": True, "wheel": str(wheels[0]), "seconds": None, "cause": ""}
-    shutil.rmtree(out, ignore_errors=True)
-    # The set's own payload cache: another user of fatpack on this machine cannot make its times warm.
-    env = {**os.environ, "PYTHONPATH": str(REPO), "FATPACK_BUILD_CACHE": str(cache_dir() / "builds")}
+BEFORE_BUILD_DIR = REPO / "acceptance" / "before-build"
+
+
+def before_build_command(project: Project) -> str:
+    """The project's before_build as fatpack runs it: from this checkout's root (fatpack's working
+    directory for it is a copy of the sdist), with the digest of acceptance/before-build/ in it, so
+    fatpack's cache of the prefix (keyed on the command and the sdist) is not reused after a script
+    changed."""
+    digest = hashlib.sha256()
+    for path in sorted(BEFORE_BUILD_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(BEFORE_BUILD_DIR).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return (
+        f"cd {shlex.quote(str(REPO))} && "
+        f"FATPACK_ACCEPTANCE_SCRIPTS={digest.hexdigest()[:16]} && {project.before_build}"
+    )
+
+
+def assemble_command(project: Project, sdist: Path, out: Path) -> list[str | Path]:
     command: list[str | Path] = [
         sys.executable,
         "-m",
@@ -283,6 +300,20 @@ def assemble(project: Project, sdist: Path, force: bool) -> dict[str, Any]:
         "--python",
         "cp311",
     ]
+    if project.before_build:
+        command += ["--before-build", before_build_command(project)]
+    return command
+
+
+def assemble(project: Project, sdist: Path, force: bool) -> dict[str, Any]:
+    out = cache_dir() / "fat" / project.key
+    wheels = sorted(out.glob("*.whl"))
+    if wheels and not force:
+        return {"ok": True, "wheel": str(wheels[0]), "seconds": None, "cause": ""}
+    shutil.rmtree(out, ignore_errors=True)
+    # The set's own payload cache: another user of fatpack on this machine cannot make its times warm.
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FATPACK_BUILD_CACHE": str(cache_dir() / "builds")}
+    command = assemble_command(project, sdist, out)
     got = run(command, timeout=ASSEMBLE_TIMEOUT, env=env, cwd=cache_dir())
     (cache_dir() / "logs").mkdir(parents=True, exist_ok=True)
     (cache_dir() / "logs" / f"{project.key}-assemble.log").write_text(got.output)

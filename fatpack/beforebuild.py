@@ -39,7 +39,7 @@ from fatpack.toolchain import Toolchain, toolchain_for
 
 logger = logging.getLogger("fatpack")
 
-KEY_VERSION = "fatpack-before-build 1"
+KEY_VERSION = "fatpack-before-build 2"  # 2: text files name the final prefix
 TIMEOUT = 3600.0  # seconds for all of one target's commands (a C library's configure and make)
 CACHE_SUBDIR = "before-build"  # inside the payload cache directory
 # variables whose value names the prefix: not in the key (the prefix's path follows from the key)
@@ -64,6 +64,12 @@ class Prefix:
     def library_dirs(self) -> tuple[Path, ...]:
         return tuple(d for d in (self.path / "lib", self.path / "lib64") if d.is_dir())
 
+    @property
+    def pkg_config_dirs(self) -> tuple[Path, ...]:
+        """Where the prefix's pkg-config files go (lib/pkgconfig, share/pkgconfig), as the before-build
+        commands were told (Toolchain.env)."""
+        return (self.path / "lib" / "pkgconfig", self.path / "share" / "pkgconfig")
+
     def cflags(self) -> list[str]:
         """The prefix as compiler flags (for CFLAGS, or a build's own include path)."""
         return [f"-I{d}" for d in self.include_dirs]
@@ -73,14 +79,18 @@ class Prefix:
         return [f"-L{d}" for d in self.library_dirs]
 
     def environ(self, inherited: Mapping[str, str]) -> dict[str, str]:
-        """CPPFLAGS and LDFLAGS of `inherited` with the prefix added: what a native build (setuptools'
-        build_ext, which reads both) of the host target needs to compile against the prefix."""
+        """CPPFLAGS and LDFLAGS of `inherited` with the prefix added, and the prefix's pkg-config files
+        ahead of the host's on PKG_CONFIG_PATH: what a native build (setuptools' build_ext, which reads
+        both flags; a setup.py asking pkg-config) of the host target needs to compile against the prefix."""
         flags = {"CPPFLAGS": self.cflags(), "LDFLAGS": self.ldflags()}
-        return {
+        environ = {
             name: " ".join(filter(None, (inherited.get(name, ""), shlex.join(added))))
             for name, added in flags.items()
             if added
         }
+        searched = [*map(str, self.pkg_config_dirs), inherited.get("PKG_CONFIG_PATH", "")]
+        environ["PKG_CONFIG_PATH"] = os.pathsep.join(filter(None, searched))
+        return environ
 
     def shared_libraries(self) -> dict[str, Path]:
         """The shared libraries the prefix holds, by the file name a binary that links one records
@@ -168,6 +178,7 @@ def run_before_build(
             _run(commands, toolchain, source, staging, runner)
             if target.is_windows:
                 _name_import_libraries_for_zig(staging)
+            _relocate_text_files(staging, final)
             _publish(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -225,6 +236,18 @@ def _name_import_libraries_for_zig(prefix: Path) -> None:
             name = imported.name[len("lib") : -len(".dll.a")]
             if not (directory / f"{name}.lib").exists() and not (directory / f"lib{name}.a").exists():
                 shutil.copyfile(imported, directory / f"{name}.lib")
+
+
+def _relocate_text_files(staging: Path, final: Path) -> None:
+    """The commands installed into `staging`, renamed to `final` once complete: the text files naming
+    the prefix (pkg-config's .pc, libtool's .la, xml2-config, CMake package files) name `final`, or a
+    pkg-config asked later answers with a directory that is gone. Binary files are left as they are."""
+    old, new = str(staging).encode(), str(final).encode()
+    for path in staging.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            content = path.read_bytes()
+            if old in content and b"\0" not in content:
+                path.write_bytes(content.replace(old, new))
 
 
 def _publish(staging: Path, final: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -42,6 +43,42 @@ def test_an_unknown_key_is_refused(tmp_path):
     )
     with pytest.raises(ValueError, match="unknown keys \\['test'\\]"):
         acceptance_run.load_projects(path)
+
+
+def test_before_build_goes_to_fatpack_run_from_the_checkout_keyed_on_the_scripts(tmp_path, monkeypatch):
+    """A project's before_build (the C library its official wheels link) is fatpack's --before-build,
+    run from this checkout's root (fatpack's own working directory for it is a copy of the sdist), with
+    the scripts' digest in it: fatpack's prefix cache, keyed on the command, is not reused after a
+    script of acceptance/before-build/ changed."""
+    path = tmp_path / "projects.toml"
+    path.write_text(
+        'basis = "b"\ntest_requires = []\n[[project]]\nname = "x"\nversion = "1"\nsha256 = "0"\n'
+        'backend = "setuptools"\ncheck = "pass"\nbefore_build = "pwd"\n'
+        '[[project]]\nname = "y"\nversion = "1"\nsha256 = "0"\nbackend = "setuptools"\ncheck = "pass"\n'
+    )
+    with_library, plain = acceptance_run.load_projects(path).projects
+    assert with_library.before_build == "pwd" and plain.before_build == ""
+    scripts = tmp_path / "before-build"
+    scripts.mkdir()
+    (scripts / "lib.sh").write_text("make\n")
+    monkeypatch.setattr(acceptance_run, "BEFORE_BUILD_DIR", scripts)
+    command = acceptance_run.assemble_command(with_library, tmp_path / "x.tar.gz", tmp_path / "out")
+    assert "--before-build" not in acceptance_run.assemble_command(plain, tmp_path / "x.tar.gz", tmp_path)
+    given = command[command.index("--before-build") + 1]
+    assert isinstance(given, str)
+    elsewhere = tmp_path / "sdist-copy"
+    elsewhere.mkdir()
+    ran = subprocess.run(["sh", "-c", given], cwd=elsewhere, capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == str(REPO)
+    (scripts / "lib.sh").write_text("make install\n")
+    assert acceptance_run.before_build_command(with_library) != given
+
+
+def test_each_before_build_of_the_set_names_a_script_there_is():
+    for project in acceptance_run.load_projects().projects:
+        for word in project.before_build.split():
+            if word.startswith("acceptance/"):
+                assert (REPO / word).is_file(), (project.name, word)
 
 
 def result_of(passed, failed_ids, compiled=True):

@@ -4,6 +4,7 @@ prefix on every compile for that target, cached on the commands, the toolchain a
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -179,6 +180,43 @@ def test_the_script_gets_the_toolchain_a_private_copy_and_its_prefix(tmp_path):
     assert prefix.include_dirs == (prefix.path / "include",) and prefix.library_dirs == ()
 
 
+class PcWriter(PrefixWriter):
+    """Installs what `make install` of an autoconf library does: a .pc file and a -config script naming
+    the prefix it was given, and an archive (binary) holding that path too."""
+
+    def __call__(self, command: Sequence[str], **options: object) -> str:
+        super().__call__(command, **options)
+        env = options["env"]
+        assert isinstance(env, Mapping)
+        prefix = Path(env["FATPACK_PREFIX"])
+        (prefix / "lib" / "pkgconfig").mkdir(parents=True)
+        (prefix / "lib" / "pkgconfig" / "foo.pc").write_text(
+            f"prefix={prefix}\nincludedir=${{prefix}}/include/foo\nName: foo\nDescription: d\nVersion: 1\n"
+            "Cflags: -I${includedir}\n"
+        )
+        (prefix / "bin").mkdir()
+        (prefix / "bin" / "foo-config").write_text(f"#!/bin/sh\necho -I{prefix}/include/foo\n")
+        (prefix / "lib" / "libfoo.a").write_bytes(b"!<arch>\n\0" + str(prefix).encode())
+        return ""
+
+
+def test_files_naming_the_prefix_name_where_it_ends_up_not_where_it_was_built(tmp_path):
+    """The prefix is built in a staging directory and renamed: a .pc file or a -config script written
+    by `make install` named the staging directory, and lxml's build (asking pkg-config) then looked for
+    libxml2's headers in a directory that was gone."""
+    runner = PcWriter()
+    cache = tmp_path / "cache"
+    project = project_with(tmp_path, {"b.sh": ""})
+    prefix = run_before_build(["sh b.sh"], TARGETS["linux_x86_64"], project, runner, cache, tmp_path / "w")
+    staging = runner.calls[0][1]["FATPACK_PREFIX"]
+    pc = (prefix.path / "lib" / "pkgconfig" / "foo.pc").read_text()
+    assert f"prefix={prefix.path}\n" in pc and staging not in pc
+    assert (
+        prefix.path / "bin" / "foo-config"
+    ).read_text() == f"#!/bin/sh\necho -I{prefix.path}/include/foo\n"
+    assert (prefix.path / "lib" / "libfoo.a").read_bytes().endswith(staging.encode())  # binary: as built
+
+
 def test_a_failing_script_is_one_line_and_leaves_no_cache_entry(tmp_path):
     project = project_with(tmp_path, {"build.sh": ""})
     cache = tmp_path / "cache"
@@ -206,8 +244,54 @@ def test_prefix_goes_on_every_compile_and_into_cppflags(tmp_path):
     assert prefix.cflags() == [f"-I{prefix_dir / 'include'}"] and prefix.ldflags() == [
         f"-L{prefix_dir / 'lib'}"
     ]
-    environ = prefix.environ({"CPPFLAGS": "-DUSER"})
-    assert environ == {"CPPFLAGS": f"-DUSER -I{prefix_dir / 'include'}", "LDFLAGS": f"-L{prefix_dir / 'lib'}"}
+    environ = prefix.environ({"CPPFLAGS": "-DUSER", "PKG_CONFIG_PATH": "/host/pc"})
+    assert environ == {
+        "CPPFLAGS": f"-DUSER -I{prefix_dir / 'include'}",
+        "LDFLAGS": f"-L{prefix_dir / 'lib'}",
+        "PKG_CONFIG_PATH": f"{prefix_dir / 'lib' / 'pkgconfig'}:{prefix_dir / 'share' / 'pkgconfig'}:/host/pc",
+    }
+
+
+def _pc_file(directory: Path, name: str, include: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.pc").write_text(
+        f"Name: {name}\nDescription: x\nVersion: 2.9.14\nLibs: -l{name}\nCflags: -I{include}\n"
+    )
+
+
+def test_pkg_config_in_the_cross_build_sees_the_prefix_never_the_host(tmp_path, monkeypatch):
+    """A setup.py asking pkg-config (lxml's for libxml-2.0, cffi's for libffi) in the cross build gets
+    the target's prefix, not the host's .pc files (host headers in a Windows build: lxml compiled
+    against /usr/include/libxml2)."""
+    from fatpack.crossenv import make_cross_env
+    from fatpack.sdk import PythonSdk
+
+    host_pc = tmp_path / "host" / "pkgconfig"
+    _pc_file(host_pc, "libxml-2.0", Path("/usr/include/libxml2"))
+    _pc_file(host_pc, "libffi", Path("/usr/include/ffi"))
+    monkeypatch.setenv("PKG_CONFIG_PATH", str(host_pc))  # stands for the host's default search path
+    prefix = Prefix(TARGETS["win_amd64"], tmp_path / "prefix")
+    _pc_file(prefix.path / "lib" / "pkgconfig", "libxml-2.0", prefix.path / "include" / "libxml2")
+    sdk = PythonSdk((tmp_path / "include",), (), (tmp_path / "libpython3.a", tmp_path / "libpython311.a"))
+    target = TARGETS["win_amd64"]
+    with_prefix = make_cross_env(target, 11, sdk, tmp_path / "a", prefix=prefix).environ
+    without = make_cross_env(target, 11, sdk, tmp_path / "b").environ
+    assert with_prefix["PKG_CONFIG_LIBDIR"] == (
+        f"{prefix.path / 'lib' / 'pkgconfig'}:{prefix.path / 'share' / 'pkgconfig'}"
+    )
+    assert with_prefix["PKG_CONFIG_PATH"] == without["PKG_CONFIG_PATH"] == ""
+    pkg_config = shutil.which("pkg-config")
+    if pkg_config is None:
+        return  # the variables are checked above; pkg-config itself is not on this machine
+    import subprocess
+
+    def ask(environ: dict[str, str], name: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **environ}
+        return subprocess.run([pkg_config, "--cflags", name], env=env, capture_output=True, text=True)
+
+    assert ask(with_prefix, "libxml-2.0").stdout.split() == [f"-I{prefix.path / 'include' / 'libxml2'}"]
+    assert ask(with_prefix, "libffi").returncode != 0  # the host's libffi.pc is not seen
+    assert ask(without, "libxml-2.0").returncode != 0
 
 
 def test_a_failing_before_build_leaves_out_dir_empty(make_project, tmp_path):
