@@ -118,7 +118,8 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
         metavar="CMD",
         help="a shell command run once per target before compiling, with the target's cross toolchain "
         "exported (CC, CXX, AR, FATPACK_HOST_TRIPLE, CMAKE_TOOLCHAIN_FILE, ...) to install C libraries "
-        "into $FATPACK_PREFIX, whose include/ and lib/ every compile then uses (repeatable; replaces "
+        "into $FATPACK_PREFIX, whose include/ and lib/ every compile then uses (the host's reference "
+        "build finds its pkg-config files ahead of your PKG_CONFIG_PATH; repeatable; replaces "
         "the project's before-build and FATPACK_BEFORE_BUILD)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
