@@ -3,8 +3,10 @@
 For every target: an include or library directory of this machine's system (`-I/usr/include/libxml2`
 from the host's xml2-config or pkg-config, `-L/usr/lib/x86_64-linux-gnu`) stops the build with one line
 naming it, as it would mix this machine's headers or libraries into the target's binary; the target's
-C libraries come from a before-build prefix. `/usr/include/python3.X` is let through: the target's
-Python headers (fatpack/sdk) come first, and setuptools adds the running interpreter's after them.
+C libraries come from a before-build prefix. `/usr/include/python3.X` is let through (the target's
+Python headers, fatpack/sdk, come first; setuptools adds the running interpreter's after them), and so
+are Python packages' headers (`/usr/local/lib/python3.11/site-packages/numpy/...`, where a Python
+installed in /usr/local keeps a build requirement when the build is not isolated).
 
 For Windows targets: a setup.py written for MSVC adds `/O2`, `/EHsc`, `/std:c++17`, `Shell32.lib`...
 in its Windows branch, which the cross build takes. They are translated (fatpack/builders/msvc_flags.py)
@@ -87,8 +89,8 @@ def _directory_named(arg: str, previous: str) -> Optional[str]:
 
 def _is_host_system(path: str) -> bool:
     normal = os.path.normpath(path)
-    if re.search(r"/include/python3\.\d+t?$", normal):
-        return False
+    if re.search(r"/include/python3\.\d+t?$", normal) or re.search(r"/(site|dist)-packages/", normal):
+        return False  # Python's headers, and a build requirement's (numpy's, pybind11's) as a venv has them
     return any(normal == d or normal.startswith(d + "/") for d in HOST_SYSTEM_DIRECTORIES)
 
 

@@ -72,5 +72,7 @@ def test_this_machines_system_directories_are_refused_for_every_target(args, tar
 
 
 def test_python_headers_and_private_directories_pass():
-    args = ["-I/usr/include/python3.11", "-I/tmp/sdk/include", "-I/root/.cache/x/include", "-c", "a.c"]
+    args = ["-I/usr/include/python3.11", "-I/tmp/sdk/include", "-I/root/.cache/x/include", "-c", "a.c",
+            "-I/usr/local/lib/python3.11/site-packages/numpy/_core/include",
+            "-I/usr/lib/python3/dist-packages/pybind11/include"]  # fmt: skip
     assert final_arguments(args, WrapperConfig(["zig", "cc"], "linux_aarch64")) == args
