@@ -108,7 +108,7 @@ class Prefix:
         records: they are bundled beside it. A ConfigError where that cannot work yet: macOS, and on
         Linux a bundled library that needs another of the prefix's (RUNPATH is not inherited)."""
         shared = self.shared_libraries()
-        linked = {name: shared[name.lower()] for name in needed if name.lower() in shared}
+        linked = {name: shared[library_file(name)] for name in needed if library_file(name) in shared}
         if linked and self.target.is_macos:
             raise ConfigError(
                 f"{binary.name} for {self.target.name} links {next(iter(linked))}, a shared library the "
@@ -139,6 +139,12 @@ class Prefix:
             library_dirs=item.library_dirs + self.library_dirs,
             extra_link_args=extra_link_args,
         )
+
+
+def library_file(needed: str) -> str:
+    """The file name a binary's dependency names, as shared_libraries() keys it: macOS records an
+    install name (`/abs/prefix/lib/libfoo.dylib`, `@rpath/libfoo.dylib`), ELF and PE a file name."""
+    return needed.rsplit("/", 1)[-1].lower()
 
 
 def _is_so(name: str) -> bool:

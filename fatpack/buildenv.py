@@ -87,7 +87,8 @@ def get_requires_for_wheel(project_dir: Path, python: str) -> set[str]:
 
 # Outputs and tools' state in a project directory, never part of what its backend builds from. An
 # sdist's *.egg-info is copied: setuptools reads its SOURCES.txt for package data (mmh3 ships its .c
-# files so), as `python -m build` and pip do on the same directory.
+# files so), as pip does building the sdist; a checkout's is not (a stale file list from an old build
+# would add files its version control no longer lists: .git is not copied).
 _NOT_COPIED_ANYWHERE = ("__pycache__", ".git", ".hg", ".svn", ".tox", ".nox", ".mypy_cache", ".pytest_cache")
 _NOT_COPIED_AT_TOP = ("build", "dist", ".venv", "venv")
 
@@ -96,9 +97,10 @@ def private_copy(project_dir: Path, dest: Path) -> Path:
     """The project as its backend sees it, without version control, caches, virtual environments and
     the top-level build/ and dist/ output directories (links kept as links)."""
     top = project_dir.resolve()
+    sdist = (top / "PKG-INFO").is_file()  # an unpacked sdist; a checkout's egg-info may be stale
 
     def ignored(directory: str, names: list[str]) -> set[str]:
-        skip = {n for n in names if n in _NOT_COPIED_ANYWHERE}
+        skip = {n for n in names if n in _NOT_COPIED_ANYWHERE or (n.endswith(".egg-info") and not sdist)}
         if Path(directory).resolve() == top:
             skip |= {n for n in names if n in _NOT_COPIED_AT_TOP}
         return skip

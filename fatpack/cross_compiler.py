@@ -40,7 +40,10 @@ HOST_SYSTEM_DIRECTORIES = (
     "/lib64",
 )
 # options whose next argument is a path or a value, never an MSVC option (`-o /out`, `-I /src`)
-_TAKES_VALUE = frozenset({"-o", "-I", "-L", "-include", "-isystem", "-x", "-MF", "-MT", "-MQ", "-target"})
+_TAKES_VALUE = frozenset(
+    {"-o", "-I", "-L", "-D", "-U", "-include", "-isystem", "-idirafter", "-iquote", "-isysroot", "-x", "-MF",
+     "-MT", "-MQ", "-target", "-Xclang", "-Xlinker", "-mllvm"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,9 @@ class WrapperConfig:
 def final_arguments(args: Sequence[str], config: WrapperConfig) -> list[str]:
     """`args` as zig takes them; a ConfigError names a directory of this machine's system, or an MSVC
     option that cannot be translated."""
-    check_no_host_directories(args, config.target)
-    if not config.specific_library:
-        return list(args)
-    return windows_arguments(args, config)
+    final = windows_arguments(args, config) if config.specific_library else list(args)
+    check_no_host_directories(final, config.target)  # after translation: `/I /usr/include` is one too
+    return final
 
 
 def check_no_host_directories(args: Sequence[str], target: str) -> None:
@@ -67,9 +69,10 @@ def check_no_host_directories(args: Sequence[str], target: str) -> None:
 
     for position, arg in enumerate(args):
         previous = args[position - 1] if position else ""
-        path = _directory_named(arg, previous)
-        if path is not None and _is_host_system(path):
-            what = "libraries" if arg.startswith("-L") or previous == "-L" else "headers"
+        named = _directory_named(arg, previous)
+        if named is not None and _is_host_system(*named):
+            path, include = named
+            what = "headers" if include else "libraries"
             raise ConfigError(
                 f"the build asked for {path}, this machine's {what}, while compiling for {target} "
                 "(found by a host xml2-config, pkg-config or a hard-coded path?): build the target's "
@@ -77,21 +80,28 @@ def check_no_host_directories(args: Sequence[str], target: str) -> None:
             )
 
 
-def _directory_named(arg: str, previous: str) -> Optional[str]:
-    """The directory or file `arg` names as an include/library path or a link input, if any."""
-    if previous in ("-I", "-L", "-isystem", "-idirafter"):
-        return arg
-    for flag in ("-isystem", "-idirafter", "-I", "-L"):
+_INCLUDE_FLAGS = ("-isystem", "-idirafter", "-iquote", "-I")
+_PATH_FLAGS = (*_INCLUDE_FLAGS, "-L", "-Wl,-L", "--sysroot=", "-isysroot")
+
+
+def _directory_named(arg: str, previous: str) -> Optional[tuple[str, bool]]:
+    """(the directory or file `arg` names as an include/library path or a link input, whether it is
+    an include directory), if it names one."""
+    if previous in _PATH_FLAGS:
+        return arg, previous in _INCLUDE_FLAGS
+    for flag in _PATH_FLAGS:
         if arg.startswith(flag) and len(arg) > len(flag):
-            return arg[len(flag) :]
-    return arg if arg.startswith("/") and arg.endswith((".so", ".a")) else None
+            return arg[len(flag) :], flag in _INCLUDE_FLAGS
+    if re.search(r"\.(so(\.\d+)*|a|dylib)$", arg):  # a link input named by its path
+        return arg, False
+    return None
 
 
-def _is_host_system(path: str) -> bool:
-    normal = os.path.normpath(path)
-    if re.search(r"/include/python3\.\d+t?$", normal) or re.search(r"/(site|dist)-packages/", normal):
+def _is_host_system(path: str, include: bool) -> bool:
+    normal = "/" + os.path.abspath(path).lstrip("/")  # `//usr/include` and relative `../../usr` too
+    if include and re.search(r"/include/python3\.\d+t?$|/(site|dist)-packages/", normal):
         return False  # Python's headers, and a build requirement's (numpy's, pybind11's) as a venv has them
-    return any(normal == d or normal.startswith(d + "/") for d in HOST_SYSTEM_DIRECTORIES)
+    return any(normal == d or normal.startswith(d + "/") for d in HOST_SYSTEM_DIRECTORIES) or normal == "/"
 
 
 def windows_arguments(args: Sequence[str], config: WrapperConfig) -> list[str]:

@@ -28,7 +28,7 @@ from typing import Any, Optional
 
 import pyproject_hooks
 
-from fatpack.beforebuild import Prefix
+from fatpack.beforebuild import Prefix, library_file
 from fatpack.binaries import binary_format, inspect_data
 from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
 from fatpack.builders.zig import MSVC_LENIENCY
@@ -244,7 +244,7 @@ def check_static_only(wheel_path: Path, prefix: Prefix) -> None:
     for name, content in read_wheel(wheel_path).members.items():
         if not binary_format(content):
             continue
-        linked = [n for n in inspect_data(content, name).needed if n.lower() in shared]
+        linked = [n for n in inspect_data(content, name).needed if library_file(n) in shared]
         if linked:
             raise ConfigError(
                 f"{prefix.target.name}: {name.rsplit('/', 1)[-1]} links {linked[0]}, a shared library the "

@@ -534,3 +534,14 @@ def test_a_shared_library_from_before_build_is_refused_in_the_cross_build(tmp_pa
     ):
         assemble(Options(project, tmp_path / "dist", targets=(TARGETS["linux_x86_64"],), cache_dir=None))
     assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+def test_a_macos_install_name_is_matched_to_the_prefixs_library(tmp_path):
+    """macOS binaries record install names (`/abs/prefix/lib/libfoo.dylib`, `@rpath/...`), not file
+    names: a prefix's dylib linked so was not seen, and the wheel shipped a path into this machine."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "libfoo.1.dylib").write_bytes(b"")
+    prefix = Prefix(TARGETS["macosx_arm64"], tmp_path)
+    for needed in (f"{tmp_path}/lib/libfoo.1.dylib", "@rpath/libfoo.1.dylib"):
+        with pytest.raises(ConfigError, match=r"links .*libfoo\.1\.dylib, a shared library the before-build"):
+            prefix.linked_libraries(Path("_ext.so"), [needed, "/usr/lib/libSystem.B.dylib"])

@@ -186,6 +186,9 @@ def test_the_private_copy_keeps_an_sdists_egg_info(tmp_path):
     (project / "src" / "m.egg-info").mkdir(parents=True)
     (project / "src" / "m.egg-info" / "SOURCES.txt").write_text("src/m/m.c\n")
     (project / "build").mkdir()
+    checkout = buildenv.private_copy(project, tmp_path / "checkout")
+    assert not (checkout / "src" / "m.egg-info").exists()  # a checkout's may list files of an old build
+    (project / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: m\nVersion: 1\n")
     copy = buildenv.private_copy(project, tmp_path / "copy")
     assert (copy / "src" / "m.egg-info" / "SOURCES.txt").read_text() == "src/m/m.c\n"
     assert not (copy / "build").exists()
