@@ -188,7 +188,7 @@ def pkg_config_dirs(prefix: Optional[Prefix], work: Path) -> list[str]:
     """Where pkg-config looks for the target: the before-build prefix's .pc files, else an empty
     directory (an empty PKG_CONFIG_LIBDIR means the default search path to some pkg-config versions)."""
     if prefix is not None:
-        return [str(prefix.path / "lib" / "pkgconfig"), str(prefix.path / "share" / "pkgconfig")]
+        return [str(d) for d in prefix.pkg_config_dirs]
     empty = work / "no-pkgconfig"
     empty.mkdir(parents=True, exist_ok=True)
     return [str(empty)]
