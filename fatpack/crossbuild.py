@@ -7,11 +7,13 @@ sources setup.py picks for the target -- then compiles with zig for that target.
 fused (fatpack/fuse.py) into one; the host wheel (fatpack/reference.py) stays the reference of what
 it must hold.
 
-The build runs on this interpreter's Python version: a version-specific ABI other than it cannot be
-built (the project's setup.py runs on it), and the project, not fatpack, decides whether it builds
-for the limited API. A wheel serves an ABI asked for when it is that ABI, or abi3 with a floor at
-or below it. Per-target wheels are not put in the payload cache: no key here covers every input of
-a backend's build (what setup.py reads, what get_requires installs), so every run builds them again.
+The build runs on the build environment's Python: a version-specific ABI is built by an environment
+made from a CPython of that version (fatpack/interpreters.py finds one; pipeline._cross_assemble runs
+one round of target builds per version), whose sysconfig variables and headers make the cross
+environment. The project, not fatpack, decides whether it builds for the limited API. A wheel serves
+an ABI asked for when it is that ABI, or abi3 with a floor at or below it. Per-target wheels are not
+put in the payload cache: no key here covers every input of a backend's build (what setup.py reads,
+what get_requires installs), so every run builds them again.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from fatpack.builders.zig import MSVC_LENIENCY
 from fatpack.crossenv import backend_environ, make_cross_env
 from fatpack.diagnosis import known_construct
 from fatpack.errors import BuildError, ConfigError, FatpackError
+from fatpack.interpreters import BuildPython, build_python
 from fatpack.runner import Runner
-from fatpack.sdk import PythonSdk, prepare_sdk
+from fatpack.sdk import PythonSdk, headers_at, prepare_sdk
 from fatpack.sdk.windows_headers import windows_header_overlay
 from fatpack.tags import target_and_abi
 from fatpack.targets import DEFAULT_TARGETS, PythonAbi, Target, parse_target
@@ -145,11 +148,11 @@ def build_target_wheels(
 ) -> list[TargetWheel]:
     """One wheel per target, each built by the backend cross-compiling (targets in parallel), against
     the target's before-build prefix in `prefixes`, if it has one."""
-    minor = _env_minor(env, runner)
+    python = build_python(env.python, runner)
 
     def one(target: Target) -> TargetWheel:
         prefix = (prefixes or {}).get(target)
-        return build_target_wheel(project_dir, env, target, minor, work / target.name, runner, prefix)
+        return build_target_wheel(project_dir, env, target, python, work / target.name, runner, prefix)
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(targets)))) as pool:
         futures = [pool.submit(one, t) for t in targets]
@@ -160,7 +163,7 @@ def build_target_wheel(
     project_dir: Path,
     env: BuildEnv,
     target: Target,
-    minor: int,
+    python: BuildPython,
     work: Path,
     runner: Runner,
     prefix: Optional[Prefix] = None,
@@ -173,9 +176,9 @@ def build_target_wheel(
     logger.info("building %s with the project's own backend", target.name)
     try:
         source = private_copy(project_dir, work / "source")
-        sdk = target_sdk(target, minor, work / "sdk", runner)
+        sdk = target_sdk(target, python, work / "sdk", runner)
         cflags = windows_cflags(target, source, work)
-        cross = make_cross_env(target, minor, sdk, work / "cross", cflags, prefix)
+        cross = make_cross_env(target, python, sdk, work / "cross", cflags, prefix)
     except FatpackError as exc:
         raise type(exc)(f"{target.name}: cannot prepare the cross build: {exc}") from None
     log = work / "backend.log"
@@ -263,42 +266,64 @@ def windows_cflags(target: Target, source: Path, work: Path) -> list[str]:
     return [*MSVC_LENIENCY, *windows_header_overlay([source], work / "windows-headers")]
 
 
-def target_sdk(target: Target, minor: int, work: Path, runner: Runner) -> PythonSdk:
-    """The target's Python headers; for Windows both import libraries (python3 and python3XY):
-    the linker wrapper picks one by the module's file name."""
-    specific = prepare_sdk(target, PythonAbi(minor, abi3=False), work, runner)
+def target_sdk(target: Target, python: BuildPython, work: Path, runner: Runner) -> PythonSdk:
+    """The target's Python headers, from the build interpreter's (its INCLUDEPY); for Windows both
+    import libraries (python3 and python3XY): the linker wrapper picks one by the module's file name."""
+    include = python.config_vars.get("INCLUDEPY")
+    if not include:
+        raise ConfigError(f"{python.python} does not say where its headers are (no INCLUDEPY)")
+    headers = headers_at(Path(str(include)), str(python.config_vars.get("MULTIARCH") or ""))
+    specific = prepare_sdk(target, PythonAbi(python.minor, abi3=False), work, runner, headers=headers)
     if not target.is_windows:
         return specific
-    stable = prepare_sdk(target, PythonAbi(minor, abi3=True), work, runner)
+    stable = prepare_sdk(target, PythonAbi(python.minor, abi3=True), work, runner, headers=headers)
     return PythonSdk(specific.include_dirs, (), specific.link_inputs + stable.link_inputs)
 
 
+def build_versions(abis: Sequence[PythonAbi], own_minor: int) -> tuple[int, ...]:
+    """The CPython minor versions the project's build runs on: one per version-specific ABI asked for
+    (cp310 and cp312: 10 and 12); none asked, or only abi3: fatpack's own (what the project builds
+    there serves the abi3 asked for, or not)."""
+    return tuple(sorted({abi.minor for abi in abis if not abi.abi3})) or (own_minor,)
+
+
 def check_serves(wheels: Sequence[TargetWheel], abis: Sequence[PythonAbi]) -> None:
-    """Every ABI asked for is served by each target's wheel: that ABI, or abi3 from a floor at or
-    below it. Else one line naming the target, what the project builds, and the way out."""
+    """Every ABI asked for is served, for each target, by one of its wheels (one per Python version
+    built): that ABI, or abi3 from a floor at or below it. Else one line naming the target, what the
+    project builds, and the way out."""
+    by_target: dict[Target, list[TargetWheel]] = {}
     for wheel in wheels:
+        by_target.setdefault(wheel.target, []).append(wheel)
+    for target, built in by_target.items():
         for abi in abis:
-            if not serves(wheel.abi, abi):
-                raise ConfigError(
-                    f"{wheel.target.name}: {abi.tag} was asked for, but the project's own build makes "
-                    f"{wheel.abi.tag} ({wheel.path.name}) with the Python fatpack runs on: run fatpack "
-                    f"with Python 3.{abi.minor}, or ask for --python {wheel.abi.tag}"
-                )
+            if any(serves(wheel.abi, abi) for wheel in built):
+                continue
+            made = ", ".join(dict.fromkeys(wheel.abi.tag for wheel in built))
+            names = ", ".join(wheel.path.name for wheel in built)
+            way_out = (
+                "it builds version-specific modules: ask for --python cp3X for each Python instead"
+                if abi.abi3 and not any(wheel.abi.abi3 for wheel in built)
+                else f"ask for --python {built[0].abi.tag}"
+            )
+            raise ConfigError(
+                f"{target.name}: {abi.tag} was asked for, but the project's own build makes {made} "
+                f"({names}): {way_out}"
+            )
+
+
+def one_per_slot(wheels: Sequence[TargetWheel]) -> list[TargetWheel]:
+    """The first wheel of each (target, ABI): a project building abi3 makes the same module on every
+    Python version it is built with; fuse takes one binary per slot."""
+    kept: dict[tuple[Target, PythonAbi], TargetWheel] = {}
+    for wheel in wheels:
+        kept.setdefault((wheel.target, wheel.abi), wheel)
+    return list(kept.values())
 
 
 def serves(built: PythonAbi, wanted: PythonAbi) -> bool:
     if built == wanted:
         return True
     return built.abi3 and built.minor <= wanted.minor
-
-
-def _env_minor(env: BuildEnv, runner: Runner) -> int:
-    """The minor version of the environment's Python, the one the project's build runs on."""
-    output = runner([env.python, "-c", "import sys; print(sys.version_info[1])"], capture=True)
-    try:
-        return int(output.strip())
-    except ValueError:
-        raise ConfigError(f"{env.python} did not say its version: {output.strip()[:80]!r}") from None
 
 
 def failed_step(output: str, target: Target) -> str:

@@ -1,7 +1,8 @@
 """The cross environment of one target: what makes a project's own setuptools build compile for it.
 
 CPython's own cross-build mechanism, as crossenv uses it: `_PYTHON_SYSCONFIGDATA_NAME` names a
-generated `_sysconfigdata_fatpack_<target>` module whose `build_time_vars` are this interpreter's with
+generated `_sysconfigdata_fatpack_<target>` module whose `build_time_vars` are the build interpreter's
+(the one the project's backend runs on, fatpack/interpreters.py: a CPython 3.10 for cp310) with
 the target's EXT_SUFFIX, SOABI, MULTIARCH, compilers (zig for the target's triple), flags and Python
 headers (fatpack/sdk); `_PYTHON_HOST_PLATFORM` makes `sysconfig.get_platform()`, and so bdist_wheel's
 platform tag, say the target. The compiler variables distutils reads from the environment (CC, CXX,
@@ -21,15 +22,15 @@ import os
 import shlex
 import shutil
 import sys
-import sysconfig
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional
 
 from fatpack.beforebuild import Prefix
 from fatpack.cross_compiler import WrapperConfig
 from fatpack.errors import ConfigError
+from fatpack.interpreters import BuildPython, ConfigValue
 from fatpack.runner import zig_command
 from fatpack.sdk import PythonSdk
 from fatpack.targets import Target
@@ -39,7 +40,6 @@ WRAPPER = Path(__file__).with_name("cross_compiler.py")
 ANSWERS_FILE = "fatpack_cross_target.json"  # read by crossenv_site/sitecustomize.py
 CFLAGS = "-DNDEBUG -fwrapv -O2"  # one fixed set per target: zig's C runtime cache stays warm
 ARFLAGS = "rcs"
-ConfigValue = Union[str, int, float]
 
 
 @dataclass(frozen=True)
@@ -129,13 +129,14 @@ def target_answers(target: Target) -> dict[str, str]:
 
 def make_cross_env(
     target: Target,
-    minor: int,
+    python: BuildPython,
     sdk: PythonSdk,
     work: Path,
     extra_cflags: Sequence[str] = (),
     prefix: Optional[Prefix] = None,
 ) -> CrossEnv:
-    """Write the target's sysconfig data, sitecustomize and compiler wrappers below `work`.
+    """Write the target's sysconfig data (`python`'s, with the target's swapped in), sitecustomize and
+    compiler wrappers below `work`.
     `extra_cflags` go after fatpack's fixed CFLAGS (the Windows header overlay, MSVC leniency);
     `prefix`, where the target's before-build commands installed, goes into CPPFLAGS and LDFLAGS."""
     cflags = shlex.join([*shlex.split(CFLAGS), *extra_cflags])
@@ -152,14 +153,14 @@ def make_cross_env(
     (site / ANSWERS_FILE).write_text(json.dumps(target_answers(target)), encoding="utf-8")
     tools = write_tools(target, sdk, work / "bin")
     variables = {
-        **config_vars(target, minor, sdk, tools, work),
+        **config_vars(target, python, sdk, tools, work),
         "CFLAGS": cflags,
         "CPPFLAGS": cppflags,
         "LDFLAGS": ldflags,
     }
     module = f"_sysconfigdata_fatpack_{target.name}"
     (site / f"{module}.py").write_text(
-        f"# the sysconfig data of CPython 3.{minor} on {target.name}, written by fatpack\n"
+        f"# the sysconfig data of CPython 3.{python.minor} on {target.name}, written by fatpack\n"
         f"build_time_vars = {variables!r}\n",
         encoding="utf-8",
     )
@@ -195,16 +196,16 @@ def pkg_config_dirs(prefix: Optional[Prefix], work: Path) -> list[str]:
 
 
 def config_vars(
-    target: Target, minor: int, sdk: PythonSdk, tools: Tools, work: Path
+    target: Target, python: BuildPython, sdk: PythonSdk, tools: Tools, work: Path
 ) -> dict[str, ConfigValue]:
-    """This interpreter's sysconfig variables with the target's swapped in."""
-    host = {k: v for k, v in sysconfig.get_config_vars().items() if isinstance(v, (str, int, float))}
+    """The build interpreter's sysconfig variables with the target's swapped in."""
+    minor = python.minor
     include = str(sdk.include_dirs[0])
     link = _link_flags(target, work)
     suffix = extension_suffix(target, minor)
     ccshared = "" if target.is_windows else "-fPIC"
     return {
-        **host,
+        **python.config_vars,
         "EXT_SUFFIX": suffix,
         "SO": suffix,
         "SOABI": soabi(target, minor),

@@ -30,16 +30,20 @@ from fatpack.config import (
     read_pyproject,
 )
 from fatpack.crossbuild import (
+    TargetWheel,
     build_target_wheels,
+    build_versions,
     check_serves,
     chosen_abis,
     chosen_targets,
     drives_backend,
+    one_per_slot,
 )
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
+from fatpack.interpreters import find_interpreter
 from fatpack.output import missing_ancestors, remove_empty, staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import Payload
@@ -178,8 +182,10 @@ def cross_builds(options: Options) -> bool:
 def _cross_assemble(
     options: Options, env: BuildEnv, staging: Path, runner: Runner, progress: Optional[ProgressCallback]
 ) -> list[Path]:
-    """The host wheel (the reference), one wheel per target by the project's own backend
-    cross-compiling, fused into the fat wheel (and thin ones), each checked against the reference."""
+    """The host wheel (the reference), one wheel per target and Python version by the project's own
+    backend cross-compiling, fused into the fat wheel (and thin ones), each checked against the
+    reference. Each version-specific ABI asked for (cp310, cp312) is built by an environment made
+    from a CPython of that version (fatpack/interpreters.py); the reference stays fatpack's Python's."""
     check_source_date_epoch()
     data = read_pyproject(options.project_dir) or {}
     targets = chosen_targets(data, options.targets)
@@ -190,14 +196,19 @@ def _cross_assemble(
         host_prefix = next((p for t, p in prefixes.items() if t == host_target()), None)
         host_environ = host_prefix.environ(os.environ) if host_prefix else None
         host = build_host_wheel(options.project_dir, env, work / "reference", host_environ)
-        wheels = build_target_wheels(
-            options.project_dir, env, targets, work / "targets", runner, options.jobs, prefixes
-        )
+        wheels: list[TargetWheel] = []
+        for minor in build_versions(abis, sys.version_info[1]):
+            version_env = env if minor == sys.version_info[1] else version_environment(options, minor, runner)
+            where = work / "targets" / f"cp3{minor}"
+            wheels += build_target_wheels(
+                options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
+            )
         check_serves(wheels, abis)
+        wheels = one_per_slot(wheels)
         fused = fuse_prebuilt([w.path for w in wheels], work / "fused")
         for wheel in wheels:
             if progress is not None:
-                count = sum(1 for p in fused.payloads if p.target == wheel.target)
+                count = sum(1 for p in fused.payloads if p.target == wheel.target and p.abi == wheel.abi)
                 progress(TargetReport(wheel.target, DEFAULT_BUILDER, count, wheel.seconds))
 
         def write(subset: Sequence[Payload], tags: str) -> Path:
@@ -207,6 +218,13 @@ def _cross_assemble(
         for artifact in written:
             check_complete(artifact, host)
         return written
+
+
+def version_environment(options: Options, minor: int, runner: Runner) -> BuildEnv:
+    """The project's build environment made from a CPython 3.<minor> found on this machine."""
+    interpreter = find_interpreter(minor, runner=runner)
+    logger.info("building cp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
+    return build_environment(options.project_dir, options.isolation, interpreter=interpreter.path)
 
 
 def before_build_prefixes(

@@ -264,6 +264,7 @@ def test_pkg_config_in_the_cross_build_sees_the_prefix_never_the_host(tmp_path, 
     the target's prefix, not the host's .pc files (host headers in a Windows build: lxml compiled
     against /usr/include/libxml2)."""
     from fatpack.crossenv import make_cross_env
+    from fatpack.interpreters import BuildPython
     from fatpack.sdk import PythonSdk
 
     host_pc = tmp_path / "host" / "pkgconfig"
@@ -274,8 +275,9 @@ def test_pkg_config_in_the_cross_build_sees_the_prefix_never_the_host(tmp_path, 
     _pc_file(prefix.path / "lib" / "pkgconfig", "libxml-2.0", prefix.path / "include" / "libxml2")
     sdk = PythonSdk((tmp_path / "include",), (), (tmp_path / "libpython3.a", tmp_path / "libpython311.a"))
     target = TARGETS["win_amd64"]
-    with_prefix = make_cross_env(target, 11, sdk, tmp_path / "a", prefix=prefix).environ
-    without = make_cross_env(target, 11, sdk, tmp_path / "b").environ
+    python = BuildPython("python3.11", 11, {})
+    with_prefix = make_cross_env(target, python, sdk, tmp_path / "a", prefix=prefix).environ
+    without = make_cross_env(target, python, sdk, tmp_path / "b").environ
     assert with_prefix["PKG_CONFIG_LIBDIR"] == (
         f"{prefix.path / 'lib' / 'pkgconfig'}:{prefix.path / 'share' / 'pkgconfig'}"
     )

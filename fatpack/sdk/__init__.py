@@ -33,6 +33,7 @@ class Headers:
 
     include_dir: Path
     version: tuple[int, int]
+    multiarch: Optional[str] = None  # the interpreter's MULTIARCH (Debian's wrapper); None: this one's
 
 
 def host_headers() -> Headers:
@@ -42,6 +43,17 @@ def host_headers() -> Headers:
             f"Python headers not found in {include_dir}: install them (Debian: apt-get install python3-dev)"
         )
     return Headers(include_dir, (sys.version_info[0], sys.version_info[1]))
+
+
+def headers_at(include_dir: Path, multiarch: Optional[str] = None) -> Headers:
+    """The headers of another interpreter (the one a project's build runs on): its INCLUDEPY, their
+    version read from patchlevel.h, so the SDK is what those headers say, not what was asked for."""
+    if not (include_dir / "Python.h").is_file():
+        raise ToolchainError(
+            f"Python headers not found in {include_dir}: install them (pyenv and uv Pythons have them; "
+            "Debian: apt-get install python3.X-dev)"
+        )
+    return Headers(include_dir, headers_version(include_dir), multiarch)
 
 
 def headers_version(include_dir: Path) -> tuple[int, int]:
@@ -74,20 +86,26 @@ def abi_defines(abi: PythonAbi) -> tuple[tuple[str, Optional[str]], ...]:
 
 
 def prepare_sdk(
-    target: Target, abi: PythonAbi, work_dir: Path, runner: Runner, sdk_path: Optional[Path] = None
+    target: Target,
+    abi: PythonAbi,
+    work_dir: Path,
+    runner: Runner,
+    sdk_path: Optional[Path] = None,
+    headers: Optional[Headers] = None,
 ) -> PythonSdk:
-    """Headers and link inputs for `abi` on `target`, made under `work_dir` where files are needed."""
+    """Headers and link inputs for `abi` on `target`, made under `work_dir` where files are needed,
+    from `headers` (the build interpreter's; default this interpreter's)."""
     if target.is_windows:
         from fatpack.sdk import windows
 
-        return windows.prepare(target, abi, work_dir, runner, sdk_path)
+        return windows.prepare(target, abi, work_dir, runner, sdk_path, headers)
     if sdk_path is not None:
         raise ConfigError(
             f"tool.fatpack.sdk.{target.name}: a Python layout by path is only for Windows targets"
         )
-    headers = host_headers()
+    headers = headers or host_headers()
     check_headers_fit(abi, headers, target)
-    include_dir = without_multiarch_wrapper(headers.include_dir, work_dir)
+    include_dir = without_multiarch_wrapper(headers.include_dir, work_dir, headers.multiarch)
     return PythonSdk(include_dirs=(include_dir,), defines=abi_defines(abi))
 
 
@@ -113,9 +131,12 @@ def without_multiarch_wrapper(include_dir: Path, work_dir: Path, multiarch: Opti
     return flat
 
 
-def sdk_fingerprint(target: Target, abi: PythonAbi, sdk_path: Optional[Path] = None) -> str:
-    """What identifies the SDK prepare_sdk would make, without making it (for the payload cache).
-    Checks, as prepare_sdk does, that the headers fit the ABI."""
+def sdk_fingerprint(
+    target: Target, abi: PythonAbi, sdk_path: Optional[Path] = None, headers: Optional[Headers] = None
+) -> str:
+    """What identifies the SDK prepare_sdk would make from the same arguments, without making it (for
+    the payload cache): the headers' directory, version and pyconfig.h really used. Checks, as
+    prepare_sdk does, that the headers fit the ABI."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -130,7 +151,7 @@ def sdk_fingerprint(target: Target, abi: PythonAbi, sdk_path: Optional[Path] = N
 
             files.append(sdk_path / "libs" / f"{windows.python_dll(abi)}.lib")
     else:
-        headers = host_headers()
+        headers = headers or host_headers()
         check_headers_fit(abi, headers, target)
         digest.update(str(headers.include_dir).encode())
         files = [headers.include_dir / "patchlevel.h"]

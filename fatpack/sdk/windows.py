@@ -99,11 +99,18 @@ def render_pyconfig(target: Target) -> str:
 
 
 def prepare(
-    target: Target, abi: PythonAbi, work_dir: Path, runner: Runner, sdk_path: Optional[Path] = None
+    target: Target,
+    abi: PythonAbi,
+    work_dir: Path,
+    runner: Runner,
+    sdk_path: Optional[Path] = None,
+    headers: Optional[Headers] = None,
 ) -> PythonSdk:
+    """`headers` (default this interpreter's) with the Windows pyconfig.h, and the import library of
+    the DLL the ABI links (python3.dll or python3XY.dll: an export list per version)."""
     if sdk_path is not None:
         return _from_windows_layout(target, abi, sdk_path)
-    headers = host_headers()
+    headers = headers or host_headers()
     check_headers_fit(abi, headers, target)
     sdk_dir = work_dir / f"sdk-{target.name}"
     include_dir = _windows_include_dir(target, headers, sdk_dir)

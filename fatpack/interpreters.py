@@ -1,0 +1,255 @@
+"""Finding a CPython X.Y to run a project's own build with, and what that interpreter says of itself.
+
+A project with its own build (setuptools) builds for the Python its backend runs on: a cp310 payload
+needs the backend run by a CPython 3.10 (its headers, its sysconfig). Candidates, in this order and
+each real path once: fatpack's own interpreter, `python3.X` on PATH, pyenv's
+(`$PYENV_ROOT` or ~/.pyenv: `versions/*/bin/python3.X`, newest first), uv-managed ones
+(`$UV_PYTHON_INSTALL_DIR` or ~/.local/share/uv/python: `cpython-3.X*/bin/python3.X`), then
+`/usr/bin/python3.X`. pyenv's shims are never taken for interpreters: a shim of a version that is not
+selected exits with "pyenv: python3.12: command not found"; pyenv's versions directory is read instead.
+Each candidate is asked, in one short process, for its version, implementation, whether it is
+free-threaded and where its headers are; the first CPython 3.X of the wanted kind with Python.h wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+from fatpack.errors import BuildError, ConfigError, ToolchainError
+from fatpack.runner import Runner, run_command
+
+PROBE_TIMEOUT = 60  # seconds for one candidate to say what it is
+OWN, PATH, PYENV, UV, SYSTEM = "fatpack's own", "PATH", "pyenv", "uv", "/usr/bin"
+
+_PROBE = """\
+import json, os, sys, sysconfig
+include = sysconfig.get_paths()["include"]
+print(json.dumps({
+    "version": list(sys.version_info[:2]),
+    "implementation": sys.implementation.name,
+    "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+    "include": include,
+    "headers": os.path.isfile(os.path.join(include, "Python.h")),
+}))
+"""
+
+_CONFIG_VARS = """\
+import json, sys, sysconfig
+variables = {k: v for k, v in sysconfig.get_config_vars().items() if isinstance(v, (str, int, float))}
+print(json.dumps({"minor": sys.version_info[1], "vars": variables}))
+"""
+
+ConfigValue = Union[str, int, float]
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """One candidate, as it described itself."""
+
+    path: str
+    where: str  # OWN, PATH, PYENV, UV or SYSTEM
+    version: tuple[int, int]
+    implementation: str  # sys.implementation.name: 'cpython', 'pypy'
+    free_threaded: bool
+    include_dir: str
+    has_headers: bool
+
+    def unfit_for(self, minor: int, free_threaded: bool) -> Optional[str]:
+        """Why this interpreter cannot build for CPython 3.<minor> (of that kind); None when it can."""
+        if self.implementation != "cpython":
+            return f"is {self.implementation}, not CPython"
+        if self.version != (3, minor):
+            return "is {}.{}".format(*self.version)
+        if self.free_threaded != free_threaded:
+            return "is free-threaded" if self.free_threaded else "is not free-threaded"
+        if not self.has_headers:
+            return f"has no headers ({self.include_dir}/Python.h)"
+        return None
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where interpreters are looked for; the defaults are this machine's, tests pass their own."""
+
+    own: str
+    path: tuple[str, ...]
+    pyenv_root: Path
+    uv_dir: Path
+    system_dir: Path = Path("/usr/bin")
+    own_version: str = f"3.{sys.version_info[1]}"  # fatpack's own interpreter's, known without asking
+
+    @classmethod
+    def of(cls, environ: Mapping[str, str], own: str = sys.executable, home: Optional[Path] = None) -> Places:
+        home = home if home is not None else Path.home()
+        return cls(
+            own=own,
+            path=tuple(d for d in environ.get("PATH", "").split(os.pathsep) if d),
+            pyenv_root=Path(environ.get("PYENV_ROOT") or home / ".pyenv"),
+            uv_dir=Path(environ.get("UV_PYTHON_INSTALL_DIR") or home / ".local" / "share" / "uv" / "python"),
+        )
+
+
+def find_interpreter(
+    minor: int,
+    free_threaded: bool = False,
+    runner: Runner = run_command,
+    places: Optional[Places] = None,
+) -> Interpreter:
+    """The first candidate that is CPython 3.<minor> of the wanted kind with its headers; else a
+    ConfigError in one line saying what was needed, what was found where, and how to add one."""
+    places = places or Places.of(os.environ)
+    rejected: list[str] = []
+    for path, where in candidates(minor, places):
+        found = describe(path, where, runner)
+        if isinstance(found, str):
+            rejected.append(f"{path} ({where}) {found}")
+            continue
+        why = found.unfit_for(minor, free_threaded)
+        if why is None:
+            return found
+        rejected.append(f"{path} ({where}) {why}")
+    raise ConfigError(_not_found(minor, free_threaded, rejected, places))
+
+
+def candidates(minor: int, places: Places) -> list[tuple[str, str]]:
+    """(path, where) of every interpreter that may be CPython 3.<minor>, in search order, each real
+    path once; nothing is run."""
+    name = f"python3.{minor}"
+    found = [(places.own, OWN)] if places.own_version == f"3.{minor}" else []
+    found += [(str(p), PATH) for p in _on_path(name, places)]
+    found += [(str(p), PYENV) for p in _newest_first((places.pyenv_root / "versions").glob(f"*/bin/{name}"))]
+    found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"cpython-3.{minor}*/bin/{name}"))]
+    found.append((str(places.system_dir / name), SYSTEM))
+    seen: set[str] = set()
+    unique = []
+    for path, where in found:
+        real = os.path.realpath(path)
+        if real in seen or not _executable(path):
+            continue
+        seen.add(real)
+        unique.append((path, where))
+    return unique
+
+
+def _on_path(name: str, places: Places) -> Iterator[Path]:
+    shims = os.path.realpath(places.pyenv_root / "shims")
+    for directory in places.path:
+        path = Path(directory) / name
+        if os.path.realpath(directory) == shims or is_pyenv_shim(path):
+            continue
+        yield path
+
+
+def is_pyenv_shim(path: Path) -> bool:
+    """A pyenv shim is a small shell script that runs `pyenv exec`, not an interpreter."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1024)
+    except OSError:
+        return False
+    return head.startswith(b"#!") and b"pyenv" in head
+
+
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def _newest_first(paths: Iterator[Path]) -> list[Path]:
+    """Install directories named by version (pyenv's 3.10.13, uv's cpython-3.10.13-linux-x86_64-gnu),
+    the newest patch release first."""
+
+    def version(path: Path) -> tuple[int, ...]:
+        match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", path.parent.parent.name)
+        return tuple(int(n or 0) for n in match.groups()) if match else ()
+
+    return sorted(paths, key=lambda p: (version(p), str(p)), reverse=True)
+
+
+def describe(path: str, where: str, runner: Runner) -> Union[Interpreter, str]:
+    """What the interpreter says of itself, or why it could not say (a string)."""
+    try:
+        output = runner([path, "-I", "-c", _PROBE], capture=True, timeout=PROBE_TIMEOUT)
+        said = json.loads(output.strip().splitlines()[-1])
+        return Interpreter(
+            path=path,
+            where=where,
+            version=(int(said["version"][0]), int(said["version"][1])),
+            implementation=str(said["implementation"]),
+            free_threaded=bool(said["free_threaded"]),
+            include_dir=str(said["include"]),
+            has_headers=bool(said["headers"]),
+        )
+    except (BuildError, ToolchainError) as exc:
+        lines = exc.output.strip().splitlines() if isinstance(exc, BuildError) else []
+        return f"does not run ({lines[0].strip() if lines else exc})"
+    except (ValueError, KeyError, IndexError, TypeError):
+        return "did not say what it is"
+
+
+def versions_seen(places: Places) -> dict[str, list[str]]:
+    """Which python3.N names exist where (nothing is run): '3.12' -> ['pyenv', '/usr/bin']."""
+    seen: dict[str, list[str]] = {}
+
+    def add(version: str, where: str) -> None:
+        if where not in seen.setdefault(version, []):
+            seen[version].append(where)
+
+    add(places.own_version, OWN)
+    globs: list[tuple[Sequence[Path], str, str]] = [
+        ([Path(d) for d in places.path], "python3.*", PATH),
+        ([places.pyenv_root / "versions"], "*/bin/python3.*", PYENV),
+        ([places.uv_dir], "cpython-3*/bin/python3.*", UV),
+        ([places.system_dir], "python3.*", SYSTEM),
+    ]
+    for directories, pattern, where in globs:
+        for directory in directories:
+            for path in sorted(directory.glob(pattern)):
+                match = re.fullmatch(r"python(3\.\d+t?)", path.name)
+                if match and _executable(str(path)) and not is_pyenv_shim(path):
+                    add(match.group(1), where)
+    return seen
+
+
+def _not_found(minor: int, free_threaded: bool, rejected: Sequence[str], places: Places) -> str:
+    kind = f"3.{minor}{'t' if free_threaded else ''}"
+    seen = versions_seen(places)
+    found = "; ".join(f"{v} ({', '.join(w)})" for v, w in sorted(seen.items(), key=lambda i: _key(i[0])))
+    tried = f"; tried: {'; '.join(rejected)}" if rejected else ""
+    return (
+        f"no CPython {kind} with headers found to build cp3{minor}{'t' if free_threaded else ''} with "
+        f"(found: {found or 'none'}{tried}; looked at fatpack's own, python3.{minor} on PATH, "
+        f"{places.pyenv_root}/versions, {places.uv_dir}, {places.system_dir}): add one with "
+        f"`pyenv install 3.{minor}`, `uv python install 3.{minor}` or `apt-get install python3.{minor}-dev`"
+    )
+
+
+def _key(version: str) -> tuple[int, str]:
+    return (int(version.split(".")[1].rstrip("t")), version)
+
+
+@dataclass(frozen=True)
+class BuildPython:
+    """The interpreter a project's build runs on, as its cross environment needs it: its minor
+    version and its sysconfig variables (str, int and float values)."""
+
+    python: str
+    minor: int
+    config_vars: dict[str, ConfigValue]
+
+
+def build_python(python: str, runner: Runner) -> BuildPython:
+    """Ask `python` once (JSON) for its version and sysconfig variables."""
+    output = runner([python, "-I", "-c", _CONFIG_VARS], capture=True, timeout=PROBE_TIMEOUT)
+    try:
+        said = json.loads(output.strip().splitlines()[-1])
+        variables = {str(k): v for k, v in dict(said["vars"]).items() if isinstance(v, (str, int, float))}
+        return BuildPython(python, int(said["minor"]), variables)
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise ConfigError(f"{python} did not say its sysconfig variables: {output.strip()[:80]!r}") from None
