@@ -26,7 +26,7 @@ from fatpack.errors import BuildError, ConfigError, ToolchainError
 from fatpack.runner import Runner, run_command
 
 PROBE_TIMEOUT = 60  # seconds for one candidate to say what it is
-OWN, PATH, PYENV, UV, SYSTEM = "fatpack's own", "PATH", "pyenv", "uv", "/usr/bin"
+OWN, PATH, PYENV, UV, SYSTEM = "fatpack's own", "PATH", "pyenv", "uv", "system"
 
 _PROBE = """\
 import json, os, sys, sysconfig

@@ -1,0 +1,1 @@
+"""pyversions-demo: one C extension, built per CPython version."""
