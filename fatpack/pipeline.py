@@ -190,6 +190,7 @@ def _cross_assemble(
     data = read_pyproject(options.project_dir) or {}
     targets = chosen_targets(data, options.targets)
     abis = chosen_abis(data, options.abis)
+    envs = version_environments(options, env, abis, runner)  # first: a version found nowhere stops quickly
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
         prefixes = before_build_prefixes(options, read_before_build(data), targets, runner, work)
@@ -197,8 +198,7 @@ def _cross_assemble(
         host_environ = host_prefix.environ(os.environ) if host_prefix else None
         host = build_host_wheel(options.project_dir, env, work / "reference", host_environ)
         wheels: list[TargetWheel] = []
-        for minor in build_versions(abis, sys.version_info[1]):
-            version_env = env if minor == sys.version_info[1] else version_environment(options, minor, runner)
+        for minor, version_env in envs.items():
             where = work / "targets" / f"cp3{minor}"
             wheels += build_target_wheels(
                 options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
@@ -220,11 +220,21 @@ def _cross_assemble(
         return written
 
 
-def version_environment(options: Options, minor: int, runner: Runner) -> BuildEnv:
-    """The project's build environment made from a CPython 3.<minor> found on this machine."""
-    interpreter = find_interpreter(minor, runner=runner)
-    logger.info("building cp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
-    return build_environment(options.project_dir, options.isolation, interpreter=interpreter.path)
+def version_environments(
+    options: Options, env: BuildEnv, abis: Sequence[PythonAbi], runner: Runner
+) -> dict[int, BuildEnv]:
+    """The build environment of each Python version the targets are built for (crossbuild.build_versions):
+    `env` for fatpack's own, else one made from a CPython 3.<minor> found on this machine."""
+    own = sys.version_info[1]
+    envs = {}
+    for minor in build_versions(abis, own):
+        if minor == own:
+            envs[minor] = env
+            continue
+        interpreter = find_interpreter(minor, runner=runner)
+        logger.info("building cp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
+        envs[minor] = build_environment(options.project_dir, options.isolation, interpreter=interpreter.path)
+    return envs
 
 
 def before_build_prefixes(

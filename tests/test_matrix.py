@@ -3,6 +3,7 @@ a CPython of that version (fatpack/interpreters.py), with its sysconfig variable
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import zipfile
@@ -95,6 +96,16 @@ def test_the_sdk_and_its_fingerprint_are_the_build_pythons_headers(tmp_path):
     assert sdk_fingerprint(WINDOWS, CP310, headers=headers) != sdk_fingerprint(WINDOWS, CP310, headers=other)
     with pytest.raises(ConfigError, match=r"cp312 for linux_x86_64 needs Python 3\.12 headers"):
         prepare_sdk(LINUX, CP312, tmp_path / "work", runner=never_run, headers=headers)
+
+
+def test_a_version_found_nowhere_stops_the_run_before_any_build(tmp_path):
+    """The interpreters are found first: no reference wheel, no target is built for nothing."""
+    nowhere = PythonAbi(99, abi3=False)
+    options = Options(PROJECTS / "pyversions", tmp_path / "out", targets=(LINUX,), abis=(nowhere,))
+    with pytest.raises(ConfigError) as caught:
+        assemble(dataclasses.replace(options, isolation=False), runner=never_run)
+    assert str(caught.value).startswith("no CPython 3.99 with headers found to build cp399 with (found: ")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 # --- end to end: cp310 + cp312 under fatpack's Python, run on pyenv's and python.org's 3.10 and 3.12 ---
