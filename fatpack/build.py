@@ -31,7 +31,7 @@ from fatpack.lipo import find_lipo, merge_universal
 from fatpack.payloads import LIBS_DIR, Payload, library_relative_path, payload_relative_path
 from fatpack.plan import BuildPlan
 from fatpack.runner import Runner, program_name
-from fatpack.sdk import PythonSdk, prepare_sdk, sdk_fingerprint
+from fatpack.sdk import PythonSdk, VersionHeaders, prepare_sdk, sdk_fingerprint
 from fatpack.sdk.windows import import_library_for_dll
 from fatpack.targets import TARGETS, PythonAbi, Target
 
@@ -66,6 +66,7 @@ class TargetBuild:
     runner: Runner
     work_dir: Path  # this run's scratch directory
     out_dir: Path  # where the payloads go: out_dir/<target>/...
+    headers: VersionHeaders  # each ABI's Python headers (another CPython's for another version)
 
     def builder_for(self, item: ExtensionConfig) -> Builder:
         """The item's own builder when it names one (checked up front), else the target's."""
@@ -114,8 +115,10 @@ def build_payloads(
     builders = _checked_builders(plan, runner)
     check_cython_abis(plan.config.extensions, plan.abis)
     sources = _generated_sources(plan, runner, work_dir / "cython")
+    headers = VersionHeaders(runner)
     builds = [
-        TargetBuild(plan, sources, t, builders[t.name], runner, work_dir, out_dir) for t in plan.targets
+        TargetBuild(plan, sources, t, builders[t.name], runner, work_dir, out_dir, headers)
+        for t in plan.targets
     ]
     with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
         results = list(pool.map(lambda build: _build_target_reporting(build, progress), builds))
@@ -261,9 +264,10 @@ def _build_one(
     target, plan, builder = build.target, build.plan, build.builder_for(extension)
     output = output or job_dir / "out" / f"{extension.name}{target.extension_suffix}"
     sdk_path = plan.config.sdk_paths.get(target.name)
+    headers = None if sdk_path is not None else build.headers(abi)
     key = None
     if isinstance(builder, CachingBuilder) and plan.cache.root is not None:
-        fingerprint = sdk_fingerprint(target, abi, sdk_path) + "".join(
+        fingerprint = sdk_fingerprint(target, abi, sdk_path, headers) + "".join(
             hashlib.sha256(path.read_bytes()).hexdigest() for path in bundled
         )
         compiler = builder.identity(target)
@@ -272,7 +276,7 @@ def _build_one(
         )
         if plan.cache.fetch(key, output):
             return output, True
-    sdk = prepare_sdk(target, abi, build.work_dir, build.runner, sdk_path)
+    sdk = prepare_sdk(target, abi, build.work_dir, build.runner, sdk_path, headers)
     job_dir.mkdir(parents=True, exist_ok=True)
     job = build.job(extension, abi, sdk, output, job_dir, bundled=bundled)
     _compile(builder, job)

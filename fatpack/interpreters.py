@@ -37,6 +37,7 @@ print(json.dumps({
     "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
     "include": include,
     "headers": os.path.isfile(os.path.join(include, "Python.h")),
+    "multiarch": sysconfig.get_config_var("MULTIARCH") or "",
 }))
 """
 
@@ -60,6 +61,7 @@ class Interpreter:
     free_threaded: bool
     include_dir: str
     has_headers: bool
+    multiarch: str = ""  # sysconfig's MULTIARCH (Debian's headers include <MULTIARCH/python3.X/pyconfig.h>)
 
     def unfit_for(self, minor: int, free_threaded: bool) -> Optional[str]:
         """Why this interpreter cannot build for CPython 3.<minor> (of that kind); None when it can."""
@@ -185,6 +187,7 @@ def describe(path: str, where: str, runner: Runner) -> Union[Interpreter, str]:
             free_threaded=bool(said["free_threaded"]),
             include_dir=str(said["include"]),
             has_headers=bool(said["headers"]),
+            multiarch=str(said.get("multiarch") or ""),
         )
     except (BuildError, ToolchainError) as exc:
         lines = exc.output.strip().splitlines() if isinstance(exc, BuildError) else []

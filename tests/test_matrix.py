@@ -4,7 +4,9 @@ a CPython of that version (fatpack/interpreters.py), with its sysconfig variable
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -19,7 +21,7 @@ from fatpack.crossenv import Tools, config_vars
 from fatpack.errors import ConfigError
 from fatpack.interpreters import BuildPython
 from fatpack.pipeline import Options, assemble
-from fatpack.sdk import PythonSdk, headers_at, prepare_sdk, sdk_fingerprint
+from fatpack.sdk import PythonSdk, VersionHeaders, headers_at, prepare_sdk, sdk_fingerprint
 from fatpack.targets import TARGETS, PythonAbi
 
 PROJECTS = Path(__file__).parent / "projects"
@@ -108,6 +110,29 @@ def test_a_version_found_nowhere_stops_the_run_before_any_build(tmp_path):
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
+def test_fatpacks_own_compiles_take_another_versions_headers_from_its_interpreter(tmp_path):
+    """The payloads fatpack compiles itself ([tool.fatpack] extensions, --builder, fatpack build): cp310
+    and a cp313-abi3 floor above this Python get a CPython of that version's headers, found once."""
+    include = fake_headers(tmp_path, 10)
+    said = {"version": [3, 10], "implementation": "cpython", "free_threaded": False}
+    answers = {**said, "include": str(include), "headers": True, "multiarch": "x86_64-linux-gnu"}
+    probed = []
+
+    def runner(command, **options):
+        probed.append(command[0])
+        return json.dumps(answers) if command[0].endswith("python3.10") else never_run(command)
+
+    headers = VersionHeaders(runner, own_minor=11)
+    assert headers(PythonAbi(11, abi3=False)) is None and headers(PythonAbi(8, abi3=True)) is None
+    found = headers(CP310)
+    assert found is not None and (found.include_dir, found.version, found.multiarch) == (
+        include,
+        (3, 10),
+        "x86_64-linux-gnu",
+    )
+    assert headers(CP310) is found and len(probed) == 1
+
+
 # --- end to end: cp310 + cp312 under fatpack's Python, run on pyenv's and python.org's 3.10 and 3.12 ---
 
 
@@ -188,3 +213,63 @@ def test_python_org_python_under_wine_imports_its_own_versions_payload(
     assert headers.startswith(f"3.{minor}.") and total == "5", proc.stdout
     assert path.endswith(f"\\win_amd64\\cp3{minor}\\pyver\\_ver.cp3{minor}-win_amd64.pyd"), path
     assert f"chose cp3{minor}-win_amd64 -> " in proc.stderr, proc.stderr
+
+
+FATPACK_PROJECT = """\
+[project]
+name = "pyversions-fatpack"
+version = "1.0"
+
+[tool.fatpack]
+python = ["cp310", "cp312", "cp313-abi3"]
+
+[[tool.fatpack.extension]]
+name = "pyver._ver"
+sources = ["src/pyver/_ver.c"]
+"""
+
+
+@pytest.fixture(scope="module")
+def own_compiles_wheel(tmp_path_factory) -> Path:
+    """The fixture's extension declared in [tool.fatpack] (fatpack compiles it), for cp310, cp312 and
+    cp313-abi3 under fatpack's Python."""
+    missing = [f"{PYENV}/versions/3.{m}.*/bin/python3.{m}" for m in (10, 12, 13) if pyenv_python(m) is None]
+    if missing:
+        pytest.skip(
+            f"pyenv's CPython 3.10, 3.12, 3.13 are needed (CI has them); looked for {', '.join(missing)}"
+        )
+    root = tmp_path_factory.mktemp("own")
+    shutil.copytree(PROJECTS / "pyversions" / "src", root / "project" / "src")
+    (root / "project" / "pyproject.toml").write_text(FATPACK_PROJECT)
+    return assemble(Options(root / "project", root / "out", targets=(LINUX, WINDOWS)))
+
+
+@pytest.mark.compile
+@pytest.mark.parametrize("minor, chosen", [(10, "cp310"), (12, "cp312"), (13, "cp313-abi3")])
+def test_fatpacks_own_compiles_for_each_version_run_on_it(own_compiles_wheel, minor, chosen, tmp_path):
+    site = install_into(own_compiles_wheel, tmp_path / "site")
+    code = f"import sys; sys.path.insert(0, {str(site)!r})\n{PROBE}"
+    proc = subprocess.run(
+        [str(pyenv_python(minor)), "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FATPACK_DEBUG": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    headers, total, _ = proc.stdout.split()
+    assert headers.startswith(f"3.{minor}.") and total == "5", proc.stdout
+    assert f"chose {chosen}-linux_x86_64 -> " in proc.stderr, proc.stderr
+
+
+@pytest.mark.compile
+@pytest.mark.wine
+@pytest.mark.network
+def test_fatpacks_own_compiles_for_another_version_run_under_wine(own_compiles_wheel, tmp_path, monkeypatch):
+    python = WindowsPython("3.10", tmp_path / "py")
+    python.pip_install(own_compiles_wheel)
+    monkeypatch.setenv("FATPACK_DEBUG", "1")
+    proc = python.run("-c", PROBE)
+    assert proc.returncode == 0, proc.stderr
+    headers, total, _ = proc.stdout.split()
+    assert headers.startswith("3.10.") and total == "5", proc.stdout
+    assert "chose cp310-win_amd64 -> " in proc.stderr, proc.stderr

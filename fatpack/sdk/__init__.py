@@ -9,11 +9,13 @@ import shutil
 import sys
 import sysconfig
 import tempfile
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from fatpack.errors import ConfigError, ToolchainError
+from fatpack.interpreters import find_interpreter
 from fatpack.runner import Runner
 from fatpack.targets import PythonAbi, Target
 
@@ -54,6 +56,27 @@ def headers_at(include_dir: Path, multiarch: Optional[str] = None) -> Headers:
             "Debian: apt-get install python3.X-dev)"
         )
     return Headers(include_dir, headers_version(include_dir), multiarch)
+
+
+@dataclass
+class VersionHeaders:
+    """The headers an ABI is compiled against when this interpreter's cannot serve it: a version-specific
+    ABI of another version, or an abi3 floor above this version, takes the headers of a CPython of that
+    version found on this machine (fatpack/interpreters.py), once per version; None: this interpreter's."""
+
+    runner: Runner
+    own_minor: int = sys.version_info[1]
+    found: dict[int, Headers] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, abi: PythonAbi) -> Optional[Headers]:
+        if abi.minor == self.own_minor or (abi.abi3 and abi.minor < self.own_minor):
+            return None
+        with self.lock:  # targets build in parallel threads
+            if abi.minor not in self.found:
+                interpreter = find_interpreter(abi.minor, runner=self.runner)
+                self.found[abi.minor] = headers_at(Path(interpreter.include_dir), interpreter.multiarch)
+            return self.found[abi.minor]
 
 
 def headers_version(include_dir: Path) -> tuple[int, int]:

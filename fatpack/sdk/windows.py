@@ -110,9 +110,12 @@ def prepare(
     the DLL the ABI links (python3.dll or python3XY.dll: an export list per version)."""
     if sdk_path is not None:
         return _from_windows_layout(target, abi, sdk_path)
+    # other headers than this interpreter's get a directory of their own (one work_dir, several versions)
+    sdk_dir = work_dir / (
+        f"sdk-{target.name}" if headers is None else f"sdk-{target.name}-py3{headers.version[1]}"
+    )
     headers = headers or host_headers()
     check_headers_fit(abi, headers, target)
-    sdk_dir = work_dir / f"sdk-{target.name}"
     include_dir = _windows_include_dir(target, headers, sdk_dir)
     import_lib = make_import_library(python_dll(abi), target, sdk_dir, runner)
     return PythonSdk(include_dirs=(include_dir,), defines=abi_defines(abi), link_inputs=(import_lib,))
