@@ -36,6 +36,7 @@ from fatpack.crossenv import backend_environ, make_cross_env
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.runner import Runner
 from fatpack.sdk import PythonSdk, prepare_sdk
+from fatpack.sdk.windows_cxx import cxx_link_objects
 from fatpack.sdk.windows_headers import windows_header_overlay
 from fatpack.tags import target_and_abi
 from fatpack.targets import DEFAULT_TARGETS, PythonAbi, Target, parse_target
@@ -174,7 +175,8 @@ def build_target_wheel(
         source = private_copy(project_dir, work / "source")
         sdk = target_sdk(target, minor, work / "sdk", runner)
         cflags = windows_cflags(target, source, work)
-        cross = make_cross_env(target, minor, sdk, work / "cross", cflags, prefix)
+        cxx_objects = cxx_link_objects(target, work / "cxx", runner)
+        cross = make_cross_env(target, minor, sdk, work / "cross", cflags, prefix, cxx_objects)
     except FatpackError as exc:
         raise type(exc)(f"{target.name}: cannot prepare the cross build: {exc}") from None
     log = work / "backend.log"
