@@ -1,1 +1,1 @@
-"""Throws C++ exceptions: one caught inside the module, one never caught."""
+"""Throws C++ exceptions: one caught inside the module, one never caught, one caught by another module."""
