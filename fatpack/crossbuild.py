@@ -33,6 +33,7 @@ from fatpack.binaries import binary_format, inspect_data
 from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
 from fatpack.builders.zig import MSVC_LENIENCY
 from fatpack.crossenv import backend_environ, make_cross_env
+from fatpack.diagnosis import known_construct
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.runner import Runner
 from fatpack.sdk import PythonSdk, prepare_sdk
@@ -319,12 +320,16 @@ _FATPACK_WRAPPER = "error: fatpack: "  # fatpack/cross_compiler.py
 
 
 def meaningful_line(output: str) -> str:
-    """The line of a failed backend's output that says what went wrong: the first compiler or linker
-    error, else the last line that is not setuptools' 'command ... failed with exit code N'."""
+    """The line of a failed backend's output that says what went wrong: fatpack's compiler wrapper's
+    refusal, a construct the diagnosis knows (with its way out), the first compiler or linker error,
+    else the last line that is not setuptools' 'command ... failed with exit code N'."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     own = [line for line in lines if line.startswith(_FATPACK_WRAPPER)]
     if own:
         return own[0][len("error: ") :]
+    known = known_construct(output)
+    if known is not None:
+        return str(known)
     for line in lines:
         if _COMPILER_ERROR.search(line) and not _SETUPTOOLS_WRAPUP.match(line):
             return line

@@ -87,20 +87,46 @@ def diagnose(
     picks among per-architecture files."""
     if source is not None and source.suffix.lower() == ".asm":
         return masm_source(source)
-    for rule in (_inline_asm, _seh, _target_feature, _undeclared_intrinsic, _ms_builtin_type, _mingw_clash):
-        found = rule(output)
-        if found is not None:
-            return found
-    missing = re.search(r"(?:fatal )?error: '(?P<name>[^']+)' file not found", output)
-    if missing is None:
-        missing = re.search(r"fatal error: (?P<name>[^:\s]+): No such file or directory", output)
+    found = _construct(output)
+    if found is not None:
+        return found
+    missing = _missing_header_name(output)
     if missing is not None:
-        return missing_header(missing.group("name"), project_dir)
+        return missing_header(missing, project_dir)
     undefined = [m.group("name") for m in _UNDEFINED.finditer(output)]
     if undefined:
         return undefined_symbols(list(dict.fromkeys(undefined)), project_dir, arch)
     error = first_error(output)
     return Diagnosis(error) if error else None
+
+
+def known_construct(output: str) -> Optional[Diagnosis]:
+    """What the compiler's output alone shows, with its way out: a construct only MSVC has, a clash
+    with mingw-w64's headers, a system header of another OS or one of a C library official wheels
+    build first. None otherwise (the caller quotes the compiler). For builds fatpack does not drive
+    (the project's own build_ext), where advice about the extension's settings would not apply."""
+    found = _construct(output)
+    if found is not None:
+        return found
+    missing = _missing_header_name(output)
+    if missing is None or (_other_os(missing) is None and _library_of(missing) is None):
+        return None
+    return missing_header(missing, None)
+
+
+def _construct(output: str) -> Optional[Diagnosis]:
+    for rule in (_inline_asm, _seh, _target_feature, _undeclared_intrinsic, _ms_builtin_type, _mingw_clash):
+        found = rule(output)
+        if found is not None:
+            return found
+    return None
+
+
+def _missing_header_name(output: str) -> Optional[str]:
+    missing = re.search(r"(?:fatal )?error: '(?P<name>[^']+)' file not found", output)
+    if missing is None:
+        missing = re.search(r"fatal error: (?P<name>[^:\s]+): No such file or directory", output)
+    return missing.group("name") if missing is not None else None
 
 
 def first_error(output: str) -> Optional[str]:
@@ -271,7 +297,7 @@ def missing_header(name: str, project_dir: Optional[Path]) -> Diagnosis:
             f"build it only for {system} targets (the project's build chooses other sources for this one; "
             "per-OS sources: the extension's `os` key, or setup.py's platform branch)",
         )
-    provider = next((who for key, who in KNOWN_HEADERS.items() if _names_header(key, name)), None)
+    provider = _library_of(name)
     if provider is not None and "build requirement" in provider:
         return Diagnosis(
             f"missing header {name} (from {provider})",
@@ -287,6 +313,10 @@ def missing_header(name: str, project_dir: Optional[Path]) -> Diagnosis:
         "it is not in the project nor the target's system headers: build the library that provides "
         "it for this target first and add its include directory",
     )
+
+
+def _library_of(name: str) -> Optional[str]:
+    return next((who for key, who in KNOWN_HEADERS.items() if _names_header(key, name)), None)
 
 
 def _other_os(name: str) -> Optional[str]:

@@ -350,3 +350,31 @@ def test_assembling_a_meson_python_project_is_refused_before_any_environment_is_
     err = capsys.readouterr().err
     assert err.startswith("error: meson-python projects cannot be cross-built by fatpack yet")
     assert err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_the_meaningful_line_names_a_clash_with_mingw_headers_and_the_way_out():
+    # psutil 7.2.2's ntextapi.h defines what the Windows SDK's winternl.h lacks and mingw-w64's has
+    output = textwrap.dedent(
+        """\
+        In file included from psutil/arch/windows/init.h:11:
+        psutil/arch/windows/ntextapi.h:60:14: error: redefinition of '_KWAIT_REASON'
+           60 | typedef enum _KWAIT_REASON {
+              |              ^
+        /z/lib/libc/include/any-windows-any/winternl.h:693:16: note: previous definition is here
+          693 |   typedef enum _KWAIT_REASON {
+        error: command '/tmp/zig-cc' failed with exit code 1
+        """
+    )
+    line = meaningful_line(output)
+    assert line.startswith("_KWAIT_REASON is defined both in ntextapi.h and in mingw-w64's winternl.h")
+    assert "#ifndef __MINGW32__" in line
+
+
+def test_the_meaningful_line_names_the_library_a_missing_header_comes_from():
+    output = "src/_crc32c.c:3:10: fatal error: 'crc32c/crc32c.h' file not found\n1 error generated.\n"
+    assert meaningful_line(output) == (
+        "missing header crc32c/crc32c.h (from crc32c); build crc32c for this target first "
+        "(a before-build step) and add its include directory"
+    )
+    project_header = "x.c:3:10: fatal error: 'local.h' file not found\n"
+    assert meaningful_line(project_header) == "x.c:3:10: fatal error: 'local.h' file not found"
