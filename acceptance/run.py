@@ -192,6 +192,17 @@ def last_line(text: str, prefix: str = "") -> str:
     return lines[-1][:300] if lines else ""
 
 
+def assemble_cause(output: str, returncode: int) -> str:
+    """fatpack's own one-line message (the first line it prints on failure); else the last `error:`
+    line, with the compiler's first error when that line does not hold it."""
+    lines = output.lstrip().splitlines()
+    if lines and lines[0].startswith("error: "):
+        return lines[0][:400]
+    cause = last_line(output, "error:") or f"exit {returncode}"
+    detail = compiler_error(output)
+    return f"{cause} ({detail})" if detail and detail not in cause else cause
+
+
 def compiler_error(text: str) -> str:
     """The first error a compiler printed, without the temporary directory it compiled in."""
     for line in text.splitlines():
@@ -319,10 +330,7 @@ def assemble(project: Project, sdist: Path, force: bool) -> dict[str, Any]:
     (cache_dir() / "logs" / f"{project.key}-assemble.log").write_text(got.output)
     wheels = sorted(out.glob("*.whl"))
     ok = got.returncode == 0 and bool(wheels)
-    cause = "" if ok else (last_line(got.output, "error:") or f"exit {got.returncode}")
-    detail = compiler_error(got.output) if not ok else ""
-    if detail and detail not in cause:
-        cause += f" ({detail})"
+    cause = "" if ok else assemble_cause(got.output, got.returncode)
     return {
         "ok": ok,
         "wheel": str(wheels[0]) if ok else None,

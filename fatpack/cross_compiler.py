@@ -12,8 +12,9 @@ For Windows targets: a setup.py written for MSVC adds `/O2`, `/EHsc`, `/std:c++1
 in its Windows branch, which the cross build takes. They are translated (fatpack/builders/msvc_flags.py)
 before zig runs, and a link (`-shared`) gets the Python import library MSVC's `#pragma comment(lib)`
 would pick: python3.dll's for a limited-API module (`X.pyd`), else pythonXY.dll's
-(`X.cp311-win_amd64.pyd`). An MSVC option with no GCC/clang spelling stops the build with one line
-naming it (`error: fatpack: ...`, which the cross build reports).
+(`X.cp311-win_amd64.pyd`), and a C++ link the object that makes an uncaught exception end in
+std::terminate (fatpack/sdk/windows_cxx.py). An MSVC option with no GCC/clang spelling stops the build
+with one line naming it (`error: fatpack: ...`, which the cross build reports).
 
 Run as `python -I cross_compiler.py CONFIG.json ARGS...`: stdlib and fatpack only, nothing from the
 build's environment.
@@ -26,7 +27,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -54,6 +55,7 @@ class WrapperConfig:
     target: str  # fatpack's target name (win_amd64)
     stable_library: str = ""  # Windows: python3.dll's import library
     specific_library: str = ""  # Windows: pythonXY.dll's import library
+    link_objects: list[str] = field(default_factory=list)  # Windows C++: sdk/windows_cxx.py's object
 
 
 def final_arguments(args: Sequence[str], config: WrapperConfig) -> list[str]:
@@ -130,7 +132,7 @@ def windows_arguments(args: Sequence[str], config: WrapperConfig) -> list[str]:
             option.append(args[position])
             position += 1
         result += msvc_to_gcc(option, target, link=linking, library_dirs=library_dirs)
-    return [*result, *python_library(args, config)]
+    return [*result, *python_library(args, config), *(config.link_objects if linking else [])]
 
 
 def _is_library_name(arg: str) -> bool:

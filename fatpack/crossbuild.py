@@ -40,6 +40,7 @@ from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.interpreters import BuildPython, build_python
 from fatpack.runner import Runner
 from fatpack.sdk import PythonSdk, headers_at, prepare_sdk
+from fatpack.sdk.windows_cxx import cxx_link_objects
 from fatpack.sdk.windows_headers import windows_header_overlay
 from fatpack.tags import target_and_abi
 from fatpack.targets import DEFAULT_TARGETS, PythonAbi, Target, parse_target
@@ -178,7 +179,8 @@ def build_target_wheel(
         source = private_copy(project_dir, work / "source")
         sdk = target_sdk(target, python, work / "sdk", runner)
         cflags = windows_cflags(target, source, work)
-        cross = make_cross_env(target, python, sdk, work / "cross", cflags, prefix)
+        cxx_objects = cxx_link_objects(target, work / "cxx", runner)
+        cross = make_cross_env(target, python, sdk, work / "cross", cflags, prefix, cxx_objects)
     except FatpackError as exc:
         raise type(exc)(f"{target.name}: cannot prepare the cross build: {exc}") from None
     log = work / "backend.log"

@@ -134,11 +134,13 @@ def make_cross_env(
     work: Path,
     extra_cflags: Sequence[str] = (),
     prefix: Optional[Prefix] = None,
+    cxx_objects: Sequence[Path] = (),
 ) -> CrossEnv:
     """Write the target's sysconfig data (`python`'s, with the target's swapped in), sitecustomize and
     compiler wrappers below `work`.
     `extra_cflags` go after fatpack's fixed CFLAGS (the Windows header overlay, MSVC leniency);
-    `prefix`, where the target's before-build commands installed, goes into CPPFLAGS and LDFLAGS."""
+    `prefix`, where the target's before-build commands installed, goes into CPPFLAGS and LDFLAGS;
+    `cxx_objects` into every link the C++ compiler makes (fatpack/sdk/windows_cxx.py)."""
     cflags = shlex.join([*shlex.split(CFLAGS), *extra_cflags])
     cppflags = shlex.join(prefix.cflags()) if prefix else ""
     ldflags = shlex.join(prefix.ldflags()) if prefix else ""
@@ -151,7 +153,7 @@ def make_cross_env(
     site.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(SITE_DIR / "sitecustomize.py", site / "sitecustomize.py")
     (site / ANSWERS_FILE).write_text(json.dumps(target_answers(target)), encoding="utf-8")
-    tools = write_tools(target, sdk, work / "bin")
+    tools = write_tools(target, sdk, work / "bin", cxx_objects)
     variables = {
         **config_vars(target, python, sdk, tools, work),
         "CFLAGS": cflags,
@@ -248,10 +250,10 @@ def _link_flags(target: Target, work: Path) -> list[str]:
     return flags
 
 
-def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path) -> Tools:
+def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path, cxx_objects: Sequence[Path] = ()) -> Tools:
     """One-word wrapper scripts for the compilers and the archiver; the compilers run
-    fatpack/cross_compiler.py (no host system directories; for Windows MSVC options translated and the
-    Python import library linked)."""
+    fatpack/cross_compiler.py (no host system directories; for Windows MSVC options translated, the
+    Python import library linked, and `cxx_objects` in the C++ compiler's links)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     (bin_dir.parent / "scratch").mkdir(parents=True, exist_ok=True)
     tools = {}
@@ -260,7 +262,9 @@ def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path) -> Tools:
         command = compiler_command(tool, target)
         if tool != "ar":
             config = bin_dir / f"zig-{tool}.json"
-            config.write_text(json.dumps(asdict(_wrapper_config(command, target, sdk))), encoding="utf-8")
+            objects = cxx_objects if tool == "c++" else ()
+            wrapper = _wrapper_config(command, target, sdk, objects)
+            config.write_text(json.dumps(asdict(wrapper)), encoding="utf-8")
             command = [sys.executable, "-I", str(WRAPPER), str(config)]
         script = (
             f'#!/bin/sh\n# {tool} for {target.name}, written by fatpack\nexec {shlex.join(command)} "$@"\n'
@@ -271,7 +275,9 @@ def write_tools(target: Target, sdk: PythonSdk, bin_dir: Path) -> Tools:
     return Tools(tools["cc"], tools["c++"], tools["ar"])
 
 
-def _wrapper_config(command: list[str], target: Target, sdk: PythonSdk) -> WrapperConfig:
+def _wrapper_config(
+    command: list[str], target: Target, sdk: PythonSdk, objects: Sequence[Path] = ()
+) -> WrapperConfig:
     if not target.is_windows:
         return WrapperConfig(command, target.name)
     libraries = {p.name: p for p in sdk.link_inputs}
@@ -279,7 +285,7 @@ def _wrapper_config(command: list[str], target: Target, sdk: PythonSdk) -> Wrapp
     specific = next((p for n, p in libraries.items() if n != "libpython3.a"), None)
     if stable is None or specific is None:
         raise ConfigError("the Windows SDK lacks an import library for python3.dll or pythonXY.dll")
-    return WrapperConfig(command, target.name, str(stable), str(specific))
+    return WrapperConfig(command, target.name, str(stable), str(specific), [str(o) for o in objects])
 
 
 def backend_environ(cross: CrossEnv) -> dict[str, str]:

@@ -326,3 +326,16 @@ def test_an_own_wheel_build_that_times_out_says_so(acceptance_cache, monkeypatch
     monkeypatch.setattr(acceptance_run, "run", fake_build(OWN, [], None, "ERROR: half a line\n"))
     members = acceptance_run.compare_members(project, Path("x.tar.gz"), fat)
     assert members == {"cause": f"own wheel: timed out after {acceptance_run.OWN_WHEEL_TIMEOUT} s"}
+
+
+def test_the_assemble_cause_is_fatpacks_own_line_when_it_printed_one():
+    output = (
+        "error: win_amd64: the project's own build failed cross-compiling: X is defined both in a.h and ...\n"
+        "command: sh -c ...\nerror: Command '['zig-cc', ...]' failed with exit code 1\n"
+    )
+    assert acceptance_run.assemble_cause(output, 1).startswith("error: win_amd64: the project's own build")
+    traceback = "Traceback ...\nx.c:3:10: error: 'a.h' file not found\nerror: command failed\n"
+    assert acceptance_run.assemble_cause(traceback, 1) == (
+        "error: command failed (x.c:3:10: error: 'a.h' file not found)"
+    )
+    assert acceptance_run.assemble_cause("", 3) == "exit 3"

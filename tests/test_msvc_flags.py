@@ -79,7 +79,7 @@ def test_setup_py_windows_branch_reaches_zig_translated(runner, tmp_path):
     project = Path(shutil.copytree(PROJECT, tmp_path / "msvcflags"))
     config = load_project(project)
     build_payloads(make_plan(config, targets=[WINDOWS]), runner, tmp_path / "work", tmp_path / "out")
-    (compile_command,) = [c for c in runner.commands if "-c" in c]
+    (compile_command,) = [c for c in runner.commands if "-MF" in c]  # the project's (a dependency file)
     (link,) = [c for c in runner.commands if "-shared" in c]
     assert "-std=c++17" in compile_command and "-DMSVC_BRANCH=1" in compile_command
     assert not [a for a in compile_command + link if a.startswith("/") and not a.startswith("/tmp")

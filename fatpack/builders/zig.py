@@ -10,6 +10,7 @@ from fatpack.builders import BuildJob
 from fatpack.builders.ccflags import compile_then_link
 from fatpack.errors import ToolchainError
 from fatpack.runner import Runner, zig_command
+from fatpack.sdk.windows_cxx import cxx_link_objects
 from fatpack.sdk.windows_headers import windows_header_overlay
 from fatpack.sdk.windows_libraries import pragma_link_args
 from fatpack.targets import Target
@@ -43,6 +44,8 @@ class ZigBuilder:
         compiler = [*zig_command(driver), "-target", job.target.zig_triple]
         compile_extra = [*MSVC_LENIENCY, *windows_overlay_args(job)] if job.target.is_windows else []
         link_extra = pragma_link_args(project_files(job), job.target)
+        if driver == "c++":  # Windows: an uncaught exception ends in std::terminate (sdk/windows_cxx.py)
+            link_extra += [str(o) for o in cxx_link_objects(job.target, job.work_dir, self.runner)]
         compile_then_link(self.runner, compiler, job, scratch_output, compile_extra, link_extra)
         job.output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(scratch_output, job.output)

@@ -1,0 +1,1 @@
+"""Throws C++ exceptions: one caught inside the module, one never caught, one caught by another module."""
