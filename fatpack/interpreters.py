@@ -2,7 +2,7 @@
 
 A project with its own build (setuptools) builds for the Python its backend runs on: a cp310 payload
 needs the backend run by a CPython 3.10 (its headers, its sysconfig). Candidates, in this order and
-each real path once: fatpack's own interpreter, `python3.X` on PATH, pyenv's
+each real path once: fatpack's own interpreter, `python3.X` in PATH's absolute directories, pyenv's
 (`$PYENV_ROOT` or ~/.pyenv: `versions/*/bin/python3.X`, newest first), uv-managed ones
 (`$UV_PYTHON_INSTALL_DIR` or ~/.local/share/uv/python: `cpython-3.X*/bin/python3.X`), then
 `/usr/bin/python3.X`. pyenv's shims are never taken for interpreters: a shim of a version that is not
@@ -142,11 +142,18 @@ def candidates(minor: int, places: Places) -> list[tuple[str, str]]:
 
 def _on_path(name: str, places: Places) -> Iterator[Path]:
     shims = os.path.realpath(places.pyenv_root / "shims")
-    for directory in places.path:
+    for directory in _absolute(places.path):
         path = Path(directory) / name
         if os.path.realpath(directory) == shims or is_pyenv_shim(path):
             continue
         yield path
+
+
+def _absolute(directories: Sequence[str]) -> list[str]:
+    """PATH's absolute directories: a relative one (`.`, `bin`) is relative to wherever fatpack runs,
+    often the project's own directory, whose python3.X no one installed (as Go's exec.LookPath refuses
+    such a result); and a path like `python3.10` would be run by name, looked up on PATH again."""
+    return [d for d in directories if os.path.isabs(d)]
 
 
 def is_pyenv_shim(path: Path) -> bool:
@@ -206,7 +213,7 @@ def versions_seen(places: Places) -> dict[str, list[str]]:
 
     add(places.own_version, OWN)
     globs: list[tuple[Sequence[Path], str, str]] = [
-        ([Path(d) for d in places.path], "python3.*", PATH),
+        ([Path(d) for d in _absolute(places.path)], "python3.*", PATH),
         ([places.pyenv_root / "versions"], "*/bin/python3.*", PYENV),
         ([places.uv_dir], "cpython-3*/bin/python3.*", UV),
         ([places.system_dir], "python3.*", SYSTEM),

@@ -177,3 +177,17 @@ def test_the_build_python_is_asked_once_for_its_sysconfig():
     python = build_python("/env/bin/python", runner)
     assert (python.minor, python.config_vars["INCLUDEPY"]) == (10, "/x/include/python3.10")
     assert len(runner.commands) == 1 and runner.commands[0][1] == "-I"
+
+
+def test_a_relative_directory_on_path_is_never_searched(tree, tmp_path, monkeypatch):
+    """`.` or `bin` on PATH names a directory relative to wherever fatpack runs (the project's own
+    directory, often): its python3.10 is a file of the project, not an interpreter the user installed.
+    Its path would also be run by name ('python3.10'), so looked up on PATH again: a pyenv shim first."""
+    monkeypatch.chdir(tmp_path)
+    executable(tmp_path / "python3.10")
+    executable(tmp_path / "bin" / "python3.10")
+    relative = Places(**{**tree.__dict__, "path": (".", "bin", *tree.path)})
+    found = candidates(10, relative)
+    assert all(Path(path).is_absolute() for path, _ in found)
+    assert [where for _, where in found].count(PATH) == 1  # the absolute tmp_path/bin entry only
+    assert (str(tmp_path / "bin" / "python3.10"), PATH) in found
