@@ -44,7 +44,8 @@ print(json.dumps({
 _CONFIG_VARS = """\
 import json, sys, sysconfig
 variables = {k: v for k, v in sysconfig.get_config_vars().items() if isinstance(v, (str, int, float))}
-print(json.dumps({"minor": sys.version_info[1], "vars": variables}))
+include = sysconfig.get_paths()["include"]
+print(json.dumps({"minor": sys.version_info[1], "vars": variables, "include": include}))
 """
 
 ConfigValue = Union[str, int, float]
@@ -252,14 +253,18 @@ class BuildPython:
     python: str
     minor: int
     config_vars: dict[str, ConfigValue]
+    # where its headers are, as the probe and fatpack's own host_headers() read it (sysconfig's
+    # 'include' path, from where the interpreter is): a relocated build's INCLUDEPY can still name
+    # where it was built (python-build-standalone, as uv installs it: /install/include/python3.X)
+    include_dir: str = ""
 
 
 def build_python(python: str, runner: Runner) -> BuildPython:
-    """Ask `python` once (JSON) for its version and sysconfig variables."""
+    """Ask `python` once (JSON) for its version, sysconfig variables and headers' directory."""
     output = runner([python, "-I", "-c", _CONFIG_VARS], capture=True, timeout=PROBE_TIMEOUT)
     try:
         said = json.loads(output.strip().splitlines()[-1])
         variables = {str(k): v for k, v in dict(said["vars"]).items() if isinstance(v, (str, int, float))}
-        return BuildPython(python, int(said["minor"]), variables)
+        return BuildPython(python, int(said["minor"]), variables, str(said["include"]))
     except (ValueError, KeyError, IndexError, TypeError):
         raise ConfigError(f"{python} did not say its sysconfig variables: {output.strip()[:80]!r}") from None

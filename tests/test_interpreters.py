@@ -172,10 +172,12 @@ def test_a_candidate_that_cannot_run_is_named_with_what_it_said(tree):
 
 
 def test_the_build_python_is_asked_once_for_its_sysconfig():
-    said = {"minor": 10, "vars": {"INCLUDEPY": "/x/include/python3.10", "Py_ENABLE_SHARED": 0}}
+    variables = {"INCLUDEPY": "/x/include/python3.10", "Py_ENABLE_SHARED": 0}
+    said = {"minor": 10, "vars": variables, "include": "/x/include/python3.10"}
     runner = FakeInterpreters({Path("/env/bin/python"): said})
     python = build_python("/env/bin/python", runner)
     assert (python.minor, python.config_vars["INCLUDEPY"]) == (10, "/x/include/python3.10")
+    assert python.include_dir == "/x/include/python3.10"
     assert len(runner.commands) == 1 and runner.commands[0][1] == "-I"
 
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import install_into
 from winepython import WindowsPython
 
-from fatpack.crossbuild import TargetWheel, build_versions, check_serves, one_per_slot
+from fatpack.crossbuild import TargetWheel, build_versions, check_serves, one_per_slot, target_sdk
 from fatpack.crossenv import Tools, config_vars
 from fatpack.errors import ConfigError
 from fatpack.interpreters import BuildPython
@@ -273,3 +273,13 @@ def test_fatpacks_own_compiles_for_another_version_run_under_wine(own_compiles_w
     headers, total, _ = proc.stdout.split()
     assert headers.startswith("3.10.") and total == "5", proc.stdout
     assert "chose cp310-win_amd64 -> " in proc.stderr, proc.stderr
+
+
+def test_the_target_sdk_takes_the_headers_where_the_build_python_found_them(tmp_path):
+    """A relocated CPython (python-build-standalone, as uv installs it) keeps its build machine's
+    INCLUDEPY (/install/include/python3.10); the interpreter was found by sysconfig's 'include' path,
+    where its headers are, and the cross build takes the same (as fatpack's own host_headers does)."""
+    include = fake_headers(tmp_path, 10)
+    python = BuildPython("python3.10", 10, {"INCLUDEPY": "/install/include/python3.10"}, str(include))
+    sdk = target_sdk(LINUX, python, tmp_path / "sdk", runner=never_run)
+    assert sdk.include_dirs == (include,)
