@@ -40,7 +40,7 @@ from fatpack.crossbuild import (
     one_per_slot,
 )
 from fatpack.egg import assemble_egg
-from fatpack.errors import ArtifactError, ConfigError
+from fatpack.errors import ArtifactError, ConfigError, FatpackError, in_context
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
 from fatpack.interpreters import find_interpreter
@@ -200,9 +200,10 @@ def _cross_assemble(
         wheels: list[TargetWheel] = []
         for minor, version_env in envs.items():
             where = work / "targets" / f"cp3{minor}"
-            wheels += build_target_wheels(
-                options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
-            )
+            with version_named(minor, version_env, env):
+                wheels += build_target_wheels(
+                    options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
+                )
         check_serves(wheels, abis)
         wheels = one_per_slot(wheels)
         fused = fuse_prebuilt([w.path for w in wheels], work / "fused")
@@ -233,8 +234,25 @@ def version_environments(
             continue
         interpreter = find_interpreter(minor, runner=runner)
         logger.info("building cp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
-        envs[minor] = build_environment(options.project_dir, options.isolation, interpreter=interpreter.path)
+        with version_named(minor, BuildEnv(interpreter.path), env):
+            envs[minor] = build_environment(
+                options.project_dir, options.isolation, interpreter=interpreter.path
+            )
     return envs
+
+
+@contextlib.contextmanager
+def version_named(minor: int, version_env: BuildEnv, own: BuildEnv) -> Iterator[None]:
+    """A failure of the project's build on another Python than fatpack's own says which one: setup.py
+    failing on 3.12 only (`import imp`) is otherwise reported as if on the Python the user ran."""
+    try:
+        yield
+    except FatpackError as exc:
+        if version_env is own:
+            raise
+        # a build environment's python links to the interpreter the environment was made from
+        python = os.path.realpath(version_env.python)
+        raise in_context(exc, f"cp3{minor} (built with {python})") from None
 
 
 def before_build_prefixes(

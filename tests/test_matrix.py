@@ -16,11 +16,12 @@ import pytest
 from conftest import install_into
 from winepython import WindowsPython
 
+from fatpack.buildenv import BuildEnv
 from fatpack.crossbuild import TargetWheel, build_versions, check_serves, one_per_slot, target_sdk
 from fatpack.crossenv import Tools, config_vars
-from fatpack.errors import ConfigError
+from fatpack.errors import BuildError, ConfigError
 from fatpack.interpreters import BuildPython
-from fatpack.pipeline import Options, assemble
+from fatpack.pipeline import Options, assemble, version_named
 from fatpack.sdk import PythonSdk, VersionHeaders, headers_at, prepare_sdk, sdk_fingerprint
 from fatpack.targets import TARGETS, PythonAbi
 
@@ -283,3 +284,27 @@ def test_the_target_sdk_takes_the_headers_where_the_build_python_found_them(tmp_
     python = BuildPython("python3.10", 10, {"INCLUDEPY": "/install/include/python3.10"}, str(include))
     sdk = target_sdk(LINUX, python, tmp_path / "sdk", runner=never_run)
     assert sdk.include_dirs == (include,)
+
+
+def test_a_failure_on_another_python_says_which(tmp_path):
+    """setup.py failing on 3.12 only (`import imp`) must not read as a failure on fatpack's Python: the
+    line names the version and the interpreter its environment was made from; the output is kept."""
+    interpreter = tmp_path / "pyenv" / "3.12.1" / "bin" / "python3.12"
+    interpreter.parent.mkdir(parents=True)
+    interpreter.write_text("")
+    venv_python = tmp_path / "env" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(interpreter)
+    own = BuildEnv("/own/python")
+    failed = BuildError("linux_x86_64: the build failed: No module named 'imp'", ["python"], 1, "Traceback")
+    with pytest.raises(BuildError) as caught, version_named(12, BuildEnv(str(venv_python)), own):
+        raise failed
+    assert str(caught.value) == f"cp312 (built with {interpreter}): {failed}"
+    assert (caught.value.command, caught.value.returncode, caught.value.output) == (
+        ["python"],
+        1,
+        "Traceback",
+    )
+    with pytest.raises(BuildError) as caught, version_named(11, own, own):
+        raise failed
+    assert caught.value is failed  # fatpack's own Python: as before
