@@ -7,8 +7,9 @@ each real path once: fatpack's own interpreter, `python3.X` in PATH's absolute d
 (`$UV_PYTHON_INSTALL_DIR` or ~/.local/share/uv/python: `cpython-3.X*/bin/python3.X`), then
 `/usr/bin/python3.X`. pyenv's shims are never taken for interpreters: a shim of a version that is not
 selected exits with "pyenv: python3.12: command not found"; pyenv's versions directory is read instead.
-Each candidate is asked, in one short process, for its version, implementation, whether it is
-free-threaded and where its headers are; the first CPython 3.X of the wanted kind with Python.h wins.
+A candidate anyone may replace (in a world-writable directory) is never run. Each candidate is asked,
+in one short process, for its version, implementation, whether it is free-threaded and where its
+headers are; the first CPython 3.X of the wanted kind with Python.h wins.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,6 +112,9 @@ def find_interpreter(
     places = places or Places.of(os.environ)
     rejected: list[str] = []
     for path, where in candidates(minor, places):
+        if anyone_can_replace(path):
+            rejected.append(f"{path} ({where}) is in a directory anyone can write to (not run)")
+            continue
         found = describe(path, where, runner)
         if isinstance(found, str):
             rejected.append(f"{path} ({where}) {found}")
@@ -165,6 +170,17 @@ def is_pyenv_shim(path: Path) -> bool:
     except OSError:
         return False
     return head.startswith(b"#!") and b"pyenv" in head
+
+
+def anyone_can_replace(path: str) -> bool:
+    """Whether every user may write the file, or the directory that holds it or its link (`/tmp` on
+    PATH): another local user's python3.X put there is not an interpreter this user installed."""
+    real = os.path.realpath(path)
+    places = {real, os.path.dirname(real), os.path.dirname(os.path.abspath(path))}
+    try:
+        return any(os.stat(place).st_mode & stat.S_IWOTH for place in places)
+    except OSError:
+        return True
 
 
 def _executable(path: str) -> bool:

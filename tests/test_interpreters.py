@@ -193,3 +193,17 @@ def test_a_relative_directory_on_path_is_never_searched(tree, tmp_path, monkeypa
     assert all(Path(path).is_absolute() for path, _ in found)
     assert [where for _, where in found].count(PATH) == 1  # the absolute tmp_path/bin entry only
     assert (str(tmp_path / "bin" / "python3.10"), PATH) in found
+
+
+def test_a_python_in_a_directory_anyone_can_write_to_is_never_run(tree, tmp_path):
+    """/tmp on PATH: another local user's /tmp/python3.10 is not an interpreter this user installed."""
+    shared = tmp_path / "shared"
+    planted = executable(shared / "python3.10")
+    shared.chmod(0o1777)  # as /tmp: sticky, world-writable
+    newest = tree.pyenv_root / "versions" / "3.10.13" / "bin" / "python3.10"
+    runner = FakeInterpreters({planted: answer("3.10"), newest: answer("3.10", "/pyenv/include/python3.10")})
+    on_path = Places(**{**tree.__dict__, "path": (str(shared), *tree.path)})
+    assert find_interpreter(10, runner=runner, places=on_path).path == str(newest)
+    assert str(planted) not in runner.run
+    with pytest.raises(ConfigError, match=r"python3\.10 \(PATH\) is in a directory anyone can write to"):
+        find_interpreter(10, runner=FakeInterpreters({planted: answer("3.10")}), places=on_path)
