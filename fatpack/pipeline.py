@@ -225,14 +225,17 @@ def version_environments(
     options: Options, env: BuildEnv, abis: Sequence[PythonAbi], runner: Runner
 ) -> dict[int, BuildEnv]:
     """The build environment of each Python version the targets are built for (crossbuild.build_versions):
-    `env` for fatpack's own, else one made from a CPython 3.<minor> found on this machine."""
+    `env` for fatpack's own, else one made from a CPython 3.<minor> found on this machine. Every
+    interpreter is found before any environment is made (pip installing from the index, minutes): a
+    version found nowhere stops the run first."""
     own = sys.version_info[1]
+    found = {m: find_interpreter(m, runner=runner) for m in build_versions(abis, own) if m != own}
     envs = {}
     for minor in build_versions(abis, own):
         if minor == own:
             envs[minor] = env
             continue
-        interpreter = find_interpreter(minor, runner=runner)
+        interpreter = found[minor]
         logger.info("building cp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
         with version_named(minor, BuildEnv(interpreter.path), env):
             envs[minor] = build_environment(

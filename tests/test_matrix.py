@@ -20,7 +20,7 @@ from fatpack.buildenv import BuildEnv
 from fatpack.crossbuild import TargetWheel, build_versions, check_serves, one_per_slot, target_sdk
 from fatpack.crossenv import Tools, config_vars
 from fatpack.errors import BuildError, ConfigError
-from fatpack.interpreters import BuildPython
+from fatpack.interpreters import BuildPython, Interpreter
 from fatpack.pipeline import Options, assemble, version_named
 from fatpack.sdk import PythonSdk, VersionHeaders, headers_at, prepare_sdk, sdk_fingerprint
 from fatpack.targets import TARGETS, PythonAbi
@@ -308,3 +308,24 @@ def test_a_failure_on_another_python_says_which(tmp_path):
     with pytest.raises(BuildError) as caught, version_named(11, own, own):
         raise failed
     assert caught.value is failed  # fatpack's own Python: as before
+
+
+def test_every_interpreter_is_found_before_any_environment_is_made(tmp_path, monkeypatch):
+    """cp310 found, cp399 nowhere: the refusal comes before cp310's environment (pip installing from the
+    index) is made, not after."""
+    import fatpack.pipeline as pipeline
+
+    def find(minor, **kwargs):
+        if minor == 99:
+            raise ConfigError("no CPython 3.99 with headers found")
+        return Interpreter(f"/py/python3.{minor}", "pyenv", (3, minor), "cpython", False, "/inc", True)
+
+    made = []
+    monkeypatch.setattr(pipeline, "find_interpreter", find)
+    monkeypatch.setattr(pipeline, "build_environment", lambda *args, **kwargs: made.append(args))
+    options = Options(PROJECTS / "pyversions", tmp_path / "out")
+    with pytest.raises(ConfigError, match=r"3\.99"):
+        pipeline.version_environments(
+            options, BuildEnv("/own/python"), [CP310, PythonAbi(99, False)], never_run
+        )
+    assert made == []
