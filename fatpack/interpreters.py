@@ -215,9 +215,17 @@ def describe(path: str, where: str, runner: Runner) -> Union[Interpreter, str]:
         )
     except (BuildError, ToolchainError) as exc:
         lines = exc.output.strip().splitlines() if isinstance(exc, BuildError) else []
-        return f"does not run ({lines[0].strip() if lines else exc})"
+        return f"does not run ({_what_it_said(lines) or exc})"
     except (ValueError, KeyError, IndexError, TypeError):
         return "did not say what it is"
+
+
+def _what_it_said(lines: Sequence[str]) -> str:
+    """The line naming why an interpreter failed: a traceback's last (the exception: "No module named
+    '_json'"), else the first ("pyenv: python3.12: command not found", "Unknown option: -I")."""
+    if not lines:
+        return ""
+    return (lines[-1] if lines[0].startswith("Traceback") else lines[0]).strip()
 
 
 def versions_seen(places: Places) -> dict[str, list[str]]:

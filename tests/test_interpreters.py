@@ -207,3 +207,23 @@ def test_a_python_in_a_directory_anyone_can_write_to_is_never_run(tree, tmp_path
     assert str(planted) not in runner.run
     with pytest.raises(ConfigError, match=r"python3\.10 \(PATH\) is in a directory anyone can write to"):
         find_interpreter(10, runner=FakeInterpreters({planted: answer("3.10")}), places=on_path)
+
+
+def test_a_candidate_that_fails_with_a_traceback_is_named_with_its_exception(tree):
+    """A broken build (no _json) fails the probe with a traceback: its last line says why, not
+    'Traceback (most recent call last):'."""
+    newest = tree.pyenv_root / "versions" / "3.12.1" / "bin" / "python3.12"
+    traceback = (
+        'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+        '  File "/py/lib/python3.12/json/__init__.py", line 106, in <module>\n'
+        "ModuleNotFoundError: No module named '_json'\n"
+    )
+
+    def runner(command: Sequence[str], **options: object) -> str:
+        raise BuildError("exited with code 1", command, 1, traceback)
+
+    with pytest.raises(ConfigError) as caught:
+        find_interpreter(12, runner=runner, places=tree)
+    assert f"{newest} (pyenv) does not run (ModuleNotFoundError: No module named '_json')" in str(
+        caught.value
+    )
