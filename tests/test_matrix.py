@@ -329,3 +329,22 @@ def test_every_interpreter_is_found_before_any_environment_is_made(tmp_path, mon
             options, BuildEnv("/own/python"), [CP310, PythonAbi(99, False)], never_run
         )
     assert made == []
+
+
+def test_a_version_found_nowhere_is_looked_for_once_for_all_targets(monkeypatch):
+    """Every target asks for cp399's headers: the search runs once (a candidate that hangs costs its
+    timeout once, not once per target, in turn under the lock), and every target gets the one line."""
+    import fatpack.sdk
+
+    searches = []
+
+    def find(minor, **kwargs):
+        searches.append(minor)
+        raise ConfigError(f"no CPython 3.{minor} with headers found")
+
+    monkeypatch.setattr(fatpack.sdk, "find_interpreter", find)
+    headers = VersionHeaders(never_run, own_minor=11)
+    for _ in range(3):
+        with pytest.raises(ConfigError, match=r"^no CPython 3\.99 with headers found$"):
+            headers(PythonAbi(99, abi3=False))
+    assert searches == [99]
