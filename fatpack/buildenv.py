@@ -247,7 +247,8 @@ def _make_venv(path: Path, interpreter: str, with_pip: bool) -> None:
             return
         except (OSError, CalledProcessError) as exc:
             raise ToolchainError(f"cannot make a build environment at {path}: {exc}") from None
-    _run([interpreter, "-m", "venv", "--clear", str(path)], "make a build environment")
+    # -I: not the venv.py of the directory fatpack runs in (often the project's), nor PYTHONPATH's
+    _run([interpreter, "-I", "-m", "venv", "--clear", str(path)], "make a build environment")
 
 
 def pip_install(python: str, requirements: Sequence[str], outer_pip: bool = False) -> None:

@@ -269,12 +269,12 @@ def windows_cflags(target: Target, source: Path, work: Path) -> list[str]:
 
 
 def target_sdk(target: Target, python: BuildPython, work: Path, runner: Runner) -> PythonSdk:
-    """The target's Python headers, from the build interpreter's (its INCLUDEPY); for Windows both
-    import libraries (python3 and python3XY): the linker wrapper picks one by the module's file name."""
-    include = python.config_vars.get("INCLUDEPY")
-    if not include:
-        raise ConfigError(f"{python.python} does not say where its headers are (no INCLUDEPY)")
-    headers = headers_at(Path(str(include)), str(python.config_vars.get("MULTIARCH") or ""))
+    """The target's Python headers, from the build interpreter's (sysconfig's 'include' path, as the
+    interpreter was found by); for Windows both import libraries (python3 and python3XY): the linker
+    wrapper picks one by the module's file name."""
+    if not python.include_dir:
+        raise ConfigError(f"{python.python} does not say where its headers are")
+    headers = headers_at(Path(python.include_dir), str(python.config_vars.get("MULTIARCH") or ""))
     specific = prepare_sdk(target, PythonAbi(python.minor, abi3=False), work, runner, headers=headers)
     if not target.is_windows:
         return specific

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 
@@ -29,3 +30,10 @@ class BuildError(FatpackError):
 
 class ArtifactError(FatpackError):
     """Writing or reading an artifact (wheel, payload directory) failed."""
+
+
+def in_context(exc: FatpackError, context: str) -> FatpackError:
+    """`exc` (same class, same command and output) with its line starting '<context>: '."""
+    said = copy.copy(exc)
+    said.args = (f"{context}: {exc}",)
+    return said

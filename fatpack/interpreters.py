@@ -2,13 +2,14 @@
 
 A project with its own build (setuptools) builds for the Python its backend runs on: a cp310 payload
 needs the backend run by a CPython 3.10 (its headers, its sysconfig). Candidates, in this order and
-each real path once: fatpack's own interpreter, `python3.X` on PATH, pyenv's
+each real path once: fatpack's own interpreter, `python3.X` in PATH's absolute directories, pyenv's
 (`$PYENV_ROOT` or ~/.pyenv: `versions/*/bin/python3.X`, newest first), uv-managed ones
 (`$UV_PYTHON_INSTALL_DIR` or ~/.local/share/uv/python: `cpython-3.X*/bin/python3.X`), then
 `/usr/bin/python3.X`. pyenv's shims are never taken for interpreters: a shim of a version that is not
 selected exits with "pyenv: python3.12: command not found"; pyenv's versions directory is read instead.
-Each candidate is asked, in one short process, for its version, implementation, whether it is
-free-threaded and where its headers are; the first CPython 3.X of the wanted kind with Python.h wins.
+A candidate anyone may replace (in a world-writable directory) is never run. Each candidate is asked,
+in one short process, for its version, implementation, whether it is free-threaded and where its
+headers are; the first CPython 3.X of the wanted kind with Python.h wins.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,7 +46,8 @@ print(json.dumps({
 _CONFIG_VARS = """\
 import json, sys, sysconfig
 variables = {k: v for k, v in sysconfig.get_config_vars().items() if isinstance(v, (str, int, float))}
-print(json.dumps({"minor": sys.version_info[1], "vars": variables}))
+include = sysconfig.get_paths()["include"]
+print(json.dumps({"minor": sys.version_info[1], "vars": variables, "include": include}))
 """
 
 ConfigValue = Union[str, int, float]
@@ -109,6 +112,9 @@ def find_interpreter(
     places = places or Places.of(os.environ)
     rejected: list[str] = []
     for path, where in candidates(minor, places):
+        if anyone_can_replace(path):
+            rejected.append(f"{path} ({where}) is in a directory anyone can write to (not run)")
+            continue
         found = describe(path, where, runner)
         if isinstance(found, str):
             rejected.append(f"{path} ({where}) {found}")
@@ -142,11 +148,18 @@ def candidates(minor: int, places: Places) -> list[tuple[str, str]]:
 
 def _on_path(name: str, places: Places) -> Iterator[Path]:
     shims = os.path.realpath(places.pyenv_root / "shims")
-    for directory in places.path:
+    for directory in _absolute(places.path):
         path = Path(directory) / name
         if os.path.realpath(directory) == shims or is_pyenv_shim(path):
             continue
         yield path
+
+
+def _absolute(directories: Sequence[str]) -> list[str]:
+    """PATH's absolute directories: a relative one (`.`, `bin`) is relative to wherever fatpack runs,
+    often the project's own directory, whose python3.X no one installed (as Go's exec.LookPath refuses
+    such a result); and a path like `python3.10` would be run by name, looked up on PATH again."""
+    return [d for d in directories if os.path.isabs(d)]
 
 
 def is_pyenv_shim(path: Path) -> bool:
@@ -157,6 +170,17 @@ def is_pyenv_shim(path: Path) -> bool:
     except OSError:
         return False
     return head.startswith(b"#!") and b"pyenv" in head
+
+
+def anyone_can_replace(path: str) -> bool:
+    """Whether every user may write the file, or the directory that holds it or its link (`/tmp` on
+    PATH): another local user's python3.X put there is not an interpreter this user installed."""
+    real = os.path.realpath(path)
+    places = {real, os.path.dirname(real), os.path.dirname(os.path.abspath(path))}
+    try:
+        return any(os.stat(place).st_mode & stat.S_IWOTH for place in places)
+    except OSError:
+        return True
 
 
 def _executable(path: str) -> bool:
@@ -191,9 +215,17 @@ def describe(path: str, where: str, runner: Runner) -> Union[Interpreter, str]:
         )
     except (BuildError, ToolchainError) as exc:
         lines = exc.output.strip().splitlines() if isinstance(exc, BuildError) else []
-        return f"does not run ({lines[0].strip() if lines else exc})"
+        return f"does not run ({_what_it_said(lines) or exc})"
     except (ValueError, KeyError, IndexError, TypeError):
         return "did not say what it is"
+
+
+def _what_it_said(lines: Sequence[str]) -> str:
+    """The line naming why an interpreter failed: a traceback's last (the exception: "No module named
+    '_json'"), else the first ("pyenv: python3.12: command not found", "Unknown option: -I")."""
+    if not lines:
+        return ""
+    return (lines[-1] if lines[0].startswith("Traceback") else lines[0]).strip()
 
 
 def versions_seen(places: Places) -> dict[str, list[str]]:
@@ -206,7 +238,7 @@ def versions_seen(places: Places) -> dict[str, list[str]]:
 
     add(places.own_version, OWN)
     globs: list[tuple[Sequence[Path], str, str]] = [
-        ([Path(d) for d in places.path], "python3.*", PATH),
+        ([Path(d) for d in _absolute(places.path)], "python3.*", PATH),
         ([places.pyenv_root / "versions"], "*/bin/python3.*", PYENV),
         ([places.uv_dir], "cpython-3*/bin/python3.*", UV),
         ([places.system_dir], "python3.*", SYSTEM),
@@ -245,14 +277,18 @@ class BuildPython:
     python: str
     minor: int
     config_vars: dict[str, ConfigValue]
+    # where its headers are, as the probe and fatpack's own host_headers() read it (sysconfig's
+    # 'include' path, from where the interpreter is): a relocated build's INCLUDEPY can still name
+    # where it was built (python-build-standalone, as uv installs it: /install/include/python3.X)
+    include_dir: str = ""
 
 
 def build_python(python: str, runner: Runner) -> BuildPython:
-    """Ask `python` once (JSON) for its version and sysconfig variables."""
+    """Ask `python` once (JSON) for its version, sysconfig variables and headers' directory."""
     output = runner([python, "-I", "-c", _CONFIG_VARS], capture=True, timeout=PROBE_TIMEOUT)
     try:
         said = json.loads(output.strip().splitlines()[-1])
         variables = {str(k): v for k, v in dict(said["vars"]).items() if isinstance(v, (str, int, float))}
-        return BuildPython(python, int(said["minor"]), variables)
+        return BuildPython(python, int(said["minor"]), variables, str(said["include"]))
     except (ValueError, KeyError, IndexError, TypeError):
         raise ConfigError(f"{python} did not say its sysconfig variables: {output.strip()[:80]!r}") from None

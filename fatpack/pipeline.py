@@ -40,7 +40,7 @@ from fatpack.crossbuild import (
     one_per_slot,
 )
 from fatpack.egg import assemble_egg
-from fatpack.errors import ArtifactError, ConfigError
+from fatpack.errors import ArtifactError, ConfigError, FatpackError, in_context
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
 from fatpack.interpreters import find_interpreter
@@ -200,9 +200,10 @@ def _cross_assemble(
         wheels: list[TargetWheel] = []
         for minor, version_env in envs.items():
             where = work / "targets" / f"cp3{minor}"
-            wheels += build_target_wheels(
-                options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
-            )
+            with version_named(minor, version_env, env):
+                wheels += build_target_wheels(
+                    options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
+                )
         check_serves(wheels, abis)
         wheels = one_per_slot(wheels)
         fused = fuse_prebuilt([w.path for w in wheels], work / "fused")
@@ -224,17 +225,37 @@ def version_environments(
     options: Options, env: BuildEnv, abis: Sequence[PythonAbi], runner: Runner
 ) -> dict[int, BuildEnv]:
     """The build environment of each Python version the targets are built for (crossbuild.build_versions):
-    `env` for fatpack's own, else one made from a CPython 3.<minor> found on this machine."""
+    `env` for fatpack's own, else one made from a CPython 3.<minor> found on this machine. Every
+    interpreter is found before any environment is made (pip installing from the index, minutes): a
+    version found nowhere stops the run first."""
     own = sys.version_info[1]
+    found = {m: find_interpreter(m, runner=runner) for m in build_versions(abis, own) if m != own}
     envs = {}
     for minor in build_versions(abis, own):
         if minor == own:
             envs[minor] = env
             continue
-        interpreter = find_interpreter(minor, runner=runner)
+        interpreter = found[minor]
         logger.info("building cp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
-        envs[minor] = build_environment(options.project_dir, options.isolation, interpreter=interpreter.path)
+        with version_named(minor, BuildEnv(interpreter.path), env):
+            envs[minor] = build_environment(
+                options.project_dir, options.isolation, interpreter=interpreter.path
+            )
     return envs
+
+
+@contextlib.contextmanager
+def version_named(minor: int, version_env: BuildEnv, own: BuildEnv) -> Iterator[None]:
+    """A failure of the project's build on another Python than fatpack's own says which one: setup.py
+    failing on 3.12 only (`import imp`) is otherwise reported as if on the Python the user ran."""
+    try:
+        yield
+    except FatpackError as exc:
+        if version_env is own:
+            raise
+        # a build environment's python links to the interpreter the environment was made from
+        python = os.path.realpath(version_env.python)
+        raise in_context(exc, f"cp3{minor} (built with {python})") from None
 
 
 def before_build_prefixes(

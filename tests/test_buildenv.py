@@ -192,3 +192,19 @@ def test_the_private_copy_keeps_an_sdists_egg_info(tmp_path):
     copy = buildenv.private_copy(project, tmp_path / "copy")
     assert (copy / "src" / "m.egg-info" / "SOURCES.txt").read_text() == "src/m/m.c\n"
     assert not (copy / "build").exists()
+
+
+def test_another_interpreters_venv_is_not_a_venv_py_where_fatpack_runs(tmp_path, monkeypatch):
+    """fatpack runs in the project's directory, often: `python3.10 -m venv` there ran the project's own
+    venv.py (`-m` puts the current directory first on sys.path), not the standard library's."""
+    project = tmp_path / "project"
+    project.mkdir()
+    marker = tmp_path / "ran"
+    (project / "venv.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    other = tmp_path / "python3.x"  # another interpreter than fatpack's own, by its real path
+    other.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    other.chmod(0o755)
+    monkeypatch.chdir(project)
+    buildenv._make_venv(tmp_path / "env", str(other), with_pip=False)
+    assert not marker.exists()
+    assert (tmp_path / "env" / "pyvenv.cfg").is_file()

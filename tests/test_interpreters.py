@@ -172,8 +172,58 @@ def test_a_candidate_that_cannot_run_is_named_with_what_it_said(tree):
 
 
 def test_the_build_python_is_asked_once_for_its_sysconfig():
-    said = {"minor": 10, "vars": {"INCLUDEPY": "/x/include/python3.10", "Py_ENABLE_SHARED": 0}}
+    variables = {"INCLUDEPY": "/x/include/python3.10", "Py_ENABLE_SHARED": 0}
+    said = {"minor": 10, "vars": variables, "include": "/x/include/python3.10"}
     runner = FakeInterpreters({Path("/env/bin/python"): said})
     python = build_python("/env/bin/python", runner)
     assert (python.minor, python.config_vars["INCLUDEPY"]) == (10, "/x/include/python3.10")
+    assert python.include_dir == "/x/include/python3.10"
     assert len(runner.commands) == 1 and runner.commands[0][1] == "-I"
+
+
+def test_a_relative_directory_on_path_is_never_searched(tree, tmp_path, monkeypatch):
+    """`.` or `bin` on PATH names a directory relative to wherever fatpack runs (the project's own
+    directory, often): its python3.10 is a file of the project, not an interpreter the user installed.
+    Its path would also be run by name ('python3.10'), so looked up on PATH again: a pyenv shim first."""
+    monkeypatch.chdir(tmp_path)
+    executable(tmp_path / "python3.10")
+    executable(tmp_path / "bin" / "python3.10")
+    relative = Places(**{**tree.__dict__, "path": (".", "bin", *tree.path)})
+    found = candidates(10, relative)
+    assert all(Path(path).is_absolute() for path, _ in found)
+    assert [where for _, where in found].count(PATH) == 1  # the absolute tmp_path/bin entry only
+    assert (str(tmp_path / "bin" / "python3.10"), PATH) in found
+
+
+def test_a_python_in_a_directory_anyone_can_write_to_is_never_run(tree, tmp_path):
+    """/tmp on PATH: another local user's /tmp/python3.10 is not an interpreter this user installed."""
+    shared = tmp_path / "shared"
+    planted = executable(shared / "python3.10")
+    shared.chmod(0o1777)  # as /tmp: sticky, world-writable
+    newest = tree.pyenv_root / "versions" / "3.10.13" / "bin" / "python3.10"
+    runner = FakeInterpreters({planted: answer("3.10"), newest: answer("3.10", "/pyenv/include/python3.10")})
+    on_path = Places(**{**tree.__dict__, "path": (str(shared), *tree.path)})
+    assert find_interpreter(10, runner=runner, places=on_path).path == str(newest)
+    assert str(planted) not in runner.run
+    with pytest.raises(ConfigError, match=r"python3\.10 \(PATH\) is in a directory anyone can write to"):
+        find_interpreter(10, runner=FakeInterpreters({planted: answer("3.10")}), places=on_path)
+
+
+def test_a_candidate_that_fails_with_a_traceback_is_named_with_its_exception(tree):
+    """A broken build (no _json) fails the probe with a traceback: its last line says why, not
+    'Traceback (most recent call last):'."""
+    newest = tree.pyenv_root / "versions" / "3.12.1" / "bin" / "python3.12"
+    traceback = (
+        'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+        '  File "/py/lib/python3.12/json/__init__.py", line 106, in <module>\n'
+        "ModuleNotFoundError: No module named '_json'\n"
+    )
+
+    def runner(command: Sequence[str], **options: object) -> str:
+        raise BuildError("exited with code 1", command, 1, traceback)
+
+    with pytest.raises(ConfigError) as caught:
+        find_interpreter(12, runner=runner, places=tree)
+    assert f"{newest} (pyenv) does not run (ModuleNotFoundError: No module named '_json')" in str(
+        caught.value
+    )

@@ -16,11 +16,12 @@ import pytest
 from conftest import install_into
 from winepython import WindowsPython
 
-from fatpack.crossbuild import TargetWheel, build_versions, check_serves, one_per_slot
+from fatpack.buildenv import BuildEnv
+from fatpack.crossbuild import TargetWheel, build_versions, check_serves, one_per_slot, target_sdk
 from fatpack.crossenv import Tools, config_vars
-from fatpack.errors import ConfigError
-from fatpack.interpreters import BuildPython
-from fatpack.pipeline import Options, assemble
+from fatpack.errors import BuildError, ConfigError
+from fatpack.interpreters import BuildPython, Interpreter
+from fatpack.pipeline import Options, assemble, version_named
 from fatpack.sdk import PythonSdk, VersionHeaders, headers_at, prepare_sdk, sdk_fingerprint
 from fatpack.targets import TARGETS, PythonAbi
 
@@ -273,3 +274,77 @@ def test_fatpacks_own_compiles_for_another_version_run_under_wine(own_compiles_w
     headers, total, _ = proc.stdout.split()
     assert headers.startswith("3.10.") and total == "5", proc.stdout
     assert "chose cp310-win_amd64 -> " in proc.stderr, proc.stderr
+
+
+def test_the_target_sdk_takes_the_headers_where_the_build_python_found_them(tmp_path):
+    """A relocated CPython (python-build-standalone, as uv installs it) keeps its build machine's
+    INCLUDEPY (/install/include/python3.10); the interpreter was found by sysconfig's 'include' path,
+    where its headers are, and the cross build takes the same (as fatpack's own host_headers does)."""
+    include = fake_headers(tmp_path, 10)
+    python = BuildPython("python3.10", 10, {"INCLUDEPY": "/install/include/python3.10"}, str(include))
+    sdk = target_sdk(LINUX, python, tmp_path / "sdk", runner=never_run)
+    assert sdk.include_dirs == (include,)
+
+
+def test_a_failure_on_another_python_says_which(tmp_path):
+    """setup.py failing on 3.12 only (`import imp`) must not read as a failure on fatpack's Python: the
+    line names the version and the interpreter its environment was made from; the output is kept."""
+    interpreter = tmp_path / "pyenv" / "3.12.1" / "bin" / "python3.12"
+    interpreter.parent.mkdir(parents=True)
+    interpreter.write_text("")
+    venv_python = tmp_path / "env" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(interpreter)
+    own = BuildEnv("/own/python")
+    failed = BuildError("linux_x86_64: the build failed: No module named 'imp'", ["python"], 1, "Traceback")
+    with pytest.raises(BuildError) as caught, version_named(12, BuildEnv(str(venv_python)), own):
+        raise failed
+    assert str(caught.value) == f"cp312 (built with {interpreter}): {failed}"
+    assert (caught.value.command, caught.value.returncode, caught.value.output) == (
+        ["python"],
+        1,
+        "Traceback",
+    )
+    with pytest.raises(BuildError) as caught, version_named(11, own, own):
+        raise failed
+    assert caught.value is failed  # fatpack's own Python: as before
+
+
+def test_every_interpreter_is_found_before_any_environment_is_made(tmp_path, monkeypatch):
+    """cp310 found, cp399 nowhere: the refusal comes before cp310's environment (pip installing from the
+    index) is made, not after."""
+    import fatpack.pipeline as pipeline
+
+    def find(minor, **kwargs):
+        if minor == 99:
+            raise ConfigError("no CPython 3.99 with headers found")
+        return Interpreter(f"/py/python3.{minor}", "pyenv", (3, minor), "cpython", False, "/inc", True)
+
+    made = []
+    monkeypatch.setattr(pipeline, "find_interpreter", find)
+    monkeypatch.setattr(pipeline, "build_environment", lambda *args, **kwargs: made.append(args))
+    options = Options(PROJECTS / "pyversions", tmp_path / "out")
+    with pytest.raises(ConfigError, match=r"3\.99"):
+        pipeline.version_environments(
+            options, BuildEnv("/own/python"), [CP310, PythonAbi(99, False)], never_run
+        )
+    assert made == []
+
+
+def test_a_version_found_nowhere_is_looked_for_once_for_all_targets(monkeypatch):
+    """Every target asks for cp399's headers: the search runs once (a candidate that hangs costs its
+    timeout once, not once per target, in turn under the lock), and every target gets the one line."""
+    import fatpack.sdk
+
+    searches = []
+
+    def find(minor, **kwargs):
+        searches.append(minor)
+        raise ConfigError(f"no CPython 3.{minor} with headers found")
+
+    monkeypatch.setattr(fatpack.sdk, "find_interpreter", find)
+    headers = VersionHeaders(never_run, own_minor=11)
+    for _ in range(3):
+        with pytest.raises(ConfigError, match=r"^no CPython 3\.99 with headers found$"):
+            headers(PythonAbi(99, abi3=False))
+    assert searches == [99]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import re
 import shutil
@@ -12,9 +13,9 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
-from fatpack.errors import ConfigError, ToolchainError
+from fatpack.errors import ConfigError, FatpackError, ToolchainError
 from fatpack.interpreters import find_interpreter
 from fatpack.runner import Runner
 from fatpack.targets import PythonAbi, Target
@@ -66,7 +67,9 @@ class VersionHeaders:
 
     runner: Runner
     own_minor: int = sys.version_info[1]
-    found: dict[int, Headers] = field(default_factory=dict)
+    # each version's headers, or why there are none: every target asks, and a version found nowhere
+    # is looked for once (a candidate that hangs costs its timeout once, not once per target)
+    found: dict[int, Union[Headers, FatpackError]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, abi: PythonAbi) -> Optional[Headers]:
@@ -74,9 +77,18 @@ class VersionHeaders:
             return None
         with self.lock:  # targets build in parallel threads
             if abi.minor not in self.found:
-                interpreter = find_interpreter(abi.minor, runner=self.runner)
-                self.found[abi.minor] = headers_at(Path(interpreter.include_dir), interpreter.multiarch)
-            return self.found[abi.minor]
+                self.found[abi.minor] = self._find(abi.minor)
+            found = self.found[abi.minor]
+        if isinstance(found, FatpackError):
+            raise copy.copy(found)
+        return found
+
+    def _find(self, minor: int) -> Union[Headers, FatpackError]:
+        try:
+            interpreter = find_interpreter(minor, runner=self.runner)
+            return headers_at(Path(interpreter.include_dir), interpreter.multiarch)
+        except FatpackError as exc:
+            return exc
 
 
 def headers_version(include_dir: Path) -> tuple[int, int]:
