@@ -118,6 +118,11 @@ class WindowsPython:
 
     def check(self, *args: str) -> str:
         proc = self.run(*args)
+        if proc.returncode != 0 and not (proc.stdout.strip() or proc.stderr.strip()):
+            # Wine itself, on a loaded machine, sometimes ends a process with exit 1 before Python says
+            # anything (seen for pip installs: no traceback, no output); Python's own failures always
+            # print. Once more, then the failure stands.
+            proc = self.run(*args)
         if proc.returncode != 0:
             raise AssertionError(
                 f"wine python {self.version} {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
