@@ -33,6 +33,7 @@ from fatpack.binaries import inspect_binary
 from fatpack.buildenv import private_copy
 from fatpack.config import ExtensionConfig
 from fatpack.errors import BuildError, ConfigError
+from fatpack.payloads import LIBS_DIR
 from fatpack.runner import Runner
 from fatpack.targets import Target
 from fatpack.toolchain import Toolchain, toolchain_for
@@ -130,15 +131,19 @@ class Prefix:
         """`item` compiled against the prefix: its include and library directories after the item's own,
         and on Linux, when the prefix holds shared libraries, a RUNPATH to libs/ beside the payload,
         where those it links are bundled."""
-        extra_link_args = item.extra_link_args
-        if self.target.os == "linux" and self.shared_libraries():
-            extra_link_args += ("-Wl,-rpath,$ORIGIN/libs",)
         return replace(
             item,
             include_dirs=item.include_dirs + self.include_dirs,
             library_dirs=item.library_dirs + self.library_dirs,
-            extra_link_args=extra_link_args,
+            extra_link_args=item.extra_link_args + self.runpath(f"$ORIGIN/{LIBS_DIR}"),
         )
+
+    def runpath(self, where: str) -> tuple[str, ...]:
+        """The linker flag giving a Linux binary the RUNPATH `where` ('$ORIGIN/libs'), when the prefix
+        holds shared libraries it may link (bundled there); nothing for other targets or a static prefix."""
+        if self.target.os == "linux" and self.shared_libraries():
+            return (f"-Wl,-rpath,{where}",)
+        return ()
 
 
 def library_file(needed: str) -> str:
