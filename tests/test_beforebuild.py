@@ -584,6 +584,14 @@ def test_a_shared_library_from_before_build_is_bundled_by_the_cross_build_on_lin
     assert proc.returncode == 0, proc.stderr
     value, target, _ = proc.stdout.split()
     assert (value, target) == ("42", "linux_x86_64")
+    # from the wheel itself (a zip on sys.path): the library is extracted beside the extension too
+    cache = tmp_path / "cache"
+    proc = run_on_path(
+        cross_shared_cnum_wheel, PROBE, env={"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(cache)}
+    )
+    assert proc.returncode == 0, proc.stderr
+    value, target, file = proc.stdout.split()
+    assert (value, target) == ("42", "linux_x86_64") and file.startswith(str(cache))
 
 
 @pytest.mark.compile
