@@ -638,6 +638,43 @@ def _member(wheel: Path, name: str) -> bytes:
         return archive.read(name)
 
 
+# Windows: cnum.dll wraps dep.dll (cnum.c with its functions renamed): the .pyd imports only cnum.dll
+DLL_CHAIN_SCRIPT = r"""set -eu
+[ "$FATPACK_TARGET" = win_amd64 ] || exec sh scripts/static.sh  # the host's, for the reference build
+mkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib" "$FATPACK_PREFIX/bin"
+cp vendor/cnum/cnum.h "$FATPACK_PREFIX/include/"
+$CC $CFLAGS "-DCNUM_TARGET=\"$FATPACK_TARGET\"" -Dcnum_triple=dep_triple -Dcnum_target=dep_target -shared \
+  -o "$FATPACK_PREFIX/bin/dep.dll" vendor/cnum/cnum.c -Wl,--out-implib,"$FATPACK_PREFIX/lib/libdep.dll.a"
+printf '%s\n' '#include "cnum.h"' 'int dep_triple(int);' 'const char *dep_target(void);' \
+  'int cnum_triple(int x) { return dep_triple(x); }' 'const char *cnum_target(void) { return dep_target(); }' > wrap.c
+$CC $CFLAGS -Ivendor/cnum -shared -o "$FATPACK_PREFIX/bin/cnum.dll" wrap.c "$FATPACK_PREFIX/lib/libdep.dll.a" \
+  -Wl,--out-implib,"$FATPACK_PREFIX/lib/libcnum.dll.a"
+"""
+
+
+@pytest.mark.compile
+@pytest.mark.wine
+def test_a_dll_needing_another_of_the_prefix_is_bundled_with_it_by_the_cross_build(tmp_path):
+    """The .pyd imports cnum.dll, which imports dep.dll: both go beside the .pyd, and it imports under Wine
+    (a DLL's own dependencies are searched in the directories the loader added)."""
+    from fatpack.pipeline import Options, assemble
+
+    project = Path(shutil.copytree(PROJECT, tmp_path / "cnum"))
+    shutil.copyfile(project / "scripts" / "build-cnum.sh", project / "scripts" / "static.sh")
+    (project / "scripts" / "build-cnum.sh").write_text(DLL_CHAIN_SCRIPT)
+    wheel = assemble(Options(project, tmp_path / "dist", targets=(TARGETS["win_amd64"],), cache_dir=None))
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    (pyd,) = [n for n in names if n.endswith(".pyd")]
+    directory = pyd.rpartition("/")[0]
+    assert sorted(n for n in names if n.endswith(".dll")) == [f"{directory}/cnum.dll", f"{directory}/dep.dll"]
+    python = WindowsPython("3.11", tmp_path / "py")
+    python.pip_install(wheel)
+    value, target, _ = python.check("-c", PROBE).split()
+    assert (value, target) == ("42", "win_amd64")
+
+
 @pytest.mark.compile
 def test_a_shared_library_needing_another_of_the_prefix_is_refused_in_the_cross_build(tmp_path):
     """libcnum needing libdep, both shared in the prefix: libdep would not be found from libcnum (RUNPATH
