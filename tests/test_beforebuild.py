@@ -606,6 +606,24 @@ def test_a_shared_library_from_before_build_is_bundled_by_the_cross_build_on_win
 
 
 @pytest.mark.compile
+@pytest.mark.qemu
+def test_a_shared_library_from_before_build_is_bundled_by_the_cross_build_on_linux_aarch64(tmp_path):
+    """The same for linux_aarch64, imported and called by Debian's arm64 CPython under qemu."""
+    from qemupython import Arm64Python
+
+    from fatpack.pipeline import Options, assemble
+
+    project = Path(shutil.copytree(PROJECT, tmp_path / "cnum"))
+    (project / "scripts" / "build-cnum.sh").write_text(CROSS_SHARED_SCRIPT)
+    wheel = assemble(Options(project, tmp_path / "dist", targets=(TARGETS["linux_aarch64"],), cache_dir=None))
+    site = install_into(wheel, tmp_path / "site")
+    proc = Arm64Python().run(PROBE, site)
+    assert proc.returncode == 0, proc.stderr
+    value, target, file = proc.stdout.split()
+    assert (value, target) == ("42", "linux_aarch64") and "/linux_aarch64/" in file
+
+
+@pytest.mark.compile
 def test_a_shared_library_without_soname_is_bundled_by_the_cross_build(tmp_path):
     """libcnum.so with no SONAME is recorded as 'libcnum.so': bundled under that name beside the extension,
     it is a library, not an extension module `cnum.libcnum` (which verify refused: no PyInit_libcnum)."""
