@@ -33,6 +33,7 @@ from fatpack.binaries import inspect_binary
 from fatpack.buildenv import private_copy
 from fatpack.config import ExtensionConfig
 from fatpack.errors import BuildError, ConfigError
+from fatpack.payloads import LIBS_DIR
 from fatpack.runner import Runner
 from fatpack.targets import Target
 from fatpack.toolchain import Toolchain, toolchain_for
@@ -105,8 +106,10 @@ class Prefix:
 
     def linked_libraries(self, binary: Path, needed: Sequence[str]) -> dict[str, Path]:
         """The prefix's shared libraries `binary` (built against the prefix) needs, by the name it
-        records: they are bundled beside it. A ConfigError where that cannot work yet: macOS, and on
-        Linux a bundled library that needs another of the prefix's (RUNPATH is not inherited)."""
+        records: they are bundled beside it. On Windows also the prefix's DLLs those import, and theirs:
+        a dependency of a DLL is searched in the directories the loader added (the .pyd's, the bundled
+        libraries'). A ConfigError where that cannot work yet: macOS, and on Linux a bundled library
+        that needs another of the prefix's (RUNPATH is not inherited)."""
         shared = self.shared_libraries()
         linked = {name: shared[library_file(name)] for name in needed if library_file(name) in shared}
         if linked and self.target.is_macos:
@@ -124,21 +127,43 @@ class Prefix:
                             "library of the prefix, which it would not find where the wheel is installed: "
                             "build the libraries static, or link both into the extension"
                         )
+        if self.target.is_windows:
+            return _with_dependencies(linked, shared)
         return linked
 
     def apply(self, item: _Item) -> _Item:
         """`item` compiled against the prefix: its include and library directories after the item's own,
         and on Linux, when the prefix holds shared libraries, a RUNPATH to libs/ beside the payload,
         where those it links are bundled."""
-        extra_link_args = item.extra_link_args
-        if self.target.os == "linux" and self.shared_libraries():
-            extra_link_args += ("-Wl,-rpath,$ORIGIN/libs",)
         return replace(
             item,
             include_dirs=item.include_dirs + self.include_dirs,
             library_dirs=item.library_dirs + self.library_dirs,
-            extra_link_args=extra_link_args,
+            extra_link_args=item.extra_link_args + self.runpath(f"$ORIGIN/{LIBS_DIR}"),
         )
+
+    def runpath(self, where: str) -> tuple[str, ...]:
+        """The linker flag giving a Linux binary the RUNPATH `where` ('$ORIGIN/libs'), when the prefix
+        holds shared libraries it may link (bundled there); nothing for other targets or a static prefix."""
+        if self.target.os == "linux" and self.shared_libraries():
+            return (f"-Wl,-rpath,{where}",)
+        return ()
+
+
+def _with_dependencies(linked: Mapping[str, Path], shared: Mapping[str, Path]) -> dict[str, Path]:
+    """`linked` and every library of `shared` (by lower-case file name) they need, directly or not, by
+    the name the one needing it records."""
+    closure = dict(linked)
+    seen = {library_file(name) for name in linked}
+    pending = list(linked.values())
+    while pending:
+        for dependency in inspect_binary(pending.pop()).needed:
+            key = library_file(dependency)
+            if key in shared and key not in seen:
+                seen.add(key)
+                closure[dependency] = shared[key]
+                pending.append(shared[key])
+    return closure
 
 
 def library_file(needed: str) -> str:

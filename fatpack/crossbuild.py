@@ -22,6 +22,7 @@ import logging
 import re
 import shlex
 import time
+import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any, Optional
 
 import pyproject_hooks
 
-from fatpack.beforebuild import Prefix, library_file
+from fatpack.beforebuild import Prefix
 from fatpack.binaries import binary_format, inspect_data
 from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
 from fatpack.builders.zig import MSVC_LENIENCY
@@ -203,7 +204,7 @@ def build_target_wheel(
         ) from None
     abi = _checked_slot(path, target, log)
     if prefix is not None:
-        check_static_only(path, prefix)
+        bundle_prefix_libraries(path, prefix)
     return TargetWheel(target, path, abi, time.monotonic() - started)
 
 
@@ -241,23 +242,33 @@ def _checked_slot(path: Path, target: Target, log: Path) -> PythonAbi:
     return abi
 
 
-def check_static_only(wheel_path: Path, prefix: Prefix) -> None:
-    """A ConfigError when an extension module of the wheel links a shared library of the before-build
-    prefix: the project's own build does not bundle those (yet); a static library is linked in."""
-    shared = prefix.shared_libraries()
-    if not shared:
-        return
-    for name, content in read_wheel(wheel_path).members.items():
+def bundle_prefix_libraries(wheel_path: Path, prefix: Prefix) -> list[str]:
+    """Add to the wheel each shared library of the before-build prefix that one of its binaries links,
+    beside that binary and under the name it records (a SONAME, a DLL's name); the names added.
+
+    Beside is where each target finds it wherever the wheel's files are stored, since the relative
+    place of a fused payload (`<loader>/<target>/<abi>/pkg/_x.so`) is not known when setuptools links:
+    on Linux through the RUNPATH `$ORIGIN` the cross environment's LDFLAGS give (Prefix.runpath), on
+    Windows because the directory of the `.pyd` is searched for its DLLs (and the loader adds it).
+    A ConfigError where that cannot work (Prefix.linked_libraries): a library needing another of the
+    prefix's on Linux, or macOS. The wheel is fatpack's intermediate one: fuse regenerates RECORD."""
+    members = read_wheel(wheel_path).members
+    added: dict[str, Path] = {}
+    for name, content in members.items():
         if not binary_format(content):
             continue
-        linked = [n for n in inspect_data(content, name).needed if library_file(n) in shared]
-        if linked:
-            raise ConfigError(
-                f"{prefix.target.name}: {name.rsplit('/', 1)[-1]} links {linked[0]}, a shared library the "
-                "before-build commands installed; fatpack bundles libraries from a before-build only when "
-                "they are static: build it static (configure --disable-shared, cmake "
-                "-DBUILD_SHARED_LIBS=OFF)"
-            )
+        directory = name.rpartition("/")[0]
+        linked = prefix.linked_libraries(Path(name), inspect_data(content, name).needed)
+        for recorded, library in linked.items():
+            member = f"{directory}/{recorded}" if directory else recorded
+            if member not in members:
+                added.setdefault(member, library)
+    if added:
+        with zipfile.ZipFile(wheel_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            for member, library in sorted(added.items()):
+                logger.info("%s: bundling %s (before-build) as %s", prefix.target.name, library, member)
+                archive.writestr(member, library.read_bytes())  # a symbolic link's target's bytes
+    return sorted(added)
 
 
 def windows_cflags(target: Target, source: Path, work: Path) -> list[str]:

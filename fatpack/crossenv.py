@@ -143,7 +143,9 @@ def make_cross_env(
     `cxx_objects` into every link the C++ compiler makes (fatpack/sdk/windows_cxx.py)."""
     cflags = shlex.join([*shlex.split(CFLAGS), *extra_cflags])
     cppflags = shlex.join(prefix.cflags()) if prefix else ""
-    ldflags = shlex.join(prefix.ldflags()) if prefix else ""
+    # on Linux the extensions find the prefix's shared libraries they link beside themselves, where the
+    # cross build bundles them (crossbuild.bundle_prefix_libraries): a RUNPATH of $ORIGIN
+    ldflags = shlex.join([*prefix.ldflags(), *prefix.runpath("$ORIGIN")]) if prefix else ""
     if not target.zig_triple:
         raise ConfigError(
             f"{target.name} cannot be cross-built with the project's own build: build "

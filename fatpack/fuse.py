@@ -30,8 +30,8 @@ from fatpack.assembler import (
     wheel_tag,
     write_atomically,
 )
-from fatpack.binaries import binary_format
-from fatpack.errors import ArtifactError
+from fatpack.binaries import binary_format, inspect_data
+from fatpack.errors import ArtifactError, FatpackError
 from fatpack.inspection import is_manifest
 from fatpack.payloads import Payload
 from fatpack.tags import target_and_abi
@@ -246,6 +246,18 @@ def module_name(name: str) -> Optional[str]:
     return ".".join([*parts[:-1], match.group(1)])
 
 
+def _untagged_library(name: str, content: bytes) -> bool:
+    """An unversioned shared library named like an extension module without ABI tag (`pkg/libfoo.so`,
+    bundled beside the extension that records that name): a POSIX binary exporting no `PyInit_libfoo`."""
+    match = _EXTENSION.match(name.split("/")[-1])
+    if match is None or match.group(2) or match.group(3) != "so" or binary_format(content) is None:
+        return False
+    try:
+        return f"PyInit_{match.group(1)}" not in inspect_data(content, name).exports
+    except FatpackError:
+        return False  # checked_binary says what is wrong with it
+
+
 def _stage_platform_files(
     platform: Sequence[PlatformWheel], staging: Path
 ) -> tuple[list[Payload], list[tuple[Target, str, bytes]]]:
@@ -259,6 +271,8 @@ def _stage_platform_files(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
             module = module_name(name)
+            if module is not None and _untagged_library(name, content):
+                module = None
             if module is not None:
                 payload = Payload(module, wheel.target, wheel.abi, path, stored_as=stored_as)
             elif binary_format(content):

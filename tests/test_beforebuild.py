@@ -519,20 +519,197 @@ def test_the_command_line_says_a_failing_before_build_in_one_error_line(make_pro
     assert not out.exists() or list(out.iterdir()) == []
 
 
+# libcnum shared, for the project's own (setuptools) build, and libunused, which no extension links
+CROSS_SHARED_SCRIPT = r"""set -eu
+mkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib" "$FATPACK_PREFIX/bin"
+cp vendor/cnum/cnum.h "$FATPACK_PREFIX/include/"
+target="-DCNUM_TARGET=\"$FATPACK_TARGET\""
+echo 'int unused_answer(void) { return 7; }' > unused.c
+if [ "$FATPACK_TARGET" = win_amd64 ]; then
+  $CC $CFLAGS "$target" -shared -o "$FATPACK_PREFIX/bin/cnum.dll" vendor/cnum/cnum.c \
+    -Wl,--out-implib,"$FATPACK_PREFIX/lib/libcnum.dll.a"
+  $CC $CFLAGS -shared -o "$FATPACK_PREFIX/bin/unused.dll" unused.c \
+    -Wl,--out-implib,"$FATPACK_PREFIX/lib/libunused.dll.a"
+else
+  $CC $CFLAGS "$target" -shared -Wl,-soname,libcnum.so.1 -o "$FATPACK_PREFIX/lib/libcnum.so.1.0" \
+    vendor/cnum/cnum.c
+  ln -s libcnum.so.1.0 "$FATPACK_PREFIX/lib/libcnum.so.1"
+  ln -s libcnum.so.1 "$FATPACK_PREFIX/lib/libcnum.so"
+  $CC $CFLAGS -shared -o "$FATPACK_PREFIX/lib/libunused.so" unused.c
+fi
+"""
+
+
+@pytest.fixture(scope="module")
+def cross_shared_cnum_wheel(tmp_path_factory):
+    """The setuptools cnum project, cross-built by its own backend, with libcnum built shared by its
+    before-build (a SONAME'd .so on Linux, a DLL on Windows) and a libunused beside it; no payload cache,
+    so the prefix is gone once the run ends."""
+    from fatpack.pipeline import Options, assemble
+
+    work = tmp_path_factory.mktemp("cross-shared-cnum")
+    project = Path(shutil.copytree(PROJECT, work / "cnum"))
+    (project / "scripts" / "build-cnum.sh").write_text(CROSS_SHARED_SCRIPT)
+    targets = (TARGETS["linux_x86_64"], TARGETS["win_amd64"])
+    return assemble(Options(project, work / "dist", targets=targets, cache_dir=None))
+
+
 @pytest.mark.compile
-def test_a_shared_library_from_before_build_is_refused_in_the_cross_build(tmp_path):
-    """The project's own build links what the prefix holds; a shared libcnum would not be found where
-    the wheel is installed, so the run stops naming it (and how to build it static)."""
+def test_a_shared_library_from_before_build_is_bundled_by_the_cross_build_on_linux(
+    cross_shared_cnum_wheel, tmp_path
+):
+    """The project's own build links what the prefix holds: libcnum goes beside the extension under its
+    SONAME (found through the RUNPATH $ORIGIN), libunused, which nothing links, is not bundled."""
+    import io
+    import zipfile
+
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+
+    with zipfile.ZipFile(cross_shared_cnum_wheel) as archive:
+        names = archive.namelist()
+        (linux,) = [n for n in names if n.endswith("-x86_64-linux-gnu.so")]
+        (windows,) = [n for n in names if n.endswith(".pyd")]
+        dynamic = ELFFile(io.BytesIO(archive.read(linux))).get_section_by_name(".dynamic")
+    assert linux.startswith("cnum/_fatpack/linux_x86_64/") and windows.startswith("cnum/_fatpack/win_amd64/")
+    bundled = sorted(n for n in names if n.endswith((".dll", ".so.1")) or "unused" in n)
+    assert bundled == sorted(
+        [f"{linux.rpartition('/')[0]}/libcnum.so.1", f"{windows.rpartition('/')[0]}/cnum.dll"]
+    )
+    assert isinstance(dynamic, DynamicSection)
+    assert [t.runpath for t in dynamic.iter_tags("DT_RUNPATH")] == ["$ORIGIN"]
+    site = tmp_path / "site"
+    install_into(cross_shared_cnum_wheel, site)
+    proc = run_on_path(site, PROBE)
+    assert proc.returncode == 0, proc.stderr
+    value, target, _ = proc.stdout.split()
+    assert (value, target) == ("42", "linux_x86_64")
+    # from the wheel itself (a zip on sys.path): the library is extracted beside the extension too
+    cache = tmp_path / "cache"
+    proc = run_on_path(
+        cross_shared_cnum_wheel, PROBE, env={"PATH": "/usr/bin:/bin", "FATPACK_CACHE_DIR": str(cache)}
+    )
+    assert proc.returncode == 0, proc.stderr
+    value, target, file = proc.stdout.split()
+    assert (value, target) == ("42", "linux_x86_64") and file.startswith(str(cache))
+
+
+@pytest.mark.compile
+@pytest.mark.wine
+def test_a_shared_library_from_before_build_is_bundled_by_the_cross_build_on_windows(
+    cross_shared_cnum_wheel, tmp_path
+):
+    python = WindowsPython("3.11", tmp_path / "py")
+    python.pip_install(cross_shared_cnum_wheel)
+    value, target, _ = python.check("-c", PROBE).split()
+    assert (value, target) == ("42", "win_amd64")
+
+
+@pytest.mark.compile
+@pytest.mark.qemu
+def test_a_shared_library_from_before_build_is_bundled_by_the_cross_build_on_linux_aarch64(tmp_path):
+    """The same for linux_aarch64, imported and called by Debian's arm64 CPython under qemu."""
+    from qemupython import Arm64Python
+
+    from fatpack.pipeline import Options, assemble
+
+    project = Path(shutil.copytree(PROJECT, tmp_path / "cnum"))
+    (project / "scripts" / "build-cnum.sh").write_text(CROSS_SHARED_SCRIPT)
+    wheel = assemble(Options(project, tmp_path / "dist", targets=(TARGETS["linux_aarch64"],), cache_dir=None))
+    site = install_into(wheel, tmp_path / "site")
+    proc = Arm64Python().run(PROBE, site)
+    assert proc.returncode == 0, proc.stderr
+    value, target, file = proc.stdout.split()
+    assert (value, target) == ("42", "linux_aarch64") and "/linux_aarch64/" in file
+
+
+@pytest.mark.compile
+def test_a_shared_library_without_soname_is_bundled_by_the_cross_build(tmp_path):
+    """libcnum.so with no SONAME is recorded as 'libcnum.so': bundled under that name beside the extension,
+    it is a library, not an extension module `cnum.libcnum` (which verify refused: no PyInit_libcnum)."""
     from fatpack.pipeline import Options, assemble
 
     project = Path(shutil.copytree(PROJECT, tmp_path / "cnum"))
     (project / "scripts" / "build-cnum.sh").write_text(
         'set -eu\nmkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib"\n'
-        '$CC $CPPFLAGS $CFLAGS -fPIC -shared -DCNUM_TARGET=\\"$FATPACK_TARGET\\" vendor/cnum/cnum.c '
+        '$CC $CPPFLAGS $CFLAGS -shared -DCNUM_TARGET=\\"$FATPACK_TARGET\\" vendor/cnum/cnum.c '
         '-o "$FATPACK_PREFIX/lib/libcnum.so"\ncp vendor/cnum/cnum.h "$FATPACK_PREFIX/include/"\n'
     )
+    wheel = assemble(Options(project, tmp_path / "dist", targets=(TARGETS["linux_x86_64"],), cache_dir=None))
+    manifest = [
+        line.split("\t") for line in _member(wheel, "cnum/_fatpack/manifest.tsv").decode().splitlines()
+    ]
+    assert [row[:3] for row in manifest if "libcnum" in row[0]] == [
+        ["lib:libcnum.so", "linux_x86_64", "library"]
+    ]
+    site = tmp_path / "site"
+    install_into(wheel, site)
+    proc = run_on_path(site, PROBE)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[:2] == ["42", "linux_x86_64"]
+
+
+def _member(wheel: Path, name: str) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(name)
+
+
+# Windows: cnum.dll wraps dep.dll (cnum.c with its functions renamed): the .pyd imports only cnum.dll
+DLL_CHAIN_SCRIPT = r"""set -eu
+[ "$FATPACK_TARGET" = win_amd64 ] || exec sh scripts/static.sh  # the host's, for the reference build
+mkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib" "$FATPACK_PREFIX/bin"
+cp vendor/cnum/cnum.h "$FATPACK_PREFIX/include/"
+$CC $CFLAGS "-DCNUM_TARGET=\"$FATPACK_TARGET\"" -Dcnum_triple=dep_triple -Dcnum_target=dep_target -shared \
+  -o "$FATPACK_PREFIX/bin/dep.dll" vendor/cnum/cnum.c -Wl,--out-implib,"$FATPACK_PREFIX/lib/libdep.dll.a"
+printf '%s\n' '#include "cnum.h"' 'int dep_triple(int);' 'const char *dep_target(void);' \
+  'int cnum_triple(int x) { return dep_triple(x); }' 'const char *cnum_target(void) { return dep_target(); }' > wrap.c
+$CC $CFLAGS -Ivendor/cnum -shared -o "$FATPACK_PREFIX/bin/cnum.dll" wrap.c "$FATPACK_PREFIX/lib/libdep.dll.a" \
+  -Wl,--out-implib,"$FATPACK_PREFIX/lib/libcnum.dll.a"
+"""
+
+
+@pytest.mark.compile
+@pytest.mark.wine
+def test_a_dll_needing_another_of_the_prefix_is_bundled_with_it_by_the_cross_build(tmp_path):
+    """The .pyd imports cnum.dll, which imports dep.dll: both go beside the .pyd, and it imports under Wine
+    (a DLL's own dependencies are searched in the directories the loader added)."""
+    from fatpack.pipeline import Options, assemble
+
+    project = Path(shutil.copytree(PROJECT, tmp_path / "cnum"))
+    shutil.copyfile(project / "scripts" / "build-cnum.sh", project / "scripts" / "static.sh")
+    (project / "scripts" / "build-cnum.sh").write_text(DLL_CHAIN_SCRIPT)
+    wheel = assemble(Options(project, tmp_path / "dist", targets=(TARGETS["win_amd64"],), cache_dir=None))
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    (pyd,) = [n for n in names if n.endswith(".pyd")]
+    directory = pyd.rpartition("/")[0]
+    assert sorted(n for n in names if n.endswith(".dll")) == [f"{directory}/cnum.dll", f"{directory}/dep.dll"]
+    python = WindowsPython("3.11", tmp_path / "py")
+    python.pip_install(wheel)
+    value, target, _ = python.check("-c", PROBE).split()
+    assert (value, target) == ("42", "win_amd64")
+
+
+@pytest.mark.compile
+def test_a_shared_library_needing_another_of_the_prefix_is_refused_in_the_cross_build(tmp_path):
+    """libcnum needing libdep, both shared in the prefix: libdep would not be found from libcnum (RUNPATH
+    is not inherited), so the run stops in one line naming both."""
+    from fatpack.pipeline import Options, assemble
+
+    project = Path(shutil.copytree(PROJECT, tmp_path / "cnum"))
+    (project / "scripts" / "build-cnum.sh").write_text(
+        'set -eu\nmkdir -p "$FATPACK_PREFIX/include" "$FATPACK_PREFIX/lib"\n'
+        "echo 'int dep_value(void) { return 3; }' > dep.c\n"
+        '$CC $CFLAGS -shared -o "$FATPACK_PREFIX/lib/libdep.so" dep.c\n'
+        '$CC $CPPFLAGS $CFLAGS -shared -DCNUM_TARGET=\\"$FATPACK_TARGET\\" vendor/cnum/cnum.c '
+        '-o "$FATPACK_PREFIX/lib/libcnum.so" -L"$FATPACK_PREFIX/lib" -Wl,--no-as-needed -ldep\n'
+        'cp vendor/cnum/cnum.h "$FATPACK_PREFIX/include/"\n'
+    )
     with pytest.raises(
-        ConfigError, match=r"^linux_x86_64: _cnum\..*\.so links libcnum\.so, a shared library .* static"
+        ConfigError, match=r"^libcnum\.so \(before-build, linux_x86_64\) needs libdep\.so, another"
     ):
         assemble(Options(project, tmp_path / "dist", targets=(TARGETS["linux_x86_64"],), cache_dir=None))
     assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())

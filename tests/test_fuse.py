@@ -55,6 +55,19 @@ def test_platform_files_keep_their_relative_layout_below_target_and_abi(tmp_path
     }
 
 
+def test_an_unversioned_library_beside_an_extension_is_a_library_not_a_module(tmp_path):
+    """`demo/libbar.so` (a library recorded without SONAME, bundled beside the extension that links it)
+    is named like an extension module `demo.libbar`, but exports no PyInit_libbar: a library row."""
+    paths = demo_wheels(tmp_path / "in")
+    linux = next(p for p in paths if "linux" in p.name)
+    with zipfile.ZipFile(linux, "a") as archive:
+        archive.writestr("demo/libbar.so", tiny_elf())
+    (wheel,) = fuse(paths, tmp_path / "out", verify=False)
+    rows = {(e.module, e.abi) for e in parse_manifest(read(wheel, "demo/_fatpack/manifest.tsv").decode())}
+    assert ("lib:libbar.so", "library") in rows and not any(m == "demo.libbar" for m, _ in rows)
+    assert "demo/_fatpack/linux_x86_64/cp311/demo/libbar.so" in names(wheel)
+
+
 def test_delvewheel_patches_are_dropped_and_line_endings_do_not_count(tmp_path):
     (wheel,) = fuse(demo_wheels(tmp_path / "in"), tmp_path / "out", verify=False)
     assert read(wheel, "demo/__init__.py") == b'"""Demo."""\nfrom demo._speed import add\n'
