@@ -46,6 +46,7 @@ class TargetReport:
     seconds: float
     error: Optional[FatpackError] = None
     cached: int = 0  # how many payloads came from the build cache
+    python: str = ""  # the ABI built, when one run builds the target for several Python versions
 
 
 ProgressCallback = Callable[[TargetReport], None]

@@ -210,7 +210,8 @@ def _cross_assemble(
         for wheel in wheels:
             if progress is not None:
                 count = sum(1 for p in fused.payloads if p.target == wheel.target and p.abi == wheel.abi)
-                progress(TargetReport(wheel.target, DEFAULT_BUILDER, count, wheel.seconds))
+                python = wheel.abi.tag if len(envs) > 1 else ""
+                progress(TargetReport(wheel.target, DEFAULT_BUILDER, count, wheel.seconds, python=python))
 
         def write(subset: Sequence[Payload], tags: str) -> Path:
             return write_fused_wheel(fused, subset, staging, tags)

@@ -158,6 +158,15 @@ def test_progress_lines_align_for_the_longest_target_names():
     assert all(re.search(r"\S+ +done +12\.5s  \[zig\] 1 payload\(s\)$", line) for line in lines)
 
 
+def test_a_progress_line_names_the_python_when_a_run_builds_several():
+    stream = io.StringIO()
+    with Progress(stream, tty=False) as progress:
+        progress.report(TargetReport(TARGETS["linux_x86_64"], "zig", 1, 2.0, python="cp310"))
+        progress.report(TargetReport(TARGETS["linux_x86_64"], "zig", 1, 2.0, python="cp312"))
+    first, second = stream.getvalue().splitlines()
+    assert first.endswith("[zig] 1 payload(s) for cp310") and second.endswith("[zig] 1 payload(s) for cp312")
+
+
 # --- a ticker while zig builds its C runtime the first time ---------------------------------------------
 
 

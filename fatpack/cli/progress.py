@@ -91,6 +91,8 @@ class Progress:
             detail = f"{report.payloads} payload(s)" + (
                 f", {report.cached} from cache" if report.cached else ""
             )
+            if report.python:
+                detail += f" for {report.python}"
         with self._lock:
             self._clear_status()
             print(
