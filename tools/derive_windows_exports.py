@@ -32,9 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fatpack.runner import run_command, zig_command  # noqa: E402
-from fatpack.sdk.windows import render_pyconfig  # noqa: E402
-from fatpack.targets import TARGETS  # noqa: E402
+from fatpack.runner import run_command, zig_command
+from fatpack.sdk.windows import render_pyconfig
+from fatpack.targets import TARGETS
 
 # headers of extension modules outside the DLL, which include third-party headers (py_curses.h: the
 # _curses module's C API, <curses.h>); they declare no PyAPI_FUNC
@@ -45,6 +45,8 @@ _TOKEN = re.compile(r"[A-Za-z_]\w*|\S")
 _EXPORT_SPELLINGS = (
     ("__declspec", "(", "dllexport", ")"),
     ("__attribute__", "(", "(", "dllexport", ")", ")"),
+    # the Linux view's Py_EXPORTED_SYMBOL (3.9+)
+    ("__attribute__", "(", "(", "visibility", "(", '"', "default", '"', ")", ")", ")"),
 )
 
 
@@ -55,18 +57,56 @@ class Export:
     header: str  # relative to the header tree, e.g. "internal/pycore_long.h"
 
 
-def preprocess(include_dir: Path, work_dir: Path) -> str:
+def preprocess(include_dir: Path, work_dir: Path, defines: tuple[str, ...] = ()) -> str:
     """The header tree as the DLL's sources see it on win_amd64 (zig cc -E, Py_BUILD_CORE)."""
     copy = work_dir / "include"
-    shutil.copytree(include_dir, copy, symlinks=False)
-    (copy / "pyconfig.h").write_text(render_pyconfig(TARGETS["win_amd64"]), encoding="ascii")
+    if not copy.is_dir():
+        shutil.copytree(include_dir, copy, symlinks=False)
+        (copy / "pyconfig.h").write_text(render_pyconfig(TARGETS["win_amd64"]), encoding="ascii")
     skipped = {"Python.h", *NOT_DLL_HEADERS}
-    headers = ["Python.h"] + sorted(p.name for p in copy.glob("*.h") if p.name not in skipped)
+    headers = ["Python.h", *sorted(p.name for p in copy.glob("*.h") if p.name not in skipped)]
     headers += sorted(f"internal/{p.name}" for p in (copy / "internal").glob("*.h"))
     unit = work_dir / "all_headers.c"
     unit.write_text("".join(f'#include "{h}"\n' for h in headers), encoding="ascii")
     command = [*zig_command("cc"), "-target", "x86_64-windows-gnu", "-E", "-DPy_BUILD_CORE"]
+    command += [f"-D{d}" for d in defines]
     return run_command([*command, "-I", str(copy), "-Wno-everything", str(unit)], capture=True)
+
+
+def preprocess_linux(include_dir: Path) -> str:
+    """The header tree as a Linux build of the core sees it: its own pyconfig.h (Debian's wrapper finds
+    the real one under the parent directory), Py_ENABLE_SHARED so PyAPI_FUNC is marked exported."""
+    unit_text = '#include "Python.h"\n' + "".join(
+        f'#include "{h}"\n'
+        for h in sorted(
+            p.name for p in include_dir.glob("*.h") if p.name not in {"Python.h", *NOT_DLL_HEADERS}
+        )
+    )
+    unit_text += "".join(
+        f'#include "internal/{p.name}"\n' for p in sorted((include_dir / "internal").glob("*.h"))
+    )
+    with tempfile.TemporaryDirectory(prefix="fatpack-exports-") as tmp:
+        unit = Path(tmp) / "all_headers.c"
+        unit.write_text(unit_text, encoding="ascii")
+        # 3.8's Python.h includes <crypt.h>, which zig's glibc headers lack; it declares nothing of Python's
+        (Path(tmp) / "crypt.h").write_text("", encoding="ascii")
+        command = [
+            *zig_command("cc"),
+            "-target",
+            "x86_64-linux-gnu",
+            "-E",
+            "-DPy_BUILD_CORE",
+            "-DPy_ENABLE_SHARED=1",
+        ]
+        command += [
+            "-I",
+            str(include_dir),
+            "-idirafter",
+            str(include_dir.parent),
+            "-Wno-everything",
+            str(unit),
+        ]
+        return run_command(command, capture=True)
 
 
 def _tokens_by_file(text: str, include_root: str) -> Iterator[tuple[str, str]]:
@@ -83,32 +123,42 @@ def _tokens_by_file(text: str, include_root: str) -> Iterator[tuple[str, str]]:
                 yield token, current
 
 
-def _declarator(declaration: list[str]) -> tuple[str, bool]:
-    """(name, is_function) of a declaration (its tokens after the dllexport, up to `;`). A function is
-    a name followed by its parameter list; anything else (`PyObject *x`, `int (*PyOS_InputHook)(void)`,
-    `char x[]`) is data. Decided by the declarator, not by PyAPI_DATA/PyAPI_FUNC: 3.13 declares some
-    functions (_PyLong_Format) with PyAPI_DATA, and the DLL exports them as code."""
-    depth = 0
+def _declarators(declaration: list[str]) -> Iterator[tuple[str, bool]]:
+    """(name, is_function) for each declarator of a declaration (its tokens after the dllexport, up
+    to `;`). A function is a name followed by its parameter list; anything else (`PyObject *x`,
+    `int (*PyOS_InputHook)(void)`, `char x[]`) is data. Decided by the declarator, not by
+    PyAPI_DATA/PyAPI_FUNC: 3.13 declares some functions (_PyLong_Format) with PyAPI_DATA, and the DLL
+    exports them as code. `PyAPI_DATA(T) _Py_FalseStruct, _Py_TrueStruct;` declares two."""
+    depth, done = 0, False
     for i, token in enumerate(declaration):
+        before = declaration[i - 1] if i else ""
         if token == "(":
-            before = declaration[i - 1] if i else ""
-            if depth == 0 and before not in ("__attribute__", "__declspec"):
+            if depth == 0 and not done and before not in ("__attribute__", "__declspec"):
+                done = True
                 if declaration[i + 1] == "*":  # a pointer declarator: `int (*PyOS_InputHook)(void)`
-                    return next(t for t in declaration[i + 2 :] if t not in ("*", "const")), False
-                return before, True
+                    yield next(t for t in declaration[i + 2 :] if t not in ("*", "const")), False
+                else:
+                    yield before, True
             depth += 1
         elif token == ")":
             depth -= 1
-        elif depth == 0 and token in ("[", "=", ","):
-            return declaration[i - 1], False
-    return declaration[-1], False
+        elif depth == 0 and token in ("[", "="):
+            if not done:
+                yield before, False
+            done = True
+        elif depth == 0 and token == ",":
+            if not done:
+                yield before, False
+            done = False
+    if not done and declaration:
+        yield declaration[-1], False
 
 
 def exported_declarations(text: str, include_root: str) -> dict[str, Export]:
     """Every `__declspec(dllexport)` declaration in the preprocessed header tree, by name."""
     tokens = list(_tokens_by_file(text, include_root))
     found: dict[str, Export] = {}
-    for i in range(len(tokens) - 6):
+    for i in range(len(tokens) - 11):
         spelling = next(
             (s for s in _EXPORT_SPELLINGS if tuple(t for t, _ in tokens[i : i + len(s)]) == s), None
         )
@@ -119,16 +169,90 @@ def exported_declarations(text: str, include_root: str) -> dict[str, Export]:
             if token in (";", "{"):
                 break
             declaration.append(token)
-        name, is_function = _declarator(declaration)
-        found.setdefault(name, Export(name, not is_function, tokens[i][1]))
+        for name, is_function in _declarators(declaration):
+            found.setdefault(name, Export(name, not is_function, tokens[i][1]))
     return found
 
 
-def derive(include_dir: Path) -> dict[str, Export]:
+def declared_exports(include_dir: Path) -> dict[str, Export]:
+    """What the header tree declares dllexport, preprocessed twice: without and with PY_SSIZE_T_CLEAN.
+    Before 3.13 the headers declare the `_PyArg_ParseTuple_SizeT` family only when PY_SSIZE_T_CLEAN is
+    defined (and then rename the plain names to them by macro), and getargs.c/modsupport.c define
+    both families; an extension references whichever its own PY_SSIZE_T_CLEAN selects."""
     with tempfile.TemporaryDirectory(prefix="fatpack-exports-") as tmp:
         work = Path(tmp)
-        text = preprocess(include_dir, work)
-        return exported_declarations(text, str(work / "include"))
+        root = str(work / "include")
+        found = exported_declarations(preprocess(include_dir, work), root)
+        for name, export in exported_declarations(
+            preprocess(include_dir, work, ("PY_SSIZE_T_CLEAN",)), root
+        ).items():
+            found.setdefault(name, export)
+        return found
+
+
+def stale_declarations(include_dir: Path, linux_library: Path) -> frozenset[str]:
+    """Names the headers declare exported on Linux too (no MS_WINDOWS condition) which the same
+    version's Linux libpython does not define: declarations without a definition (removed functions
+    whose declaration stayed, features the release build leaves out such as 3.13's tier-2 optimizer).
+    Names declared only for Windows are never judged by the Linux library."""
+    linux = exported_declarations(preprocess_linux(include_dir), str(include_dir))
+    return frozenset(linux) - defined_symbols(linux_library)
+
+
+def defined_symbols(shared_library: Path) -> frozenset[str]:
+    """The dynamic symbols a Linux libpython3.X.so of the same version defines."""
+    from elftools.elf.elffile import ELFFile
+
+    with shared_library.open("rb") as f:
+        table = ELFFile(f).get_section_by_name(".dynsym")
+        return frozenset(s.name for s in table.iter_symbols() if s.name and s.entry.st_shndx != "SHN_UNDEF")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the derivation of one version's list may use besides its headers."""
+
+    # python3.dll's exports that a real pythonXY.dll (of a version <= this one) exported: name -> data
+    stable_abi: dict[str, bool]
+    linux_library: Path | None = None  # the same version's libpython3.X.so (Debian's, pyenv's)
+    older_linux_library: Path | None = None  # libpython3.X.so of the release stable_abi comes from
+    known_absent: frozenset[str] = frozenset()  # see known_absences()
+
+
+def derive(include_dir: Path, evidence: Evidence) -> dict[str, bool]:
+    """pythonXY.dll's exports (name -> data) by the rules in the module docstring."""
+    declared = declared_exports(include_dir)
+    if evidence.linux_library is not None:
+        stale = stale_declarations(include_dir, evidence.linux_library)
+        declared = {n: e for n, e in declared.items() if n not in stale}
+    exports = {n: e.data for n, e in declared.items() if n not in evidence.known_absent}
+    removed: frozenset[str] = frozenset()
+    if evidence.linux_library is not None and evidence.older_linux_library is not None:
+        removed = defined_symbols(evidence.older_linux_library) - defined_symbols(evidence.linux_library)
+    for name, data in evidence.stable_abi.items():
+        if name not in removed:
+            exports.setdefault(name, data)
+    return exports
+
+
+def known_absences(include_dir: Path, real_def: Path, linux_library: Path | None) -> frozenset[str]:
+    """The names an older version's headers declare (and its Linux library defines) that its real DLL
+    does not export: declarations whose definition the Windows build leaves out."""
+    declared = declared_exports(include_dir)
+    if linux_library is not None:
+        stale = stale_declarations(include_dir, linux_library)
+        declared = {n: e for n, e in declared.items() if n not in stale}
+    return frozenset(declared) - frozenset(read_def(real_def))
+
+
+def stable_abi(python3_def: Path, versioned_def: Path) -> dict[str, bool]:
+    """The stable ABI as a real release implements it: python3.dll's names that the same release's
+    pythonXY.dll exports (python3.dll also forwards names pythonXY.dll lacks on x64, such as
+    PyOS_CheckStack, a 32-bit MSVC feature, and the Py_REF_DEBUG-only _Py_RefTotal). The stable ABI
+    never loses a symbol, so a newer pythonXY.dll exports these too, declared in a header or not
+    (PyEval_AcquireLock, the _SizeT family after 3.13 removed their declarations)."""
+    versioned = read_def(versioned_def)
+    return {n: d for n, d in read_def(python3_def).items() if n in versioned}
 
 
 def read_def(path: Path) -> dict[str, bool]:
@@ -138,22 +262,38 @@ def read_def(path: Path) -> dict[str, bool]:
     return {line.split()[0]: line.endswith(" DATA") for line in lines[start:] if line.strip()}
 
 
+def compare(derived: dict[str, bool], real: dict[str, bool]) -> list[str]:
+    """One line per difference between a derived list and a real DLL's."""
+    lines = [f"derived only: {n}" for n in sorted(set(derived) - set(real))]
+    lines += [f"real only:    {n}" for n in sorted(set(real) - set(derived))]
+    lines += [f"data differs: {n}" for n in sorted(set(real) & set(derived)) if real[n] != derived[n]]
+    return lines
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("include_dir", type=Path)
+    parser.add_argument("--stable-abi", type=Path, required=True, help="python3.def from a real python3.dll")
+    parser.add_argument(
+        "--stable-abi-dll", type=Path, required=True, help="the real pythonXY.def of the same release"
+    )
+    parser.add_argument("--linux-library", type=Path, help="libpython3.X.so of the same version")
+    parser.add_argument(
+        "--older", nargs=3, metavar=("INCLUDE_DIR", "REAL_DEF", "LINUX_LIBRARY"), type=Path,
+        help="an older version with a real DLL: its declared-but-absent names are dropped",
+    )  # fmt: skip
     parser.add_argument("--check", type=Path, help="a .def from the real DLL to compare with")
+    parser.add_argument("--write", type=Path, help="write the derived list as a .def")
     args = parser.parse_args(argv)
-    derived = derive(args.include_dir)
-    print(f"derived: {len(derived)} exports, {sum(e.data for e in derived.values())} data")
+    absent = known_absences(*args.older) if args.older else frozenset()
+    older_library = args.older[2] if args.older else None
+    evidence = Evidence(
+        stable_abi(args.stable_abi, args.stable_abi_dll), args.linux_library, older_library, absent
+    )
+    derived = derive(args.include_dir, evidence)
+    print(f"derived: {len(derived)} exports, {sum(derived.values())} data")
     if args.check:
-        real = read_def(args.check)
-        for name in sorted(set(derived) - set(real)):
-            print(f"  derived only: {name}  ({derived[name].header})")
-        for name in sorted(set(real) - set(derived)):
-            print(f"  real only:    {name}")
-        for name in sorted(set(real) & set(derived)):
-            if real[name] != derived[name].data:
-                print(f"  data differs: {name} real={real[name]}")
+        print("\n".join(compare(derived, read_def(args.check))))
     return 0
 
 
