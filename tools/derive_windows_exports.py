@@ -1,8 +1,6 @@
 """Derive pythonXY.dll's export list from a CPython header tree, for versions with no Windows DLL here.
 
-    python tools/derive_windows_exports.py HEADERS_DIR [--check DEF] [--write DEF]
-
-HEADERS_DIR is a CPython include directory (Python.h, cpython/, internal/) of any OS: the headers are
+The argument is a CPython include directory (Python.h, cpython/, internal/) of any OS: the headers are
 the same tree everywhere except pyconfig.h, which is replaced by the one fatpack renders for win_amd64.
 
 Method: a real preprocessor, not regexes over the headers. One translation unit includes Python.h, every
@@ -11,12 +9,32 @@ top-level header and every internal/ header, and is run through `zig cc -E -targ
 Py_ENABLE_SHARED, pyport.h expands PyAPI_FUNC(T) to `__declspec(dllexport) T` and PyAPI_DATA(T) to
 `extern __declspec(dllexport) T`, and MSVC exports every definition whose declaration says dllexport. So
 the derived list is every declaration carrying `__declspec(dllexport)` after preprocessing, from a file of
-the header tree; `extern` before it marks DATA. Every preprocessor condition is the compiler's: MS_WINDOWS
+the header tree; a declarator that is not a function marks DATA. Every preprocessor condition is the compiler's: MS_WINDOWS
 branches in, `#ifndef MS_WINDOWS` ones out, Py_LIMITED_API undefined (the full DLL), Py_GIL_DISABLED off.
 
-What the headers cannot say (checked against python.org's DLLs 3.8-3.13, see tools/README or the .def
-header): a declaration whose definition is absent from the Windows build. Those are removed by RULES
-below, each a documented reason, never a list of names.
+Also preprocessed with PY_SSIZE_T_CLEAN (before 3.13 it declares the `_PyArg_ParseTuple_SizeT` family).
+
+What the headers cannot say, each handled by a rule from evidence, never by a list of names:
+- stable ABI kept without a declaration (PyEval_AcquireLock, the _SizeT family since 3.13): every
+  python3.dll export an older real pythonXY.dll had is carried over, unless the version's Linux
+  libpython no longer defines a name its older one did (3.10 removed the old parser's functions);
+- declarations without a definition (stale ones, 3.13's tier-2 optimizer, off in release builds): a
+  name declared exported in the Linux view of the headers too (no MS_WINDOWS condition) which the same
+  version's Linux libpython3.X.so does not define is dropped; Windows-only names are never judged so;
+- definitions the Windows build leaves out (Py_FrozenMain: PCbuild does not compile frozenmain.c):
+  names an older version's headers declared (and its Linux library defined) that its real DLL lacked
+  are dropped (`--older`).
+A derived list may lack a name no installed header declares (Py_CompileStringFlags is a macro; _io's
+_PyWindowsConsoleIO_Type); it must never hold one the DLL lacks. The check of this against python.org's
+DLLs 3.8-3.13 is in the header of python314.def.
+
+    python tools/derive_windows_exports.py /usr/include/python3.14 \\
+        --stable-abi fatpack/sdk/windows_exports/python3.def \\
+        --stable-abi-dll fatpack/sdk/windows_exports/python313.def \\
+        --linux-library .../libpython3.14.so.1.0 \\
+        --older ~/.pyenv/versions/3.13.0/include/python3.13 fatpack/sdk/windows_exports/python313.def \\
+                ~/.pyenv/versions/3.13.0/lib/libpython3.13.so.1.0 \\
+        --write fatpack/sdk/windows_exports/python314.def --comment HEADER.txt
 """
 
 from __future__ import annotations
@@ -32,6 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fatpack.errors import BuildError
 from fatpack.runner import run_command, zig_command
 from fatpack.sdk.windows import render_pyconfig
 from fatpack.targets import TARGETS
@@ -57,17 +76,31 @@ class Export:
     header: str  # relative to the header tree, e.g. "internal/pycore_long.h"
 
 
+def _unit_text(include_dir: Path) -> str:
+    """#include lines for Python.h, every other top-level header and every internal/ header, except
+    NOT_DLL_HEADERS and fragments that refuse direct inclusion (3.14's
+    internal/pycore_crossinterp_data_registry.h: `#error "this header must not be included directly"`),
+    which their including header brings in. cpython/ headers come through their top-level ones."""
+    candidates = sorted(p for p in include_dir.glob("*.h") if p.name not in ("Python.h", *NOT_DLL_HEADERS))
+    candidates += sorted((include_dir / "internal").glob("*.h"))
+    names = ["Python.h"]
+    names += [p.relative_to(include_dir).as_posix() for p in candidates if not _is_fragment(p)]
+    return "".join(f'#include "{name}"\n' for name in names)
+
+
+def _is_fragment(header: Path) -> bool:
+    head = header.read_text(encoding="utf-8", errors="replace")[:2000]
+    return re.search(r"#\s*error\s+\"[^\"]*must not be included directly", head) is not None
+
+
 def preprocess(include_dir: Path, work_dir: Path, defines: tuple[str, ...] = ()) -> str:
     """The header tree as the DLL's sources see it on win_amd64 (zig cc -E, Py_BUILD_CORE)."""
     copy = work_dir / "include"
     if not copy.is_dir():
         shutil.copytree(include_dir, copy, symlinks=False)
         (copy / "pyconfig.h").write_text(render_pyconfig(TARGETS["win_amd64"]), encoding="ascii")
-    skipped = {"Python.h", *NOT_DLL_HEADERS}
-    headers = ["Python.h", *sorted(p.name for p in copy.glob("*.h") if p.name not in skipped)]
-    headers += sorted(f"internal/{p.name}" for p in (copy / "internal").glob("*.h"))
     unit = work_dir / "all_headers.c"
-    unit.write_text("".join(f'#include "{h}"\n' for h in headers), encoding="ascii")
+    unit.write_text(_unit_text(copy), encoding="ascii")
     command = [*zig_command("cc"), "-target", "x86_64-windows-gnu", "-E", "-DPy_BUILD_CORE"]
     command += [f"-D{d}" for d in defines]
     return run_command([*command, "-I", str(copy), "-Wno-everything", str(unit)], capture=True)
@@ -76,36 +109,18 @@ def preprocess(include_dir: Path, work_dir: Path, defines: tuple[str, ...] = ())
 def preprocess_linux(include_dir: Path) -> str:
     """The header tree as a Linux build of the core sees it: its own pyconfig.h (Debian's wrapper finds
     the real one under the parent directory), Py_ENABLE_SHARED so PyAPI_FUNC is marked exported."""
-    unit_text = '#include "Python.h"\n' + "".join(
-        f'#include "{h}"\n'
-        for h in sorted(
-            p.name for p in include_dir.glob("*.h") if p.name not in {"Python.h", *NOT_DLL_HEADERS}
-        )
-    )
-    unit_text += "".join(
-        f'#include "internal/{p.name}"\n' for p in sorted((include_dir / "internal").glob("*.h"))
-    )
+    unit_text = _unit_text(include_dir)
     with tempfile.TemporaryDirectory(prefix="fatpack-exports-") as tmp:
         unit = Path(tmp) / "all_headers.c"
         unit.write_text(unit_text, encoding="ascii")
-        # 3.8's Python.h includes <crypt.h>, which zig's glibc headers lack; it declares nothing of Python's
-        (Path(tmp) / "crypt.h").write_text("", encoding="ascii")
-        command = [
-            *zig_command("cc"),
-            "-target",
-            "x86_64-linux-gnu",
-            "-E",
-            "-DPy_BUILD_CORE",
-            "-DPy_ENABLE_SHARED=1",
-        ]
-        command += [
-            "-I",
-            str(include_dir),
-            "-idirafter",
-            str(include_dir.parent),
-            "-Wno-everything",
-            str(unit),
-        ]
+        # empty stand-ins for headers the Linux view includes but cannot find, none declaring Python API:
+        # <crypt.h> (3.8's Python.h; zig's glibc headers lack it), "pydtrace_probes.h" (generated when
+        # built --with-dtrace, as Debian's 3.14/3.15 are; not installed)
+        for stand_in in ("crypt.h", "pydtrace_probes.h"):
+            (Path(tmp) / stand_in).write_text("", encoding="ascii")
+        target = ["-target", "x86_64-linux-gnu", "-E", "-DPy_BUILD_CORE", "-DPy_ENABLE_SHARED=1"]
+        paths = ["-I", str(include_dir), "-idirafter", str(include_dir.parent), "-idirafter", tmp]
+        command = [*zig_command("cc"), *target, *paths, "-Wno-everything", str(unit)]
         return run_command(command, capture=True)
 
 
@@ -255,6 +270,14 @@ def stable_abi(python3_def: Path, versioned_def: Path) -> dict[str, bool]:
     return {n: d for n, d in read_def(python3_def).items() if n in versioned}
 
 
+def write_def(path: Path, exports: dict[str, bool], comment: list[str]) -> None:
+    """A .def for `zig dlltool` (`;` starts a comment line), names sorted, data marked DATA."""
+    lines = [f"; {line}".rstrip() for line in comment]
+    lines += [f"LIBRARY {path.stem}.dll", "EXPORTS"]
+    lines += [f"{name} DATA" if data else name for name, data in sorted(exports.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+
+
 def read_def(path: Path) -> dict[str, bool]:
     """{name: is_data} from a .def file."""
     lines = path.read_text(encoding="ascii").splitlines()
@@ -284,6 +307,7 @@ def main(argv: list[str]) -> int:
     )  # fmt: skip
     parser.add_argument("--check", type=Path, help="a .def from the real DLL to compare with")
     parser.add_argument("--write", type=Path, help="write the derived list as a .def")
+    parser.add_argument("--comment", type=Path, help="a text file whose lines head the written .def")
     args = parser.parse_args(argv)
     absent = known_absences(*args.older) if args.older else frozenset()
     older_library = args.older[2] if args.older else None
@@ -294,8 +318,14 @@ def main(argv: list[str]) -> int:
     print(f"derived: {len(derived)} exports, {sum(derived.values())} data")
     if args.check:
         print("\n".join(compare(derived, read_def(args.check))))
+    if args.write:
+        comment = args.comment.read_text(encoding="utf-8").splitlines() if args.comment else []
+        write_def(args.write, derived, comment)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BuildError as exc:
+        sys.exit(f"{exc}\n{exc.output[-3000:]}")
