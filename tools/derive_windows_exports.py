@@ -9,8 +9,9 @@ top-level header and every internal/ header, and is run through `zig cc -E -targ
 Py_ENABLE_SHARED, pyport.h expands PyAPI_FUNC(T) to `__declspec(dllexport) T` and PyAPI_DATA(T) to
 `extern __declspec(dllexport) T`, and MSVC exports every definition whose declaration says dllexport. So
 the derived list is every declaration carrying `__declspec(dllexport)` after preprocessing, from a file of
-the header tree; a declarator that is not a function marks DATA. Every preprocessor condition is the compiler's: MS_WINDOWS
-branches in, `#ifndef MS_WINDOWS` ones out, Py_LIMITED_API undefined (the full DLL), Py_GIL_DISABLED off.
+the header tree; a declarator that is not a function marks DATA. Every preprocessor condition is the
+compiler's: MS_WINDOWS branches in, `#ifndef MS_WINDOWS` ones out, Py_LIMITED_API undefined (the full
+DLL), Py_GIL_DISABLED off.
 
 Also preprocessed with PY_SSIZE_T_CLEAN (before 3.13 it declares the `_PyArg_ParseTuple_SizeT` family).
 

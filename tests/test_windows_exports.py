@@ -1,0 +1,91 @@
+"""tools/derive_windows_exports.py: pythonXY.dll's exports derived from headers, checked against the
+export lists of python.org's real DLLs (fatpack/sdk/windows_exports/python312.def, python313.def)."""
+
+import glob
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from fatpack.sdk.windows import EXPORTS_DIR
+
+TOOL = Path(__file__).resolve().parent.parent / "tools" / "derive_windows_exports.py"
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("derive_windows_exports", TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+derive_tool = _load_tool()
+
+
+def _declarations(source: str) -> dict[str, bool]:
+    """name -> data for a preprocessed fragment with a line marker naming a file of the tree."""
+    text = f'# 1 "/inc/x.h"\n{source}\n'
+    return {n: e.data for n, e in derive_tool.exported_declarations(text, "/inc").items()}
+
+
+def test_declarators_decide_code_or_data_not_the_macro_used():
+    found = _declarations(
+        "__attribute__((dllexport)) PyObject * PyLong_FromLong(long);\n"
+        # 3.13 declares _PyLong_Format with PyAPI_DATA; the DLL exports it as code
+        "extern __attribute__((dllexport)) PyObject* _PyLong_Format(PyObject *obj, int base);\n"
+        "extern __declspec(dllexport) int (*PyOS_InputHook)(void);\n"
+        "extern __declspec(dllexport) struct _longobject _Py_FalseStruct, _Py_TrueStruct;\n"
+        "extern __attribute__((dllexport)) const char * const _Py_names[];\n"
+        "__attribute__((dllexport)) __attribute__((__deprecated__)) void Py_Old(void);\n"
+    )
+    assert found == {
+        "PyLong_FromLong": False,
+        "_PyLong_Format": False,
+        "PyOS_InputHook": True,
+        "_Py_FalseStruct": True,
+        "_Py_TrueStruct": True,
+        "_Py_names": True,
+        "Py_Old": False,
+    }
+
+
+def test_declarations_from_outside_the_header_tree_are_not_exports():
+    text = '# 1 "/usr/include/windows.h"\n__declspec(dllexport) int NotPython(void);\n'
+    assert derive_tool.exported_declarations(text, "/inc") == {}
+
+
+def _pyenv(minor: int) -> tuple[Path, Path]:
+    """pyenv's CPython 3.<minor> headers and libpython (CI has them); skip without."""
+    root = Path.home() / ".pyenv" / "versions"
+    includes = sorted(glob.glob(str(root / f"3.{minor}.*" / "include" / f"python3.{minor}")))
+    libraries = sorted(glob.glob(str(root / f"3.{minor}.*" / "lib" / f"libpython3.{minor}.so.1.0")))
+    if not includes or not libraries:
+        pytest.skip(f"needs pyenv's CPython 3.{minor} (headers and shared libpython) in {root}")
+    return Path(includes[-1]), Path(libraries[-1])
+
+
+@pytest.mark.compile  # zig cc -E
+@pytest.mark.parametrize("minor", [12, 13])
+def test_derived_list_matches_the_real_dll(minor):
+    """Derived as python314.def was (the previous release's real DLL as evidence), the list holds no
+    name python.org's DLL lacks, marks data as it does, and misses only names no header declares."""
+    include_dir, library = _pyenv(minor)
+    older_include, older_library = _pyenv(minor - 1)
+    older_def = EXPORTS_DIR / f"python3{minor - 1}.def"
+    evidence = derive_tool.Evidence(
+        stable_abi=derive_tool.stable_abi(EXPORTS_DIR / "python3.def", older_def),
+        linux_library=library,
+        older_linux_library=older_library,
+        known_absent=derive_tool.known_absences(older_include, older_def, older_library),
+    )
+    derived = derive_tool.derive(include_dir, evidence)
+    real = derive_tool.read_def(EXPORTS_DIR / f"python3{minor}.def")
+
+    assert sorted(set(derived) - set(real)) == []
+    assert sorted(n for n in set(derived) & set(real) if derived[n] != real[n]) == []
+    missed = set(real) - set(derived)
+    assert sorted(missed & set(derive_tool.declared_exports(include_dir))) == []
+    assert len(missed) <= 5, sorted(missed)  # 3.12: 5, 3.13: 3 (see python314.def's header)
