@@ -89,3 +89,70 @@ def test_derived_list_matches_the_real_dll(minor):
     missed = set(real) - set(derived)
     assert sorted(missed & set(derive_tool.declared_exports(include_dir))) == []
     assert len(missed) <= 5, sorted(missed)  # 3.12: 5, 3.13: 3 (see python314.def's header)
+
+
+EXTENSION_314 = r"""
+#include <Python.h>
+
+static PyObject *probe(PyObject *self, PyObject *arg)
+{
+    PyUnicodeWriter *writer = PyUnicodeWriter_Create(0);  /* new in 3.14 */
+    if (writer == NULL || PyUnicodeWriter_WriteStr(writer, arg) < 0) {
+        PyUnicodeWriter_Discard(writer);
+        return NULL;
+    }
+    if (!PyLong_Check(arg) && arg == Py_None) {  /* _Py_NoneStruct: a DATA export */
+        PyErr_SetString(PyExc_TypeError, "none");  /* PyExc_TypeError: DATA */
+        PyUnicodeWriter_Discard(writer);
+        return NULL;
+    }
+    return PyUnicodeWriter_Finish(writer);
+}
+
+static PyMethodDef methods[] = {{"probe", probe, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "probe314", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_probe314(void) { return PyModule_Create(&module); }
+"""
+
+
+def _headers_314() -> Path:
+    """CPython 3.14 headers of any OS (FATPACK_TEST_PY314_INCLUDE, or Debian unstable's libpython3.14-dev
+    unpacked under ~/.cache/debian-sid-apt/root as /work/shared/FACTS.md describes); skip without."""
+    import os
+
+    given = os.environ.get("FATPACK_TEST_PY314_INCLUDE")
+    include = Path(given) if given else Path.home() / ".cache/debian-sid-apt/root/usr/include/python3.14"
+    if not (include / "Python.h").is_file():
+        pytest.skip(f"needs CPython 3.14 headers ({include}; or set FATPACK_TEST_PY314_INCLUDE)")
+    return include
+
+
+@pytest.mark.compile
+def test_cp314_extension_links_against_the_derived_import_library(tmp_path):
+    """Structure check only: no Windows CPython 3.14 here to import it (not run)."""
+    import pefile
+
+    from fatpack.runner import run_command, zig_command
+    from fatpack.sdk import Headers
+    from fatpack.sdk.windows import prepare
+    from fatpack.targets import TARGETS, PythonAbi
+
+    target = TARGETS["win_amd64"]
+    headers = Headers(_headers_314(), (3, 14))
+    sdk = prepare(target, PythonAbi(minor=14, abi3=False), tmp_path / "work", run_command, headers=headers)
+    source = tmp_path / "probe314.c"
+    source.write_text(EXTENSION_314, encoding="ascii")
+    out = tmp_path / "probe314.cp314-win_amd64.pyd"
+    includes = [f"-I{d}" for d in sdk.include_dirs]
+    command = [*zig_command("cc"), "-target", target.zig_triple, "-O2", "-shared", *includes]
+    run_command([*command, str(source), *map(str, sdk.link_inputs), "-o", str(out)], cwd=tmp_path)
+
+    pe = pefile.PE(str(out))
+    imports = {entry.dll.decode().lower(): entry for entry in pe.DIRECTORY_ENTRY_IMPORT}
+    assert "python314.dll" in imports, sorted(imports)
+    names = {i.name.decode() for i in imports["python314.dll"].imports}
+    derived = derive_tool.read_def(EXPORTS_DIR / "python314.def")
+    assert names >= {"PyUnicodeWriter_Create", "PyUnicodeWriter_Finish", "_Py_NoneStruct", "PyExc_TypeError"}
+    assert sorted(names - set(derived)) == []
+    assert derived["_Py_NoneStruct"] and derived["PyExc_TypeError"] and not derived["PyUnicodeWriter_Create"]
+    assert "PyInit_probe314" in {s.name.decode() for s in pe.DIRECTORY_ENTRY_EXPORT.symbols if s.name}
