@@ -4,8 +4,8 @@ No Windows files are needed. The headers are the host's (they are the same tree 
 pyconfig.h); pyconfig.h is rendered for the target (LLP64 sizes, MS_WIN64, dllimport); import libraries
 for python3.dll / pythonXY.dll come from export lists taken once from python.org's DLLs
 (tools/gen_windows_exports.py), DATA exports marked; 3.14's and 3.15's are derived from their headers
-(tools/derive_windows_exports.py; each .def's header says so). A real Windows Python layout (include/, libs/) can
-be given by path instead.
+(tools/derive_windows_exports.py; each .def's header says so). A real Windows Python layout (include/,
+libs/) can be given by path instead.
 """
 
 from __future__ import annotations
