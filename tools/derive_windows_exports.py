@@ -21,7 +21,10 @@ What the headers cannot say, each handled by a rule from evidence, never by a li
   libpython no longer defines a name its older one did (3.10 removed the old parser's functions);
 - declarations without a definition (stale ones, 3.13's tier-2 optimizer, off in release builds): a
   name declared exported in the Linux view of the headers too (no MS_WINDOWS condition) which the same
-  version's Linux libpython3.X.so does not define is dropped; Windows-only names are never judged so;
+  version's Linux libpython3.X.so does not define is dropped; Windows-only names are never judged so.
+  Sound from 3.9: CPython builds on Linux with -fvisibility=hidden since then, so its libpython exports
+  a function exactly when its definition sees a PyAPI declaration, as MSVC's dllexport does (3.8's
+  exports every non-static function and cannot judge: the 3.8 check does not match, see below);
 - definitions the Windows build leaves out (Py_FrozenMain: PCbuild does not compile frozenmain.c):
   names an older version's headers declared (and its Linux library defined) that its real DLL lacked
   are dropped (`--older`).
