@@ -47,6 +47,7 @@ class TargetReport:
     error: Optional[FatpackError] = None
     cached: int = 0  # how many payloads came from the build cache
     python: str = ""  # the ABI built, when one run builds the target for several Python versions
+    skipped: str = ""  # why `python` is not built for the target at all (no PyPy for it here)
 
 
 ProgressCallback = Callable[[TargetReport], None]

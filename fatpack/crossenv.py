@@ -96,6 +96,15 @@ def extension_suffix(target: Target, minor: int) -> str:
     return f".cpython-3{minor}-{multiarch(target)}.so"
 
 
+def pypy_serves(python: BuildPython, target: Target) -> bool:
+    """Whether a PyPy build interpreter can build for `target`: only for the platform it runs on itself,
+    the one its EXT_SUFFIX (`.pypy311-pp80-x86_64-linux-gnu.so`) and headers describe; fatpack knows no
+    other PyPy SDK (no PyPy import library for Windows, no headers of another platform's PyPy)."""
+    own = str(python.config_vars.get("MULTIARCH") or "")
+    suffix = str(python.config_vars.get("EXT_SUFFIX") or "")
+    return target.os == "linux" and bool(own) and own == multiarch(target) and suffix.endswith(f"-{own}.so")
+
+
 def soabi(target: Target, minor: int) -> str:
     if target.is_windows:
         return f"cp3{minor}-{target.name}"  # as Windows CPython 3.13 says; bdist_wheel reads 'cp3XY'
@@ -164,7 +173,8 @@ def make_cross_env(
     }
     module = f"_sysconfigdata_fatpack_{target.name}"
     (site / f"{module}.py").write_text(
-        f"# the sysconfig data of CPython 3.{python.minor} on {target.name}, written by fatpack\n"
+        f"# the sysconfig data of {'PyPy' if python.is_pypy else 'CPython'} 3.{python.minor} on "
+        f"{target.name}, written by fatpack\n"
         f"build_time_vars = {variables!r}\n",
         encoding="utf-8",
     )
@@ -206,13 +216,16 @@ def config_vars(
     minor = python.minor
     include = str(sdk.include_dirs[0])
     link = _link_flags(target, work)
-    suffix = extension_suffix(target, minor)
     ccshared = "" if target.is_windows else "-fPIC"
+    # PyPy builds only for its own platform (pypy_serves): its own suffix and SOABI ('pypy311-pp80')
+    # name the PyPy ABI, which no rule derives from the version
+    suffix = str(python.config_vars["EXT_SUFFIX"]) if python.is_pypy else extension_suffix(target, minor)
+    abi = str(python.config_vars["SOABI"]) if python.is_pypy else soabi(target, minor)
     return {
         **python.config_vars,
         "EXT_SUFFIX": suffix,
         "SO": suffix,
-        "SOABI": soabi(target, minor),
+        "SOABI": abi,
         "MULTIARCH": multiarch(target),
         "HOST_GNU_TYPE": target.zig_triple,
         "MACHDEP": {"windows": "win32", "macos": "darwin"}.get(target.os, "linux"),

@@ -1,4 +1,5 @@
-"""Finding a CPython X.Y to run a project's own build with, and what that interpreter says of itself.
+"""Finding a CPython X.Y (or a PyPy X.Y) to run a project's own build with, and what that interpreter
+says of itself.
 
 A project with its own build (setuptools) builds for the Python its backend runs on: a cp310 payload
 needs the backend run by a CPython 3.10 (its headers, its sysconfig). Candidates, in this order and
@@ -10,6 +11,9 @@ selected exits with "pyenv: python3.12: command not found"; pyenv's versions dir
 A candidate anyone may replace (in a world-writable directory) is never run. Each candidate is asked,
 in one short process, for its version, implementation, whether it is free-threaded and where its
 headers are; the first CPython 3.X of the wanted kind with Python.h wins.
+PyPy 3.X (for a `ppXY` ABI) is looked for the same way under its own name, `pypy3.X` (pyenv's
+`versions/pypy3.X-*`, uv's `pypy-3.X*`, Debian's /usr/bin/pypy3.X with pypy3-dev's headers); fatpack's
+own interpreter is CPython and never a candidate for it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Optional, Union
 
 from fatpack.errors import BuildError, ConfigError, ToolchainError
 from fatpack.runner import Runner, run_command
+from fatpack.targets import CPYTHON, PYPY
 
 PROBE_TIMEOUT = 60  # seconds for one candidate to say what it is
 OWN, PATH, PYENV, UV, SYSTEM = "fatpack's own", "PATH", "pyenv", "uv", "system"
@@ -47,10 +52,14 @@ _CONFIG_VARS = """\
 import json, sys, sysconfig
 variables = {k: v for k, v in sysconfig.get_config_vars().items() if isinstance(v, (str, int, float))}
 include = sysconfig.get_paths()["include"]
-print(json.dumps({"minor": sys.version_info[1], "vars": variables, "include": include}))
+print(json.dumps({"minor": sys.version_info[1], "vars": variables, "include": include,
+                  "implementation": sys.implementation.name}))
 """
 
 ConfigValue = Union[str, int, float]
+
+
+_NAMES = {CPYTHON: "CPython", PYPY: "PyPy"}
 
 
 @dataclass(frozen=True)
@@ -66,10 +75,10 @@ class Interpreter:
     has_headers: bool
     multiarch: str = ""  # sysconfig's MULTIARCH (Debian's headers include <MULTIARCH/python3.X/pyconfig.h>)
 
-    def unfit_for(self, minor: int, free_threaded: bool) -> Optional[str]:
-        """Why this interpreter cannot build for CPython 3.<minor> (of that kind); None when it can."""
-        if self.implementation != "cpython":
-            return f"is {self.implementation}, not CPython"
+    def unfit_for(self, minor: int, free_threaded: bool, implementation: str = CPYTHON) -> Optional[str]:
+        """Why this interpreter cannot build for CPython (or PyPy) 3.<minor> of that kind; None if it can."""
+        if self.implementation != implementation:
+            return f"is {self.implementation}, not {_NAMES.get(implementation, implementation)}"
         if self.version != (3, minor):
             return "is {}.{}".format(*self.version)
         if self.free_threaded != free_threaded:
@@ -106,12 +115,13 @@ def find_interpreter(
     free_threaded: bool = False,
     runner: Runner = run_command,
     places: Optional[Places] = None,
+    implementation: str = CPYTHON,
 ) -> Interpreter:
-    """The first candidate that is CPython 3.<minor> of the wanted kind with its headers; else a
-    ConfigError in one line saying what was needed, what was found where, and how to add one."""
+    """The first candidate that is CPython (or PyPy) 3.<minor> of the wanted kind with its headers; else
+    a ConfigError in one line saying what was needed, what was found where, and how to add one."""
     places = places or Places.of(os.environ)
     rejected: list[str] = []
-    for path, where in candidates(minor, places):
+    for path, where in candidates(minor, places, implementation):
         if anyone_can_replace(path):
             rejected.append(f"{path} ({where}) is in a directory anyone can write to (not run)")
             continue
@@ -119,21 +129,25 @@ def find_interpreter(
         if isinstance(found, str):
             rejected.append(f"{path} ({where}) {found}")
             continue
-        why = found.unfit_for(minor, free_threaded)
+        why = found.unfit_for(minor, free_threaded, implementation)
         if why is None:
             return found
         rejected.append(f"{path} ({where}) {why}")
+    if implementation == PYPY:
+        raise ConfigError(_pypy_not_found(minor, rejected, places))
     raise ConfigError(_not_found(minor, free_threaded, rejected, places))
 
 
-def candidates(minor: int, places: Places) -> list[tuple[str, str]]:
-    """(path, where) of every interpreter that may be CPython 3.<minor>, in search order, each real
-    path once; nothing is run."""
-    name = f"python3.{minor}"
-    found = [(places.own, OWN)] if places.own_version == f"3.{minor}" else []
+def candidates(minor: int, places: Places, implementation: str = CPYTHON) -> list[tuple[str, str]]:
+    """(path, where) of every interpreter that may be CPython (or PyPy) 3.<minor>, in search order,
+    each real path once; nothing is run."""
+    pypy = implementation == PYPY
+    name = f"pypy3.{minor}" if pypy else f"python3.{minor}"
+    found = [(places.own, OWN)] if places.own_version == f"3.{minor}" and not pypy else []
     found += [(str(p), PATH) for p in _on_path(name, places)]
     found += [(str(p), PYENV) for p in _newest_first((places.pyenv_root / "versions").glob(f"*/bin/{name}"))]
-    found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"cpython-3.{minor}*/bin/{name}"))]
+    uv_name = f"pypy-3.{minor}*" if pypy else f"cpython-3.{minor}*"
+    found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"{uv_name}/bin/{name}"))]
     found.append((str(places.system_dir / name), SYSTEM))
     seen: set[str] = set()
     unique = []
@@ -265,6 +279,16 @@ def _not_found(minor: int, free_threaded: bool, rejected: Sequence[str], places:
     )
 
 
+def _pypy_not_found(minor: int, rejected: Sequence[str], places: Places) -> str:
+    tried = f"; tried: {'; '.join(rejected)}" if rejected else ""
+    return (
+        f"no PyPy 3.{minor} with headers found to build pp3{minor} with (looked for pypy3.{minor} on PATH, "
+        f"in {places.pyenv_root}/versions, {places.uv_dir}, {places.system_dir}{tried}): add one with "
+        f"`pyenv install pypy3.{minor}`, `uv python install pypy@3.{minor}` or, where the distribution's "
+        f"pypy3 is 3.{minor}, `apt-get install pypy3-dev`"
+    )
+
+
 def _key(version: str) -> tuple[int, str]:
     return (int(version.split(".")[1].rstrip("t")), version)
 
@@ -281,6 +305,11 @@ class BuildPython:
     # 'include' path, from where the interpreter is): a relocated build's INCLUDEPY can still name
     # where it was built (python-build-standalone, as uv installs it: /install/include/python3.X)
     include_dir: str = ""
+    implementation: str = CPYTHON  # sys.implementation.name
+
+    @property
+    def is_pypy(self) -> bool:
+        return self.implementation == PYPY
 
 
 def build_python(python: str, runner: Runner) -> BuildPython:
@@ -289,6 +318,7 @@ def build_python(python: str, runner: Runner) -> BuildPython:
     try:
         said = json.loads(output.strip().splitlines()[-1])
         variables = {str(k): v for k, v in dict(said["vars"]).items() if isinstance(v, (str, int, float))}
-        return BuildPython(python, int(said["minor"]), variables, str(said["include"]))
+        implementation = str(said.get("implementation") or CPYTHON)
+        return BuildPython(python, int(said["minor"]), variables, str(said["include"]), implementation)
     except (ValueError, KeyError, IndexError, TypeError):
         raise ConfigError(f"{python} did not say its sysconfig variables: {output.strip()[:80]!r}") from None

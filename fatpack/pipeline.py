@@ -38,12 +38,15 @@ from fatpack.crossbuild import (
     chosen_targets,
     drives_backend,
     one_per_slot,
+    pypy_targets,
+    pypy_versions,
+    python_abi,
 )
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError, FatpackError, in_context
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
-from fatpack.interpreters import find_interpreter
+from fatpack.interpreters import build_python, find_interpreter
 from fatpack.output import missing_ancestors, remove_empty, staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import Payload
@@ -51,7 +54,7 @@ from fatpack.plan import BuildPlan, make_plan
 from fatpack.reference import HostWheel, build_host_wheel, check_complete, has_own_build
 from fatpack.reproducible import check_source_date_epoch
 from fatpack.runner import Runner, run_command
-from fatpack.targets import PythonAbi, Target, host_target
+from fatpack.targets import PYPY, PythonAbi, Target, host_target
 from fatpack.verify import verify_artifact
 
 
@@ -191,6 +194,7 @@ def _cross_assemble(
     targets = chosen_targets(data, options.targets)
     abis = chosen_abis(data, options.abis)
     envs = version_environments(options, env, abis, runner)  # first: a version found nowhere stops quickly
+    pypy_envs = pypy_environments(options, abis, runner)
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
         prefixes = before_build_prefixes(options, read_before_build(data), targets, runner, work)
@@ -204,14 +208,27 @@ def _cross_assemble(
                 wheels += build_target_wheels(
                     options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
                 )
-        check_serves(wheels, abis)
+        left_out: list[tuple[Target, PythonAbi]] = []
+        for minor, pypy_env in pypy_envs.items():
+            with version_named(minor, pypy_env, env, tag=f"pp3{minor}"):
+                pypy = build_python(pypy_env.python, runner)
+                served, skipped = pypy_targets(pypy, targets)
+                left_out += [(t, python_abi(pypy)) for t in skipped]
+                where = work / "targets" / f"pp3{minor}"
+                wheels += build_target_wheels(
+                    options.project_dir, pypy_env, served, where, runner, options.jobs, prefixes, pypy
+                )
+        check_serves(wheels, abis, left_out)
         wheels = one_per_slot(wheels)
         fused = fuse_prebuilt([w.path for w in wheels], work / "fused")
         for wheel in wheels:
             if progress is not None:
                 count = sum(1 for p in fused.payloads if p.target == wheel.target and p.abi == wheel.abi)
-                python = wheel.abi.tag if len(envs) > 1 else ""
+                python = wheel.abi.tag if len(envs) + len(pypy_envs) > 1 else ""
                 progress(TargetReport(wheel.target, DEFAULT_BUILDER, count, wheel.seconds, python=python))
+        for target, abi in left_out:
+            if progress is not None:
+                progress(TargetReport(target, DEFAULT_BUILDER, 0, 0.0, python=abi.tag, skipped=_NO_PYPY))
 
         def write(subset: Sequence[Payload], tags: str) -> Path:
             return write_fused_wheel(fused, subset, staging, tags)
@@ -245,8 +262,25 @@ def version_environments(
     return envs
 
 
+_NO_PYPY = "no PyPy for this platform here (PyPy payloads are built for the platform of the PyPy found)"
+
+
+def pypy_environments(options: Options, abis: Sequence[PythonAbi], runner: Runner) -> dict[int, BuildEnv]:
+    """The build environment of each PyPy version asked for (`pp311`), made from a PyPy 3.<minor>
+    found on this machine (fatpack/interpreters.py); every PyPy is found before any is made."""
+    found = {m: find_interpreter(m, runner=runner, implementation=PYPY) for m in pypy_versions(abis)}
+    envs = {}
+    for minor, interpreter in found.items():
+        logger.info("building pp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
+        with version_named(minor, BuildEnv(interpreter.path), BuildEnv(""), tag=f"pp3{minor}"):
+            envs[minor] = build_environment(
+                options.project_dir, options.isolation, interpreter=interpreter.path
+            )
+    return envs
+
+
 @contextlib.contextmanager
-def version_named(minor: int, version_env: BuildEnv, own: BuildEnv) -> Iterator[None]:
+def version_named(minor: int, version_env: BuildEnv, own: BuildEnv, tag: str = "") -> Iterator[None]:
     """A failure of the project's build on another Python than fatpack's own says which one: setup.py
     failing on 3.12 only (`import imp`) is otherwise reported as if on the Python the user ran."""
     try:
@@ -256,7 +290,7 @@ def version_named(minor: int, version_env: BuildEnv, own: BuildEnv) -> Iterator[
             raise
         # a build environment's python links to the interpreter the environment was made from
         python = os.path.realpath(version_env.python)
-        raise in_context(exc, f"cp3{minor} (built with {python})") from None
+        raise in_context(exc, f"{tag or f'cp3{minor}'} (built with {python})") from None
 
 
 def before_build_prefixes(

@@ -175,22 +175,34 @@ def host_target() -> Optional[Target]:
 
 
 MIN_MINOR = 8  # CPython 3.8: the oldest Python fatpack builds for
+MIN_PYPY_MINOR = 9  # PyPy 3.9 (pp39): the oldest PyPy with the ABI tag scheme fatpack reads (pp73)
+CPYTHON, PYPY = "cpython", "pypy"  # sys.implementation.name
 _ABI_RE = re.compile(r"^cp3(\d{1,2})(-abi3)?$")
+_PYPY_ABI_RE = re.compile(r"^pp3(\d{1,2})$")
 
 
 @dataclass(frozen=True, order=True)
 class PythonAbi:
-    """`cpXY-abi3` (one limited-API binary for CPython >= X.Y) or `cpXY` (CPython X.Y only)."""
+    """`cpXY-abi3` (one limited-API binary for CPython >= X.Y), `cpXY` (CPython X.Y only) or `ppXY`
+    (PyPy X.Y only: PyPy has no stable ABI; which PyPy release's ABI, pp73 or pp80, is the build
+    interpreter's, carried by the payload's file suffix, `.pypy311-pp80-x86_64-linux-gnu.so`)."""
 
     minor: int
     abi3: bool
+    implementation: str = CPYTHON  # CPYTHON or PYPY
 
     @classmethod
     def parse(cls, text: str, where: str = "python") -> PythonAbi:
+        pypy = _PYPY_ABI_RE.match(text)
+        if pypy:
+            if int(pypy.group(1)) < MIN_PYPY_MINOR:
+                raise ConfigError(f"Python ABI {text!r} in {where}: fatpack supports PyPy 3.9 and newer")
+            return cls(minor=int(pypy.group(1)), abi3=False, implementation=PYPY)
         match = _ABI_RE.match(text)
         if not match:
             raise ConfigError(
-                f"unknown Python ABI {text!r} in {where}: expected 'cpXY-abi3' or 'cpXY', e.g. 'cp38-abi3'"
+                f"unknown Python ABI {text!r} in {where}: expected 'cpXY-abi3', 'cpXY' or 'ppXY' (PyPy), "
+                "e.g. 'cp38-abi3'"
             )
         minor, abi3 = int(match.group(1)), bool(match.group(2))
         if minor < MIN_MINOR:
@@ -198,18 +210,24 @@ class PythonAbi:
         return cls(minor=minor, abi3=abi3)
 
     @property
+    def is_pypy(self) -> bool:
+        return self.implementation == PYPY
+
+    @property
     def version(self) -> tuple[int, int]:
         return (3, self.minor)
 
     @property
     def tag(self) -> str:
-        """As written in config: 'cp38-abi3' or 'cp311'."""
+        """As written in config: 'cp38-abi3', 'cp311' or 'pp311'."""
+        if self.is_pypy:
+            return f"pp3{self.minor}"
         return f"cp3{self.minor}-abi3" if self.abi3 else f"cp3{self.minor}"
 
     @property
     def label(self) -> str:
-        """As used in payload file names and the manifest: 'abi3' or 'cp311'."""
-        return "abi3" if self.abi3 else f"cp3{self.minor}"
+        """As used in payload file names and the manifest: 'abi3', 'cp311' or 'pp311'."""
+        return "abi3" if self.abi3 else self.tag
 
     @property
     def file_label(self) -> str:
