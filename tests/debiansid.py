@@ -12,9 +12,11 @@ them into a root directory per package set.
 - `sid_python(minor)`: Debian's `python3.<minor>` (3.14, 3.15) with its -dev headers and venv support,
   patched (patchelf: the root's dynamic loader, an rpath to the root's libraries) so it runs directly and
   so do the interpreters its subprocesses and venvs start.
-- `sid_venv(minor, dest)`: a venv of it with pip. Debian's ensurepip reads wheels from the absolute
-  /usr/share/python-wheels (the host's, too old for 3.14+), so the venv is made `--without-pip` and pip
-  installed from sid's own pip wheel in the root (python3-pip-whl, a dependency of python3.X-venv).
+  Debian's ensurepip reads pip's wheel from sysconfig's WHEEL_PKG_DIR, the absolute
+  /usr/share/python-wheels (on this machine the host's pip 23.0.1, which fails on 3.14+): the root's
+  `_sysconfigdata_*.py` are pointed at the root's own copy (sid's python3-pip-whl), as on a sid system,
+  so `python3.X -m venv` (what fatpack's build environments run) makes a venv with pip.
+- `sid_venv(minor, dest)`: a venv of it with pip.
 
 Needs `apt-get`, `dpkg-deb`, `patchelf` (tests/run.sh installs it) and debian-archive-keyring; raises
 SidUnavailable, whose message says which, when one is missing, and SidUnreachable when Debian's archive
@@ -253,31 +255,28 @@ def sid_python(minor: int) -> Path:
     executable = root / f"usr/bin/python3.{minor}"
     if not executable.is_file():
         raise SidUnavailable(f"Debian sid has no python3.{minor} ({executable} missing)")
-    return patch_interpreter(root, executable)
+    patch_interpreter(root, executable)
+    relocate_wheel_dir(root, minor)
+    return executable
+
+
+def relocate_wheel_dir(root: Path, minor: int) -> None:
+    """WHEEL_PKG_DIR (where ensurepip finds pip's wheel) as the root's own directory, not the host's."""
+    wanted = f"'WHEEL_PKG_DIR': '{root}/usr/share/python-wheels/'"
+    for data in (root / f"usr/lib/python3.{minor}").glob("_sysconfigdata_*.py"):
+        text = data.read_text()
+        if wanted in text:
+            continue
+        text = text.replace("'WHEEL_PKG_DIR': '/usr/share/python-wheels/'", wanted)
+        tmp = data.with_name(f"{data.name}.{os.getpid()}")
+        tmp.write_text(text)
+        os.replace(tmp, data)
 
 
 def sid_venv(minor: int, dest: Path) -> Path:
     """A virtual environment at `dest` made by Debian sid's python3.<minor>, with pip; returns its python."""
     executable = sid_python(minor)
-    root = executable.parents[2]
-    wheels = sorted((root / "usr/share/python-wheels").glob("pip-*.whl"))
-    if not wheels:
-        raise SidUnavailable(f"no pip wheel in {root}/usr/share/python-wheels (python3-pip-whl missing?)")
-    proc = _run([str(executable), "-m", "venv", "--without-pip", str(dest)])
+    proc = _run([str(executable), "-m", "venv", str(dest)])
     if proc.returncode != 0:
-        raise RuntimeError(f"python3.{minor} -m venv {dest}: {proc.stderr.strip()}")
-    python = dest / "bin" / "python"
-    pip = f"{wheels[-1]}/pip"
-    install = [
-        str(python),
-        pip,
-        "install",
-        "-q",
-        "--no-index",
-        "--disable-pip-version-check",
-        str(wheels[-1]),
-    ]
-    proc = _run(install)
-    if proc.returncode != 0:
-        raise RuntimeError(f"installing pip into {dest}: {proc.stdout}{proc.stderr}")
-    return python
+        raise RuntimeError(f"python3.{minor} -m venv {dest}: {proc.stdout}{proc.stderr}")
+    return dest / "bin" / "python"
