@@ -1,0 +1,327 @@
+"""PyPy payloads (issue 22 item 6): `ppXY` ABIs, built by the project's own backend on a PyPy X.Y found
+on this machine, for that PyPy's own platform only; the loader on PyPy chooses only a pp payload of its
+version whose file suffix (the PyPy ABI: pp73, pp80) it imports, and CPython never one."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import install_into
+from packaging.tags import parse_tag
+from test_interpreters import FakeInterpreters, answer, executable, tree  # noqa: F401  # tree: a fixture
+from test_matrix import pyenv_python
+
+from fatpack.build import TargetReport
+from fatpack.cli.progress import Progress
+from fatpack.config import ProjectConfig
+from fatpack.crossbuild import TargetWheel, build_versions, check_serves, pypy_targets, pypy_versions
+from fatpack.crossenv import Tools, config_vars, pypy_serves
+from fatpack.errors import ArtifactError, ConfigError
+from fatpack.interpreters import PATH, PYENV, SYSTEM, UV, BuildPython, candidates, find_interpreter
+from fatpack.pipeline import Options, assemble
+from fatpack.plan import make_plan
+from fatpack.sdk import PythonSdk
+from fatpack.tags import target_and_abi
+from fatpack.targets import PYPY, TARGETS, PythonAbi
+from runtime_loader.loader import Entry, Host, _platform_from_suffix, no_payload_message, select_payload
+
+PROJECTS = Path(__file__).parent / "projects"
+LINUX, WINDOWS = TARGETS["linux_x86_64"], TARGETS["win_amd64"]
+PP311, CP311 = PythonAbi(11, abi3=False, implementation=PYPY), PythonAbi(11, abi3=False)
+PP80_SUFFIX = ".pypy311-pp80-x86_64-linux-gnu.so"
+PROBE = "import pyver._ver as m; print(m.headers(), m.add(2, 3), m.__file__)"
+
+
+# --- the ABI in config, on the command line and in wheel tags -------------------------------------------
+
+
+def test_pp_abis_parse_and_name_themselves_pp():
+    assert PythonAbi.parse("pp311") == PP311
+    assert [PythonAbi.parse(t).tag for t in ("pp39", "pp310", "pp311")] == ["pp39", "pp310", "pp311"]
+    assert (PP311.label, PP311.file_label, PP311.is_pypy, CP311.is_pypy) == ("pp311", "pp311", True, False)
+    assert PP311 != CP311
+    with pytest.raises(
+        ConfigError, match=re.escape("'pp38' in --python: fatpack supports PyPy 3.9 and newer")
+    ):
+        PythonAbi.parse("pp38", "--python")
+    with pytest.raises(ConfigError, match="expected 'cpXY-abi3', 'cpXY' or 'ppXY'"):
+        PythonAbi.parse("pp311-abi3")
+
+
+def test_a_pypy_wheels_tags_give_the_pp_abi():
+    assert target_and_abi(parse_tag("pp311-pypy311_pp80-manylinux_2_17_x86_64"), "p.whl") == (LINUX, PP311)
+    with pytest.raises(ArtifactError, match="pp311-pypy310_pp73 is not supported"):
+        target_and_abi(parse_tag("pp311-pypy310_pp73-linux_x86_64"), "p.whl")
+
+
+def test_fatpacks_own_compiles_refuse_pypy_in_one_line():
+    with pytest.raises(ConfigError) as caught:
+        config = ProjectConfig(Path("/p"), "p", "1", {}, (LINUX,), (CP311,), ())
+        make_plan(config, (LINUX,), (CP311, PP311))
+    assert str(caught.value).startswith("pp311: fatpack's own compiles ([tool.fatpack] extensions")
+
+
+# --- finding a PyPy ----------------------------------------------------------------------------------------
+
+
+def test_a_pypy_is_looked_for_as_pypy3_x_never_as_fatpacks_own(tree, tmp_path):  # noqa: F811
+    on_path = executable(tmp_path / "bin" / "pypy3.11")
+    pyenv = executable(tree.pyenv_root / "versions" / "pypy3.11-7.3.20" / "bin" / "pypy3.11")
+    uv = executable(tree.uv_dir / "pypy-3.11.13-linux-x86_64-gnu" / "bin" / "pypy3.11")
+    system = executable(tree.system_dir / "pypy3.11")
+    executable(tmp_path / "bin" / "python3.11")  # a CPython 3.11: not a candidate for pp311
+    assert candidates(11, tree, PYPY) == [
+        (str(on_path), PATH),
+        (str(pyenv), PYENV),
+        (str(uv), UV),
+        (str(system), SYSTEM),
+    ]
+    runner = FakeInterpreters(
+        {
+            on_path: answer("3.11"),  # a CPython named pypy3.11
+            pyenv: answer("3.11", "/no", headers=False, implementation="pypy"),
+            uv: answer("3.11", "/uv/include/pypy3.11", implementation="pypy"),
+        }
+    )
+    found = find_interpreter(11, runner=runner, places=tree, implementation=PYPY)
+    assert (found.path, found.implementation) == (str(uv), "pypy")
+    del runner.answers[str(uv)]
+    with pytest.raises(ConfigError) as caught:
+        find_interpreter(11, runner=runner, places=tree, implementation=PYPY)
+    message = str(caught.value)
+    assert message.startswith("no PyPy 3.11 with headers found to build pp311 with")
+    assert f"{on_path} (PATH) is cpython, not PyPy" in message
+    assert f"{pyenv} (pyenv) has no headers" in message
+    assert "`pyenv install pypy3.11`" in message
+
+
+def test_a_cpython_build_never_takes_a_pypy(tree, tmp_path):  # noqa: F811
+    on_path = executable(tmp_path / "bin" / "python3.12")
+    runner = FakeInterpreters({on_path: answer("3.12", implementation="pypy")})
+    with pytest.raises(ConfigError, match=r"\(PATH\) is pypy, not CPython"):
+        find_interpreter(12, runner=runner, places=tree)
+
+
+# --- which targets a PyPy builds for, and with what suffix ------------------------------------------------
+
+
+def pypy_python(suffix: str = PP80_SUFFIX, multiarch: str = "x86_64-linux-gnu") -> BuildPython:
+    variables = {
+        "EXT_SUFFIX": suffix,
+        "SOABI": suffix.split(".")[1].rsplit("-", 3)[0],
+        "MULTIARCH": multiarch,
+    }
+    return BuildPython("/sid/pypy3.11", 11, dict(variables), "/sid/include/pypy3.11", PYPY)
+
+
+def test_a_pypy_builds_only_for_its_own_platform_with_its_own_suffix(tmp_path):
+    python = pypy_python()
+    assert [t.name for t in TARGETS.values() if pypy_serves(python, t)] == ["linux_x86_64"]
+    variables = config_vars(LINUX, python, PythonSdk((tmp_path,), ()), Tools("cc", "c++", "ar"), tmp_path)
+    assert (variables["EXT_SUFFIX"], variables["SOABI"]) == (PP80_SUFFIX, "pypy311-pp80")
+
+
+def test_targets_without_a_pypy_are_left_out_and_none_at_all_is_one_line():
+    assert pypy_targets(pypy_python(), [LINUX, WINDOWS]) == ([LINUX], [WINDOWS])
+    with pytest.raises(ConfigError) as caught:
+        pypy_targets(pypy_python(), [WINDOWS])
+    assert str(caught.value).startswith(
+        "pp311: no target asked for (win_amd64) can be built for PyPy here: fatpack builds PyPy payloads "
+        "only for the platform of the PyPy it finds (/sid/pypy3.11 imports .pypy311-pp80-x86_64-linux-gnu.so)"
+    )
+
+
+def test_pypy_is_built_apart_from_the_cpython_versions():
+    assert build_versions([CP311, PP311], own_minor=11) == (11,)
+    assert build_versions([PP311], own_minor=11) == ()
+    assert pypy_versions([CP311, PP311, PythonAbi(10, False, PYPY)]) == (10, 11)
+
+
+def test_a_left_out_pypy_slot_is_not_asked_of_that_target():
+    wheels = [
+        TargetWheel(LINUX, Path("a.whl"), CP311, 1.0),
+        TargetWheel(LINUX, Path("b.whl"), PP311, 1.0),
+        TargetWheel(WINDOWS, Path("c.whl"), CP311, 1.0),
+    ]
+    check_serves(wheels, [CP311, PP311], left_out=[(WINDOWS, PP311)])
+    with pytest.raises(ConfigError, match="win_amd64: pp311 was asked for"):
+        check_serves(wheels, [CP311, PP311])
+    abi3 = TargetWheel(LINUX, Path("d.whl"), PythonAbi(8, abi3=True), 1.0)
+    with pytest.raises(ConfigError, match="linux_x86_64: pp311 was asked for"):  # abi3 never serves PyPy
+        check_serves([abi3], [PP311])
+
+
+def test_the_left_out_target_is_one_progress_line():
+    stream = io.StringIO()
+    with Progress(stream, tty=False) as progress:
+        progress.report(TargetReport(WINDOWS, "zig", 0, 0.0, python="pp311", skipped="no PyPy for it"))
+    assert stream.getvalue().split() == [
+        "win_amd64",
+        "skipped",
+        "0.0s",
+        "[zig]",
+        "pp311",
+        "left",
+        "out:",
+        "no",
+        "PyPy",
+        "for",
+        "it",
+    ]
+
+
+# --- the loader --------------------------------------------------------------------------------------------
+
+
+def entry(abi: str, target: str = "linux_x86_64", python: str = "3.11", suffix: str = "") -> Entry:
+    suffix = suffix or {"pp311": PP80_SUFFIX, "abi3": ".abi3.so"}.get(abi, ".cpython-311-x86_64-linux-gnu.so")
+    return Entry("m", target, abi, python, "", f"{target}/{abi}/m{suffix}", "0" * 64)
+
+
+def pypy_host(version=(3, 11), suffix: str = PP80_SUFFIX) -> Host:
+    targets, flags = _platform_from_suffix(suffix)
+    return Host(targets, version, flags, "pypy", {"glibc": (2, 43)}, [suffix])
+
+
+CPYTHON_HOST = Host(
+    ("linux_x86_64",), (3, 11), "", "cpython", {"glibc": (2, 36)}, [".cpython-311-x86_64-linux-gnu.so"]
+)
+
+
+def test_pypys_suffixes_name_its_platform():
+    assert _platform_from_suffix(".pypy311-pp80-x86_64-linux-gnu.so") == (("linux_x86_64",), "")
+    assert _platform_from_suffix(".pypy39-pp73-aarch64-linux-gnu.so") == (("linux_aarch64",), "")
+    assert _platform_from_suffix(".pypy310-pp73-win_amd64.pyd") == (("win_amd64",), "")
+    assert pypy_host().key == "pp311-linux_x86_64"
+
+
+def test_pypy_chooses_its_pp_payload_and_never_a_cpython_one():
+    entries = [entry("abi3", python="3.8"), entry("cp311"), entry("pp311"), entry("pp311", "win_amd64")]
+    best, rejected = select_payload(entries, "m", pypy_host())
+    assert best is entries[2]
+    assert {(e.label, why) for e, why in rejected} == {
+        ("cp38-abi3-linux_x86_64", "built for CPython, this is PyPy"),
+        ("cp311-linux_x86_64", "built for CPython, this is PyPy"),
+        ("pp311-win_amd64", "built for win_amd64"),
+    }
+
+
+def test_cpython_never_chooses_a_pp_payload():
+    best, rejected = select_payload([entry("pp311"), entry("cp311")], "m", CPYTHON_HOST)
+    assert best is not None and best.abi == "cp311"
+    assert [(e.label, why) for e, why in rejected] == [
+        ("pp311-linux_x86_64", "built for PyPy, this is CPython")
+    ]
+    best, rejected = select_payload([entry("pp311")], "m", CPYTHON_HOST)
+    assert best is None
+    assert no_payload_message("m", CPYTHON_HOST, rejected) == (
+        "m: no usable native payload for this interpreter (cp311-linux_x86_64): "
+        "pp311-linux_x86_64 built for PyPy, this is CPython"
+    )
+
+
+def test_a_payload_for_another_pypy_abi_or_version_is_refused_with_the_reason():
+    pp73 = entry("pp311", suffix=".pypy311-pp73-x86_64-linux-gnu.so")
+    best, rejected = select_payload([pp73], "m", pypy_host())
+    assert best is None
+    assert rejected[0][1] == (
+        "built for another PyPy ABI (.pypy311-pp73-x86_64-linux-gnu.so; "
+        "this PyPy imports .pypy311-pp80-x86_64-linux-gnu.so)"
+    )
+    older = pypy_host((3, 10), ".pypy310-pp73-x86_64-linux-gnu.so")
+    assert select_payload([entry("pp311")], "m", older)[1][0][1] == "built for PyPy 3.11 only"
+    graal = Host(("linux_x86_64",), (3, 11), "", "graalpy", {"glibc": (2, 36)})
+    assert select_payload([entry("pp311")], "m", graal)[1][0][1] == "built for PyPy, this is graalpy"
+
+
+# --- end to end: Debian's PyPy 3.11 and CPython 3.11 -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pypy_and_cpython_wheel(tmp_path_factory) -> tuple[Path, list[TargetReport]]:
+    """pyversions assembled for cp311 and pp311 on linux_x86_64 and win_amd64, Debian sid's PyPy on PATH."""
+    from pypypython import skip_unless_reachable
+
+    pypy = skip_unless_reachable()
+    bin_dir = tmp_path_factory.mktemp("pypy-bin")
+    (bin_dir / pypy.name).symlink_to(pypy)
+    reports: list[TargetReport] = []
+    options = Options(
+        PROJECTS / "pyversions", tmp_path_factory.mktemp("out"), targets=(LINUX, WINDOWS), abis=(CP311, PP311)
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        return assemble(options, progress=reports.append), reports
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_pp311_is_built_for_linux_only_and_win_amd64_left_out_in_one_line(pypy_and_cpython_wheel):
+    wheel, reports = pypy_and_cpython_wheel
+    with zipfile.ZipFile(wheel) as archive:
+        payloads = sorted(n for n in archive.namelist() if n.endswith((".so", ".pyd")))
+        manifest = archive.read("pyver/_fatpack/manifest.tsv").decode()
+    assert payloads == [
+        "pyver/_fatpack/linux_x86_64/cp311/pyver/_ver.cpython-311-x86_64-linux-gnu.so",
+        f"pyver/_fatpack/linux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}",
+        "pyver/_fatpack/win_amd64/cp311/pyver/_ver.cp311-win_amd64.pyd",
+    ]
+    assert (
+        f"pyver._ver\tlinux_x86_64\tpp311\t3.11\t\tlinux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}\t" in manifest
+    )
+    assert [(r.target.name, r.python, r.payloads) for r in reports if not r.skipped] == [
+        ("linux_x86_64", "cp311", 1),
+        ("win_amd64", "cp311", 1),
+        ("linux_x86_64", "pp311", 1),
+    ]
+    assert [(r.target.name, r.python) for r in reports if r.skipped] == [("win_amd64", "pp311")]
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_debians_pypy_imports_the_pp311_payload_pip_installed(pypy_and_cpython_wheel, tmp_path):
+    from pypypython import pypy_venv
+
+    python = pypy_venv(tmp_path / "venv")
+    install = [str(python), "-m", "pip", "install", "-q", "--no-index", str(pypy_and_cpython_wheel[0])]
+    subprocess.run(install, check=True, capture_output=True)
+    proc = subprocess.run(
+        [str(python), "-c", PROBE],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "FATPACK_DEBUG": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    headers, total, path = proc.stdout.split()
+    assert headers.startswith("3.11.") and total == "5", proc.stdout  # PyPy's headers say its Python version
+    assert path.endswith(f"/linux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}"), path
+    assert "on host pp311-linux_x86_64" in proc.stderr, proc.stderr
+    assert "skip cp311-linux_x86_64: built for CPython, this is PyPy" in proc.stderr
+    assert "chose pp311-linux_x86_64 -> " in proc.stderr, proc.stderr
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_cpython_3_11_imports_the_cp311_payload_of_the_same_wheel(pypy_and_cpython_wheel, tmp_path):
+    python = sys.executable if sys.version_info[:2] == (3, 11) else pyenv_python(11)
+    assert python is not None, "a CPython 3.11: fatpack's own or pyenv's (the cp311 build found one too)"
+    site = install_into(pypy_and_cpython_wheel[0], tmp_path / "site")
+    code = f"import sys; sys.path.insert(0, {str(site)!r})\n{PROBE}"
+    proc = subprocess.run(
+        [str(python), "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FATPACK_DEBUG": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[2].endswith("/linux_x86_64/cp311/pyver/_ver.cpython-311-x86_64-linux-gnu.so")
+    assert "skip pp311-linux_x86_64: built for PyPy, this is CPython" in proc.stderr, proc.stderr
+    assert "chose cp311-linux_x86_64 -> " in proc.stderr, proc.stderr
