@@ -35,7 +35,7 @@ from fatpack.beforebuild import Prefix
 from fatpack.binaries import binary_format, inspect_data
 from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
 from fatpack.builders.zig import MSVC_LENIENCY
-from fatpack.crossenv import backend_environ, make_cross_env, pypy_serves
+from fatpack.crossenv import backend_environ, make_cross_env, no_pypy_target, pypy_serves
 from fatpack.diagnosis import known_construct
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.interpreters import BuildPython, build_python
@@ -310,12 +310,8 @@ def pypy_targets(python: BuildPython, targets: Sequence[Target]) -> tuple[list[T
     those left out; a ConfigError when none is left to build, naming the PyPy and its platform."""
     served = [t for t in targets if pypy_serves(python, t)]
     if not served:
-        suffix = python.config_vars.get("EXT_SUFFIX", "?")
-        raise ConfigError(
-            f"pp3{python.minor}: no target asked for ({', '.join(t.name for t in targets)}) can be built for "
-            f"PyPy here: fatpack builds PyPy payloads only for the platform of the PyPy it finds "
-            f"({python.python} imports {suffix}), having no PyPy headers or import library for another"
-        )
+        suffix = str(python.config_vars.get("EXT_SUFFIX") or "")
+        raise no_pypy_target(python_abi(python).tag, targets, python.python, suffix)
     return served, [t for t in targets if t not in served]
 
 

@@ -100,9 +100,25 @@ def pypy_serves(python: BuildPython, target: Target) -> bool:
     """Whether a PyPy build interpreter can build for `target`: only for the platform it runs on itself,
     the one its EXT_SUFFIX (`.pypy311-pp80-x86_64-linux-gnu.so`) and headers describe; fatpack knows no
     other PyPy SDK (no PyPy import library for Windows, no headers of another platform's PyPy)."""
-    own = str(python.config_vars.get("MULTIARCH") or "")
-    suffix = str(python.config_vars.get("EXT_SUFFIX") or "")
-    return target.os == "linux" and bool(own) and own == multiarch(target) and suffix.endswith(f"-{own}.so")
+    return suffix_is_for(str(python.config_vars.get("EXT_SUFFIX") or ""), target)
+
+
+def suffix_is_for(suffix: str, target: Target) -> bool:
+    """Whether a Linux interpreter's extension suffix (`.pypy311-pp80-x86_64-linux-gnu.so`) is `target`'s."""
+    return target.os == "linux" and suffix.endswith(f"-{multiarch(target)}.so")
+
+
+# why a target gets no PyPy payload: one progress line each (TargetReport.skipped)
+NO_PYPY = "no PyPy for this platform here (PyPy payloads are built for the platform of the PyPy found)"
+
+
+def no_pypy_target(abi: str, targets: Sequence[Target], pypy: str, suffix: str) -> ConfigError:
+    """A PyPy ABI none of the targets asked for can get: the PyPy found builds for its own platform only."""
+    return ConfigError(
+        f"{abi}: no target asked for ({', '.join(t.name for t in targets)}) can be built for PyPy here: "
+        f"fatpack builds PyPy payloads only for the platform of the PyPy it finds ({pypy} imports "
+        f"{suffix or '?'}), having no PyPy headers or import library for another"
+    )
 
 
 def soabi(target: Target, minor: int) -> str:

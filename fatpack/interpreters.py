@@ -45,6 +45,7 @@ print(json.dumps({
     "include": include,
     "headers": os.path.isfile(os.path.join(include, "Python.h")),
     "multiarch": sysconfig.get_config_var("MULTIARCH") or "",
+    "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX") or "",
 }))
 """
 
@@ -74,6 +75,7 @@ class Interpreter:
     include_dir: str
     has_headers: bool
     multiarch: str = ""  # sysconfig's MULTIARCH (Debian's headers include <MULTIARCH/python3.X/pyconfig.h>)
+    extension_suffix: str = ""  # sysconfig's EXT_SUFFIX: a PyPy's names its ABI (.pypy311-pp80-...)
 
     def unfit_for(self, minor: int, free_threaded: bool, implementation: str = CPYTHON) -> Optional[str]:
         """Why this interpreter cannot build for CPython (or PyPy) 3.<minor> of that kind; None if it can."""
@@ -226,6 +228,7 @@ def describe(path: str, where: str, runner: Runner) -> Union[Interpreter, str]:
             include_dir=str(said["include"]),
             has_headers=bool(said["headers"]),
             multiarch=str(said.get("multiarch") or ""),
+            extension_suffix=str(said.get("ext_suffix") or ""),
         )
     except (BuildError, ToolchainError) as exc:
         lines = exc.output.strip().splitlines() if isinstance(exc, BuildError) else []

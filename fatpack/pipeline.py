@@ -42,6 +42,7 @@ from fatpack.crossbuild import (
     pypy_versions,
     python_abi,
 )
+from fatpack.crossenv import NO_PYPY
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError, FatpackError, in_context
 from fatpack.fuse import fuse as fuse_prebuilt
@@ -228,7 +229,7 @@ def _cross_assemble(
                 progress(TargetReport(wheel.target, DEFAULT_BUILDER, count, wheel.seconds, python=python))
         for target, abi in left_out:
             if progress is not None:
-                progress(TargetReport(target, DEFAULT_BUILDER, 0, 0.0, python=abi.tag, skipped=_NO_PYPY))
+                progress(TargetReport(target, DEFAULT_BUILDER, 0, 0.0, python=abi.tag, skipped=NO_PYPY))
 
         def write(subset: Sequence[Payload], tags: str) -> Path:
             return write_fused_wheel(fused, subset, staging, tags)
@@ -260,9 +261,6 @@ def version_environments(
                 options.project_dir, options.isolation, interpreter=interpreter.path
             )
     return envs
-
-
-_NO_PYPY = "no PyPy for this platform here (PyPy payloads are built for the platform of the PyPy found)"
 
 
 def pypy_environments(options: Options, abis: Sequence[PythonAbi], runner: Runner) -> dict[int, BuildEnv]:

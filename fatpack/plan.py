@@ -8,7 +8,6 @@ from typing import Optional
 
 from fatpack.cache import PayloadCache
 from fatpack.config import ProjectConfig
-from fatpack.errors import ConfigError
 from fatpack.targets import PythonAbi, Target
 
 NO_CACHE = PayloadCache(None)
@@ -45,13 +44,6 @@ def make_plan(
     is built once."""
     chosen_targets = tuple(dict.fromkeys(tuple(targets) or config.targets))
     chosen_abis = tuple(dict.fromkeys(tuple(abis) or config.abis))
-    pypy = [abi.tag for abi in chosen_abis if abi.is_pypy]
-    if pypy:
-        raise ConfigError(
-            f"{', '.join(pypy)}: fatpack's own compiles ([tool.fatpack] extensions, --builder, --format egg, "
-            "`fatpack build`) do not build PyPy payloads; a project with its own setuptools build gets "
-            "them from `fatpack assemble` (its backend run on the PyPy found)"
-        )
     overrides = builder_overrides or {}
     builder_names = {
         t.name: overrides.get(t.name, overrides.get("*", config.builder_for(t))) for t in chosen_targets

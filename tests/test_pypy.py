@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,18 +16,17 @@ from pathlib import Path
 import pytest
 from conftest import install_into
 from packaging.tags import parse_tag
+from pypypython import pypy_venv
 from test_interpreters import FakeInterpreters, answer, executable, tree  # noqa: F401  # tree: a fixture
 from test_matrix import pyenv_python
 
 from fatpack.build import TargetReport
 from fatpack.cli.progress import Progress
-from fatpack.config import ProjectConfig
 from fatpack.crossbuild import TargetWheel, build_versions, check_serves, pypy_targets, pypy_versions
 from fatpack.crossenv import Tools, config_vars, pypy_serves
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.interpreters import PATH, PYENV, SYSTEM, UV, BuildPython, candidates, find_interpreter
 from fatpack.pipeline import Options, assemble
-from fatpack.plan import make_plan
 from fatpack.sdk import PythonSdk
 from fatpack.tags import target_and_abi
 from fatpack.targets import PYPY, TARGETS, PythonAbi
@@ -59,13 +59,6 @@ def test_a_pypy_wheels_tags_give_the_pp_abi():
     assert target_and_abi(parse_tag("pp311-pypy311_pp80-manylinux_2_17_x86_64"), "p.whl") == (LINUX, PP311)
     with pytest.raises(ArtifactError, match="pp311-pypy310_pp73 is not supported"):
         target_and_abi(parse_tag("pp311-pypy310_pp73-linux_x86_64"), "p.whl")
-
-
-def test_fatpacks_own_compiles_refuse_pypy_in_one_line():
-    with pytest.raises(ConfigError) as caught:
-        config = ProjectConfig(Path("/p"), "p", "1", {}, (LINUX,), (CP311,), ())
-        make_plan(config, (LINUX,), (CP311, PP311))
-    assert str(caught.value).startswith("pp311: fatpack's own compiles ([tool.fatpack] extensions")
 
 
 # --- finding a PyPy ----------------------------------------------------------------------------------------
@@ -287,8 +280,6 @@ def test_pp311_is_built_for_linux_only_and_win_amd64_left_out_in_one_line(pypy_a
 @pytest.mark.compile
 @pytest.mark.network
 def test_debians_pypy_imports_the_pp311_payload_pip_installed(pypy_and_cpython_wheel, tmp_path):
-    from pypypython import pypy_venv
-
     python = pypy_venv(tmp_path / "venv")
     install = [str(python), "-m", "pip", "install", "-q", "--no-index", str(pypy_and_cpython_wheel[0])]
     subprocess.run(install, check=True, capture_output=True)
@@ -325,3 +316,64 @@ def test_cpython_3_11_imports_the_cp311_payload_of_the_same_wheel(pypy_and_cpyth
     assert proc.stdout.split()[2].endswith("/linux_x86_64/cp311/pyver/_ver.cpython-311-x86_64-linux-gnu.so")
     assert "skip pp311-linux_x86_64: built for PyPy, this is CPython" in proc.stderr, proc.stderr
     assert "chose cp311-linux_x86_64 -> " in proc.stderr, proc.stderr
+
+
+FATPACK_PROJECT = """\
+[project]
+name = "pyversions-fatpack"
+version = "1.0"
+
+[tool.fatpack]
+python = ["cp311", "pp311"]
+targets = ["linux_x86_64", "win_amd64"]
+
+[[tool.fatpack.extension]]
+name = "pyver._ver"
+sources = ["src/pyver/_ver.c"]
+"""
+
+
+@pytest.fixture(scope="module")
+def own_compiles_wheel(tmp_path_factory) -> tuple[Path, list[TargetReport]]:
+    """The fixture's extension declared in [tool.fatpack] (fatpack compiles it with zig), for cp311 and
+    pp311 (against sid's pypy3-dev headers, found through its pypy3.11 on PATH)."""
+    from pypypython import skip_unless_reachable
+
+    pypy = skip_unless_reachable()
+    root = tmp_path_factory.mktemp("own")
+    (root / "bin").mkdir()
+    (root / "bin" / pypy.name).symlink_to(pypy)
+    shutil.copytree(PROJECTS / "pyversions" / "src", root / "project" / "src")
+    (root / "project" / "pyproject.toml").write_text(FATPACK_PROJECT)
+    reports: list[TargetReport] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}")
+        return assemble(Options(root / "project", root / "out"), progress=reports.append), reports
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_fatpacks_own_compiles_build_pp311_named_by_the_pypys_suffix(own_compiles_wheel, tmp_path):
+    wheel, reports = own_compiles_wheel
+    with zipfile.ZipFile(wheel) as archive:
+        payloads = sorted(n for n in archive.namelist() if n.endswith((".so", ".pyd")))
+    assert payloads == [
+        "pyver/_fatpack/linux_x86_64/pyver._ver.cp311.so",
+        f"pyver/_fatpack/linux_x86_64/pyver._ver{PP80_SUFFIX}",
+        "pyver/_fatpack/win_amd64/pyver._ver.cp311.pyd",
+    ]
+    assert [(r.target.name, r.python) for r in reports if r.skipped] == [("win_amd64", "pp311")]
+    python = pypy_venv(tmp_path / "venv")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", str(wheel)], check=True)
+    proc = subprocess.run(
+        [str(python), "-c", PROBE],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "FATPACK_DEBUG": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    headers, total, path = proc.stdout.split()
+    assert headers.startswith("3.11.") and total == "5", proc.stdout
+    assert path.endswith(f"/linux_x86_64/pyver._ver{PP80_SUFFIX}"), path
+    assert "chose pp311-linux_x86_64 -> " in proc.stderr, proc.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import os
 import re
 import shutil
@@ -37,6 +38,9 @@ class Headers:
     include_dir: Path
     version: tuple[int, int]
     multiarch: Optional[str] = None  # the interpreter's MULTIARCH (Debian's wrapper); None: this one's
+    # the interpreter's EXT_SUFFIX, for a PyPy's headers: a pp payload's file ends with it (it names
+    # the PyPy ABI, pp73 or pp80, which the loader matches)
+    extension_suffix: str = ""
 
 
 def host_headers() -> Headers:
@@ -63,30 +67,33 @@ def headers_at(include_dir: Path, multiarch: Optional[str] = None) -> Headers:
 class VersionHeaders:
     """The headers an ABI is compiled against when this interpreter's cannot serve it: a version-specific
     ABI of another version, or an abi3 floor above this version, takes the headers of a CPython of that
-    version found on this machine (fatpack/interpreters.py), once per version; None: this interpreter's."""
+    version found on this machine (fatpack/interpreters.py), once per version, and a PyPy ABI those of
+    a PyPy of that version (with its extension suffix); None: this interpreter's."""
 
     runner: Runner
     own_minor: int = sys.version_info[1]
     # each version's headers, or why there are none: every target asks, and a version found nowhere
     # is looked for once (a candidate that hangs costs its timeout once, not once per target)
-    found: dict[int, Union[Headers, FatpackError]] = field(default_factory=dict)
+    found: dict[tuple[str, int], Union[Headers, FatpackError]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, abi: PythonAbi) -> Optional[Headers]:
-        if abi.minor == self.own_minor or (abi.abi3 and abi.minor < self.own_minor):
+        if not abi.is_pypy and (abi.minor == self.own_minor or (abi.abi3 and abi.minor < self.own_minor)):
             return None
+        key = (abi.implementation, abi.minor)
         with self.lock:  # targets build in parallel threads
-            if abi.minor not in self.found:
-                self.found[abi.minor] = self._find(abi.minor)
-            found = self.found[abi.minor]
+            if key not in self.found:
+                self.found[key] = self._find(*key)
+            found = self.found[key]
         if isinstance(found, FatpackError):
             raise copy.copy(found)
         return found
 
-    def _find(self, minor: int) -> Union[Headers, FatpackError]:
+    def _find(self, implementation: str, minor: int) -> Union[Headers, FatpackError]:
         try:
-            interpreter = find_interpreter(minor, runner=self.runner)
-            return headers_at(Path(interpreter.include_dir), interpreter.multiarch)
+            interpreter = find_interpreter(minor, runner=self.runner, implementation=implementation)
+            headers = headers_at(Path(interpreter.include_dir), interpreter.multiarch)
+            return dataclasses.replace(headers, extension_suffix=interpreter.extension_suffix)
         except FatpackError as exc:
             return exc
 
