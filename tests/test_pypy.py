@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import install_into
 from packaging.tags import parse_tag
-from pypypython import pypy_venv
+from pypypython import pypy_venv, skip_unless_reachable
 from test_interpreters import FakeInterpreters, answer, executable, tree  # noqa: F401  # tree: a fixture
 from test_matrix import pyenv_python
 
@@ -240,8 +240,6 @@ def test_a_payload_for_another_pypy_abi_or_version_is_refused_with_the_reason():
 @pytest.fixture(scope="module")
 def pypy_and_cpython_wheel(tmp_path_factory) -> tuple[Path, list[TargetReport]]:
     """pyversions assembled for cp311 and pp311 on linux_x86_64 and win_amd64, Debian sid's PyPy on PATH."""
-    from pypypython import skip_unless_reachable
-
     pypy = skip_unless_reachable()
     bin_dir = tmp_path_factory.mktemp("pypy-bin")
     (bin_dir / pypy.name).symlink_to(pypy)
@@ -301,6 +299,20 @@ def test_debians_pypy_imports_the_pp311_payload_pip_installed(pypy_and_cpython_w
 
 @pytest.mark.compile
 @pytest.mark.network
+def test_debians_pypy_imports_the_pp311_payload_from_the_wheel_as_a_zip(pypy_and_cpython_wheel, tmp_path):
+    code = f"import sys; sys.path.insert(0, {str(pypy_and_cpython_wheel[0])!r})\n{PROBE}"
+    environ = {**os.environ, "FATPACK_DEBUG": "1", "FATPACK_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [str(skip_unless_reachable()), "-c", code], capture_output=True, text=True, env=environ
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[2].endswith(f"/linux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}"), proc.stdout
+    assert str(tmp_path / "cache") in proc.stdout  # extracted by zipcache, under its own suffix
+    assert "chose pp311-linux_x86_64 -> " in proc.stderr, proc.stderr
+
+
+@pytest.mark.compile
+@pytest.mark.network
 def test_cpython_3_11_imports_the_cp311_payload_of_the_same_wheel(pypy_and_cpython_wheel, tmp_path):
     python = sys.executable if sys.version_info[:2] == (3, 11) else pyenv_python(11)
     assert python is not None, "a CPython 3.11: fatpack's own or pyenv's (the cp311 build found one too)"
@@ -337,8 +349,6 @@ sources = ["src/pyver/_ver.c"]
 def own_compiles_wheel(tmp_path_factory) -> tuple[Path, list[TargetReport]]:
     """The fixture's extension declared in [tool.fatpack] (fatpack compiles it with zig), for cp311 and
     pp311 (against sid's pypy3-dev headers, found through its pypy3.11 on PATH)."""
-    from pypypython import skip_unless_reachable
-
     pypy = skip_unless_reachable()
     root = tmp_path_factory.mktemp("own")
     (root / "bin").mkdir()
