@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import install_into
 from packaging.tags import parse_tag
-from pypypython import pypy_venv, skip_unless_reachable
+from pypypython import pypy_venv, release_pypy, skip_unless_reachable
 from test_interpreters import FakeInterpreters, answer, executable, tree  # noqa: F401  # tree: a fixture
 from test_matrix import pyenv_python
 
@@ -239,40 +239,75 @@ def test_a_payload_for_another_pypy_abi_or_version_is_refused_with_the_reason():
 
 @pytest.fixture(scope="module")
 def pypy_and_cpython_wheel(tmp_path_factory) -> tuple[Path, list[TargetReport]]:
-    """pyversions assembled for cp311 and pp311 on linux_x86_64 and win_amd64, Debian sid's PyPy on PATH."""
+    """pyversions assembled for cp311, pp311 and this Debian's PyPy (bookworm: pp39) on linux_x86_64 and
+    win_amd64, with Debian sid's PyPy 3.11 and this release's on PATH."""
     pypy = skip_unless_reachable()
     bin_dir = tmp_path_factory.mktemp("pypy-bin")
-    (bin_dir / pypy.name).symlink_to(pypy)
+    for interpreter in (pypy, release_pypy()):
+        (bin_dir / interpreter.name).symlink_to(interpreter)
     reports: list[TargetReport] = []
-    options = Options(
-        PROJECTS / "pyversions", tmp_path_factory.mktemp("out"), targets=(LINUX, WINDOWS), abis=(CP311, PP311)
-    )
+    abis = (CP311, PP311, PythonAbi(release_minor(), False, PYPY))
+    out = tmp_path_factory.mktemp("out")
+    options = Options(PROJECTS / "pyversions", out, targets=(LINUX, WINDOWS), abis=abis)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
         return assemble(options, progress=reports.append), reports
 
 
+def release_minor() -> int:
+    """The Python minor version of this Debian release's PyPy (bookworm's: 9)."""
+    code = "import sys; print(sys.version_info[1])"
+    return int(subprocess.run([str(release_pypy()), "-c", code], capture_output=True, check=True).stdout)
+
+
 @pytest.mark.compile
 @pytest.mark.network
-def test_pp311_is_built_for_linux_only_and_win_amd64_left_out_in_one_line(pypy_and_cpython_wheel):
+def test_pp_abis_are_built_for_linux_only_and_win_amd64_left_out_in_one_line(pypy_and_cpython_wheel):
     wheel, reports = pypy_and_cpython_wheel
     with zipfile.ZipFile(wheel) as archive:
         payloads = sorted(n for n in archive.namelist() if n.endswith((".so", ".pyd")))
         manifest = archive.read("pyver/_fatpack/manifest.tsv").decode()
-    assert payloads == [
-        "pyver/_fatpack/linux_x86_64/cp311/pyver/_ver.cpython-311-x86_64-linux-gnu.so",
-        f"pyver/_fatpack/linux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}",
-        "pyver/_fatpack/win_amd64/cp311/pyver/_ver.cp311-win_amd64.pyd",
-    ]
-    assert (
-        f"pyver._ver\tlinux_x86_64\tpp311\t3.11\t\tlinux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}\t" in manifest
+    release = f"pp3{release_minor()}"
+    suffix = f".pypy3{release_minor()}-pp73-x86_64-linux-gnu.so"  # bookworm's PyPy 7.3.11: the 7.3 ABI
+    assert payloads == sorted(
+        [
+            "pyver/_fatpack/linux_x86_64/cp311/pyver/_ver.cpython-311-x86_64-linux-gnu.so",
+            f"pyver/_fatpack/linux_x86_64/{release}/pyver/_ver{suffix}",
+            f"pyver/_fatpack/linux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}",
+            "pyver/_fatpack/win_amd64/cp311/pyver/_ver.cp311-win_amd64.pyd",
+        ]
     )
-    assert [(r.target.name, r.python, r.payloads) for r in reports if not r.skipped] == [
-        ("linux_x86_64", "cp311", 1),
-        ("win_amd64", "cp311", 1),
-        ("linux_x86_64", "pp311", 1),
+    row = f"pyver._ver\tlinux_x86_64\tpp311\t3.11\t\tlinux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}\t"
+    assert row in manifest
+    built = [
+        ("linux_x86_64", "cp311"),
+        ("win_amd64", "cp311"),
+        ("linux_x86_64", "pp311"),
+        ("linux_x86_64", release),
     ]
-    assert [(r.target.name, r.python) for r in reports if r.skipped] == [("win_amd64", "pp311")]
+    assert sorted((r.target.name, r.python) for r in reports if not r.skipped) == sorted(built)
+    assert all(r.payloads == 1 for r in reports if not r.skipped)
+    left_out = sorted((r.target.name, r.python) for r in reports if r.skipped)
+    assert left_out == sorted([("win_amd64", "pp311"), ("win_amd64", release)])
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_this_debians_pypy_imports_its_own_versions_payload(pypy_and_cpython_wheel, tmp_path):
+    python = pypy_venv(tmp_path / "venv", release_pypy())
+    install = [str(python), "-m", "pip", "install", "-q", "--no-index", str(pypy_and_cpython_wheel[0])]
+    subprocess.run(install, check=True, capture_output=True)
+    environ = {**os.environ, "FATPACK_DEBUG": "1"}
+    proc = subprocess.run(
+        [str(python), "-c", PROBE], capture_output=True, text=True, cwd=tmp_path, env=environ
+    )
+    assert proc.returncode == 0, proc.stderr
+    minor = release_minor()
+    headers, total, path = proc.stdout.split()
+    assert headers.startswith(f"3.{minor}.") and total == "5", proc.stdout
+    assert path.endswith(f"/linux_x86_64/pp3{minor}/pyver/_ver.pypy3{minor}-pp73-x86_64-linux-gnu.so"), path
+    assert "skip pp311-linux_x86_64: built for PyPy 3.11 only" in proc.stderr, proc.stderr
+    assert f"chose pp3{minor}-linux_x86_64 -> " in proc.stderr, proc.stderr
 
 
 @pytest.mark.compile
