@@ -19,6 +19,7 @@ from packaging.tags import parse_tag
 from pypypython import pypy_venv, release_pypy, skip_unless_reachable
 from test_interpreters import FakeInterpreters, answer, executable, tree  # noqa: F401  # tree: a fixture
 from test_matrix import pyenv_python
+from winepython import CACHE
 
 from fatpack.build import TargetReport
 from fatpack.cli.progress import Progress
@@ -26,7 +27,7 @@ from fatpack.crossbuild import TargetWheel, build_versions, check_serves, pypy_t
 from fatpack.crossenv import Tools, config_vars, pypy_serves
 from fatpack.errors import ArtifactError, ConfigError
 from fatpack.interpreters import PATH, PYENV, SYSTEM, UV, BuildPython, candidates, find_interpreter
-from fatpack.pipeline import Options, assemble
+from fatpack.pipeline import Options, assemble, fuse
 from fatpack.sdk import PythonSdk
 from fatpack.tags import target_and_abi
 from fatpack.targets import PYPY, TARGETS, PythonAbi
@@ -422,3 +423,66 @@ def test_fatpacks_own_compiles_build_pp311_named_by_the_pypys_suffix(own_compile
     assert headers.startswith("3.11.") and total == "5", proc.stdout
     assert path.endswith(f"/linux_x86_64/pyver._ver{PP80_SUFFIX}"), path
     assert "chose pp311-linux_x86_64 -> " in proc.stderr, proc.stderr
+
+
+# --- PyPI's own PyPy wheels, fused ------------------------------------------------------------------------
+
+UJSON = "import ujson; print(ujson.dumps({'a': [1, 2]}), ujson.__file__)"
+
+
+def pypi_wheel(requirement: str, implementation: str, version: str, abi: str) -> Path:
+    """One manylinux x86_64 wheel of `requirement` for that Python (cached in the test cache)."""
+    dest = CACHE / "fuse" / requirement / f"{abi}-manylinux_2_17_x86_64"
+    found = sorted(dest.glob("*.whl"))
+    if not found:
+        command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:"]
+        command += ["--platform", "manylinux_2_17_x86_64", "--implementation", implementation]
+        command += ["--python-version", version, "--abi", abi, requirement, "-d", str(dest)]
+        subprocess.run(command, check=True)
+        found = sorted(dest.glob("*.whl"))
+    return found[0]
+
+
+@pytest.mark.network  # fuses wheels downloaded from PyPI; compiles nothing
+def test_pypis_pp39_wheel_fused_runs_on_this_debians_pypy(tmp_path):
+    """ujson 5.10.0's cp311 and pp39-pypy39_pp73 wheels (its last with pp39) in one wheel: PyPy 7.3.11
+    (3.9) takes the pp39 binary (bookworm's PyPy is 3.9; another release's would not be)."""
+    if release_minor() != 9:
+        pytest.skip(f"this Debian's PyPy is 3.{release_minor()}, ujson's last pp wheel here is pp39")
+    wheels = [
+        pypi_wheel("ujson==5.10.0", "cp", "311", "cp311"),
+        pypi_wheel("ujson==5.10.0", "pp", "39", "pypy39_pp73"),
+    ]
+    (fused,) = fuse(
+        wheels, tmp_path / "fused", verify=False
+    )  # ujson 5.10.0's METADATA lacks its License-File
+    site = install_into(fused, tmp_path / "site")
+    code = f"import sys; sys.path.insert(0, {str(site)!r})\n{UJSON}"
+    environ = {**os.environ, "FATPACK_DEBUG": "1"}
+    proc = subprocess.run([str(release_pypy()), "-c", code], capture_output=True, text=True, env=environ)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith('{"a":[1,2]} ') and proc.stdout.rstrip().endswith(
+        "/linux_x86_64/pp39/ujson.pypy39-pp73-x86_64-linux-gnu.so"
+    ), proc.stdout
+    assert "chose pp39-linux_x86_64 -> " in proc.stderr, proc.stderr
+
+
+@pytest.mark.network  # fuses wheels downloaded from PyPI; compiles nothing
+def test_a_pypi_pp73_wheel_is_refused_by_pypy_8_naming_both_abis(tmp_path):
+    """ujson 6.0.0's pp311-pypy311_pp73 binary, built for PyPy 7.3's ABI: PyPy 8.0 (pp80) imports and pip
+    installs only pp80 binaries, so the loader refuses it with both suffixes named."""
+    pypy = skip_unless_reachable()
+    wheels = [
+        pypi_wheel("ujson==6.0.0", "cp", "311", "cp311"),
+        pypi_wheel("ujson==6.0.0", "pp", "311", "pypy311_pp73"),
+    ]
+    (fused,) = fuse(wheels, tmp_path / "fused")
+    site = install_into(fused, tmp_path / "site")
+    code = f"import sys; sys.path.insert(0, {str(site)!r})\n{UJSON}"
+    proc = subprocess.run([str(pypy), "-c", code], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert (
+        "ImportError: ujson: no usable native payload for this interpreter (pp311-linux_x86_64): "
+        "cp311-linux_x86_64 built for CPython, this is PyPy; pp311-linux_x86_64 built for another PyPy ABI "
+        "(.pypy311-pp73-x86_64-linux-gnu.so; this PyPy imports .pypy311-pp80-x86_64-linux-gnu.so)"
+    ) in proc.stderr, proc.stderr
