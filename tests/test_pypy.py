@@ -12,6 +12,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from conftest import install_into
@@ -295,42 +296,36 @@ def test_pp_abis_are_built_for_linux_only_and_win_amd64_left_out_in_one_line(pyp
 @pytest.mark.compile
 @pytest.mark.network
 def test_this_debians_pypy_imports_its_own_versions_payload(pypy_and_cpython_wheel, tmp_path):
-    python = pypy_venv(tmp_path / "venv", release_pypy())
-    install = [str(python), "-m", "pip", "install", "-q", "--no-index", str(pypy_and_cpython_wheel[0])]
-    subprocess.run(install, check=True, capture_output=True)
+    (headers, total, path), said = probed_in_venv(pypy_and_cpython_wheel[0], tmp_path, release_pypy())
+    minor = release_minor()
+    assert headers.startswith(f"3.{minor}.") and total == "5"
+    assert path.endswith(f"/linux_x86_64/pp3{minor}/pyver/_ver.pypy3{minor}-pp73-x86_64-linux-gnu.so"), path
+    assert "skip pp311-linux_x86_64: built for PyPy 3.11 only" in said, said
+    assert f"chose pp3{minor}-linux_x86_64 -> " in said, said
+
+
+def probed_in_venv(wheel: Path, tmp_path: Path, pypy: Optional[Path] = None) -> tuple[list[str], str]:
+    """The wheel pip-installed into a venv of `pypy` (sid's by default) and PROBE run there with
+    FATPACK_DEBUG=1: what it printed (headers' version, 2 + 3, the module's file) and the loader's lines."""
+    python = pypy_venv(tmp_path / "venv", pypy)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", str(wheel)], check=True)
     environ = {**os.environ, "FATPACK_DEBUG": "1"}
     proc = subprocess.run(
         [str(python), "-c", PROBE], capture_output=True, text=True, cwd=tmp_path, env=environ
     )
     assert proc.returncode == 0, proc.stderr
-    minor = release_minor()
-    headers, total, path = proc.stdout.split()
-    assert headers.startswith(f"3.{minor}.") and total == "5", proc.stdout
-    assert path.endswith(f"/linux_x86_64/pp3{minor}/pyver/_ver.pypy3{minor}-pp73-x86_64-linux-gnu.so"), path
-    assert "skip pp311-linux_x86_64: built for PyPy 3.11 only" in proc.stderr, proc.stderr
-    assert f"chose pp3{minor}-linux_x86_64 -> " in proc.stderr, proc.stderr
+    return proc.stdout.split(), proc.stderr
 
 
 @pytest.mark.compile
 @pytest.mark.network
 def test_debians_pypy_imports_the_pp311_payload_pip_installed(pypy_and_cpython_wheel, tmp_path):
-    python = pypy_venv(tmp_path / "venv")
-    install = [str(python), "-m", "pip", "install", "-q", "--no-index", str(pypy_and_cpython_wheel[0])]
-    subprocess.run(install, check=True, capture_output=True)
-    proc = subprocess.run(
-        [str(python), "-c", PROBE],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "FATPACK_DEBUG": "1"},
-    )
-    assert proc.returncode == 0, proc.stderr
-    headers, total, path = proc.stdout.split()
-    assert headers.startswith("3.11.") and total == "5", proc.stdout  # PyPy's headers say its Python version
+    (headers, total, path), said = probed_in_venv(pypy_and_cpython_wheel[0], tmp_path)
+    assert headers.startswith("3.11.") and total == "5"  # PyPy's headers say its Python version
     assert path.endswith(f"/linux_x86_64/pp311/pyver/_ver{PP80_SUFFIX}"), path
-    assert "on host pp311-linux_x86_64" in proc.stderr, proc.stderr
-    assert "skip cp311-linux_x86_64: built for CPython, this is PyPy" in proc.stderr
-    assert "chose pp311-linux_x86_64 -> " in proc.stderr, proc.stderr
+    assert "on host pp311-linux_x86_64" in said, said
+    assert "skip cp311-linux_x86_64: built for CPython, this is PyPy" in said
+    assert "chose pp311-linux_x86_64 -> " in said, said
 
 
 @pytest.mark.compile
@@ -409,20 +404,10 @@ def test_fatpacks_own_compiles_build_pp311_named_by_the_pypys_suffix(own_compile
         "pyver/_fatpack/win_amd64/pyver._ver.cp311.pyd",
     ]
     assert [(r.target.name, r.python) for r in reports if r.skipped] == [("win_amd64", "pp311")]
-    python = pypy_venv(tmp_path / "venv")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", str(wheel)], check=True)
-    proc = subprocess.run(
-        [str(python), "-c", PROBE],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "FATPACK_DEBUG": "1"},
-    )
-    assert proc.returncode == 0, proc.stderr
-    headers, total, path = proc.stdout.split()
-    assert headers.startswith("3.11.") and total == "5", proc.stdout
+    (headers, total, path), said = probed_in_venv(wheel, tmp_path)
+    assert headers.startswith("3.11.") and total == "5"
     assert path.endswith(f"/linux_x86_64/pyver._ver{PP80_SUFFIX}"), path
-    assert "chose pp311-linux_x86_64 -> " in proc.stderr, proc.stderr
+    assert "chose pp311-linux_x86_64 -> " in said, said
 
 
 # --- PyPI's own PyPy wheels, fused ------------------------------------------------------------------------
