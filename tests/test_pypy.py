@@ -4,6 +4,7 @@ version whose file suffix (the PyPy ABI: pp73, pp80) it imports, and CPython nev
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -243,17 +245,24 @@ def test_a_payload_for_another_pypy_abi_or_version_is_refused_with_the_reason():
 def pypy_and_cpython_wheel(tmp_path_factory) -> tuple[Path, list[TargetReport]]:
     """pyversions assembled for cp311, pp311 and this Debian's PyPy (bookworm: pp39) on linux_x86_64 and
     win_amd64, with Debian sid's PyPy 3.11 and this release's on PATH."""
-    pypy = skip_unless_reachable()
-    bin_dir = tmp_path_factory.mktemp("pypy-bin")
-    for interpreter in (pypy, release_pypy()):
-        (bin_dir / interpreter.name).symlink_to(interpreter)
+    interpreters = (skip_unless_reachable(), release_pypy())
     reports: list[TargetReport] = []
     abis = (CP311, PP311, PythonAbi(release_minor(), False, PYPY))
     out = tmp_path_factory.mktemp("out")
     options = Options(PROJECTS / "pyversions", out, targets=(LINUX, WINDOWS), abis=abis)
+    with on_path(tmp_path_factory.mktemp("pypy-bin"), interpreters):
+        return assemble(options, progress=reports.append), reports
+
+
+@contextlib.contextmanager
+def on_path(bin_dir: Path, interpreters: Sequence[Path]) -> Iterator[None]:
+    """PATH with a directory holding links to `interpreters` first (where fatpack looks for pypy3.X)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for interpreter in interpreters:
+        (bin_dir / interpreter.name).symlink_to(interpreter)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-        return assemble(options, progress=reports.append), reports
+        yield
 
 
 def release_minor() -> int:
@@ -380,15 +389,11 @@ sources = ["src/pyver/_ver.c"]
 def own_compiles_wheel(tmp_path_factory) -> tuple[Path, list[TargetReport]]:
     """The fixture's extension declared in [tool.fatpack] (fatpack compiles it with zig), for cp311 and
     pp311 (against sid's pypy3-dev headers, found through its pypy3.11 on PATH)."""
-    pypy = skip_unless_reachable()
     root = tmp_path_factory.mktemp("own")
-    (root / "bin").mkdir()
-    (root / "bin" / pypy.name).symlink_to(pypy)
     shutil.copytree(PROJECTS / "pyversions" / "src", root / "project" / "src")
     (root / "project" / "pyproject.toml").write_text(FATPACK_PROJECT)
     reports: list[TargetReport] = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATH", f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    with on_path(tmp_path_factory.mktemp("pypy-bin"), [skip_unless_reachable()]):
         return assemble(Options(root / "project", root / "out"), progress=reports.append), reports
 
 
@@ -471,3 +476,24 @@ def test_a_pypi_pp73_wheel_is_refused_by_pypy_8_naming_both_abis(tmp_path):
         "cp311-linux_x86_64 built for CPython, this is PyPy; pp311-linux_x86_64 built for another PyPy ABI "
         "(.pypy311-pp73-x86_64-linux-gnu.so; this PyPy imports .pypy311-pp80-x86_64-linux-gnu.so)"
     ) in proc.stderr, proc.stderr
+
+
+CYTHON_PROBE = (
+    "import array, cythondemo._stats as s; a = array.array('d', [1.0, 2.0, 3.0, 4.0]); "
+    "m = s.mean_and_std(a); s.scale_in_place(a, 2.0); print(m[0], list(a), s.__file__)"
+)
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_a_cython_module_with_typed_memoryviews_runs_on_pypy(tmp_path):
+    """tests/projects/cythondemo (Cython, typed memoryviews; fatpack cythonizes and compiles it) for pp311."""
+    with on_path(tmp_path / "bin", [skip_unless_reachable()]):
+        wheel = assemble(Options(PROJECTS / "cythondemo", tmp_path / "out", targets=(LINUX,), abis=(PP311,)))
+    python = pypy_venv(tmp_path / "venv")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", str(wheel)], check=True)
+    proc = subprocess.run([str(python), "-c", CYTHON_PROBE], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    mean, *scaled, path = proc.stdout.split()
+    assert (mean, " ".join(scaled)) == ("2.5", "[2.0, 4.0, 6.0, 8.0]"), proc.stdout
+    assert path.endswith(f"/linux_x86_64/cythondemo._stats{PP80_SUFFIX}"), path
