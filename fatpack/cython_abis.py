@@ -1,0 +1,119 @@
+"""The ABIs a Cython module can be built for: the buffer protocol is in the limited API only from 3.11.
+
+A Cython module whose generated C uses the buffer protocol (`Py_buffer`, `PyObject_GetBuffer`,
+`PyBUF_*`) -- a typed memoryview (`def total(double[:] xs)`), a buffer-typed argument
+(`ndarray[double]`), a `__getbuffer__` -- cannot build as cp39-abi3 or cp310-abi3: the compiler stops with
+twenty "unknown type name 'Py_buffer'" errors. So before anything is compiled:
+
+- found by preprocessing each generated file as that limited-API compile sees it (`zig cc -E` with
+  `Py_LIMITED_API` at the floor and `CYTHON_LIMITED_API=1`, against this interpreter's headers): a
+  buffer-protocol name left in the output is one that compile would fail on. Not a text search of the
+  .pyx or the generated C: Cython also writes `Py_buffer` into code only compiled outside the limited
+  API (the fast path of `bytes.endswith`), and such a module builds as cp39-abi3;
+- with fatpack's default ABI (no `python` set), an abi3 floor below 3.11 becomes `cp311-abi3` (one
+  line, shown without --verbose, says so and why): Cython 3.3's limited-API code with typed memoryviews builds and runs
+  there (tests/test_cython.py), and one binary still serves every later CPython;
+- an ABI the user chose (`python = ["cp39-abi3"]`, `--python`) is refused in one line naming the module,
+  the construct and what to write instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from fatpack.config import ExtensionConfig
+from fatpack.errors import ConfigError, FatpackError
+from fatpack.runner import Runner
+from fatpack.sdk import host_headers, without_multiarch_wrapper
+from fatpack.targets import PythonAbi, host_target
+
+logger = logging.getLogger("fatpack")
+
+BUFFER_FLOOR = PythonAbi.parse("cp311-abi3", "the buffer protocol's limited-API floor")
+_BUFFER_NAMES = re.compile(rb"\b(?:Py_buffer|PyObject_GetBuffer|PyBuffer_Release|PyBUF_[A-Z_]+)\b")
+_MEMORYVIEW = re.compile(rb"\b__pyx_memoryview_obj\b")  # Cython's memoryview type: typed memoryviews
+TYPED_MEMORYVIEW = "a typed memoryview"
+BUFFER_PROTOCOL = "the buffer protocol (Py_buffer)"
+
+# (the extension as configured, the same with its Cython sources replaced by the generated C/C++)
+Cythonized = tuple[ExtensionConfig, ExtensionConfig]
+
+
+def fitting_abis(
+    cythonized: Sequence[Cythonized],
+    abis: Sequence[PythonAbi],
+    default: bool,
+    runner: Runner,
+    work_dir: Path,
+) -> tuple[PythonAbi, ...]:
+    """`abis`, with an abi3 floor below 3.11 raised to cp311-abi3 when a Cython module needs the buffer
+    protocol and the ABIs are fatpack's `default`; a ConfigError naming the module when the user chose
+    them."""
+    low = sorted((a for a in abis if a.abi3 and a.minor < BUFFER_FLOOR.minor), key=lambda a: a.minor)
+    if not low:
+        return tuple(abis)
+    users = {}
+    for configured, generated in cythonized:
+        construct = buffer_construct(configured, generated, low[0], runner, work_dir / configured.name)
+        if construct is not None:
+            users[configured.name] = construct
+    if not users:
+        return tuple(abis)
+    tags = " and ".join(a.tag for a in low)
+    if not default:
+        name, construct = next(iter(users.items()))
+        raise ConfigError(
+            f"extension {name!r}: {construct} needs the buffer protocol, in the limited API only from 3.11, "
+            f'so it cannot build as {tags}: write python = ["{BUFFER_FLOOR.tag}"] in [tool.fatpack] '
+            f'(or --python {BUFFER_FLOOR.tag}), or a version-specific ABI such as "cp3{sys.version_info[1]}"'
+        )
+    named = ", ".join(f"{name} ({construct})" for name, construct in users.items())
+    # shown without --verbose: the package then needs CPython 3.11 or newer
+    logger.warning(
+        "note: %s needs the buffer protocol, in the limited API from 3.11: building %s, not the default %s "
+        "(set python in [tool.fatpack] to choose)",
+        named,
+        BUFFER_FLOOR.tag,
+        tags,
+    )
+    return tuple(dict.fromkeys(BUFFER_FLOOR if abi in low else abi for abi in abis))
+
+
+def buffer_construct(
+    configured: ExtensionConfig, generated: ExtensionConfig, floor: PythonAbi, runner: Runner, work_dir: Path
+) -> Optional[str]:
+    """What in the module's generated sources needs the buffer protocol under `floor`'s limited API
+    (TYPED_MEMORYVIEW or BUFFER_PROTOCOL); None when nothing does. A file the preprocessor cannot read
+    (a header only the target has) is left to the compile, which reports it."""
+    found: Optional[str] = None
+    for source in (s for s in generated.sources if s not in configured.sources):
+        try:
+            text = preprocessed(generated, source, floor, runner, work_dir)
+        except FatpackError as exc:
+            logger.debug("%s: not checked for the buffer protocol (%s)", source.name, exc)
+            continue
+        if _BUFFER_NAMES.search(text):
+            found = TYPED_MEMORYVIEW if _MEMORYVIEW.search(text) else found or BUFFER_PROTOCOL
+    return found
+
+
+def preprocessed(
+    generated: ExtensionConfig, source: Path, floor: PythonAbi, runner: Runner, work_dir: Path
+) -> bytes:
+    """`source` preprocessed as an abi3 compile for `floor` on this machine sees it."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    include_dir = without_multiarch_wrapper(host_headers().include_dir, work_dir)
+    output = work_dir / (source.name + ".i")
+    host = host_target()
+    command = [sys.executable, "-m", "ziglang", "c++" if generated.language == "c++" else "cc", "-E"]
+    command += ["-target", host.zig_triple] if host is not None else []
+    command += [f"-DPy_LIMITED_API={floor.limited_api_hex}", "-DCYTHON_LIMITED_API=1"]
+    command += [f"-D{name}" if v is None else f"-D{name}={v}" for name, v in generated.define_macros]
+    command += [f"-I{d}" for d in (*generated.include_dirs, include_dir)]
+    runner([*command, str(source), "-o", str(output)])
+    return output.read_bytes()
