@@ -11,8 +11,9 @@ twenty "unknown type name 'Py_buffer'" errors. So before anything is compiled:
   .pyx or the generated C: Cython also writes `Py_buffer` into code only compiled outside the limited
   API (the fast path of `bytes.endswith`), and such a module builds as cp39-abi3;
 - with fatpack's default ABI (no `python` set), an abi3 floor below 3.11 becomes `cp311-abi3` (one
-  line, shown without --verbose, says so and why): Cython 3.3's limited-API code with typed memoryviews builds and runs
-  there (tests/test_cython.py), and one binary still serves every later CPython;
+  line, shown without --verbose, says so and why): Cython 3.3's limited-API code with typed
+  memoryviews builds and runs there (tests/test_cython.py), and one binary still serves every later
+  CPython;
 - an ABI the user chose (`python = ["cp39-abi3"]`, `--python`) is refused in one line naming the module,
   the construct and what to write instead.
 """

@@ -2,14 +2,15 @@
 
 The generated C does not depend on the ABI: fatpack runs Cython with the same command for every ABI, and
 Cython 3 leaves the choice to the C compiler (`Py_LIMITED_API`, `CYTHON_LIMITED_API`, `PY_VERSION_HEX`
-are preprocessor tests in the generated file). So one run serves cp39-abi3, cp311 and cp313 alike
-(checked: the same file for every ABI, tests/test_cython.py); each ABI's compile adds its own macros
-(`for_abi`). What the generated C does depend on is in its cache key: Cython's version and the Python
-running it, the command (module name, C or C++, include directories, directives given there), the
-directory it runs in (Cython writes the source's path relative to it into the module, for tracebacks:
-it runs in the project's root, so the path does not depend on where fatpack was started), and the content
-of every file Cython read (the .pyx with its `# cython:` directive comments, the .pxd/.pxi it cimports or
-includes, Cython's own Includes), listed by Cython's dependency file (`-M`).
+are preprocessor tests in the generated file). So one run serves cp39-abi3, cp311 and cp313 alike, and
+each ABI's compile adds its own macros (`for_abi`). Nor did the C differ by the Python running Cython
+(Cython 3.3.1 under 3.11 and under 3.12 wrote the same bytes for both memoryview fixture projects); that
+Python is in the key all the same. The key holds what the generated C does depend on: Cython's version
+and the Python running it; the command (module name, C or C++, include directories, any directive given
+there); the directory Cython runs in (it writes the source's path relative to it into the module, for
+tracebacks: it runs in the project's root, so the path does not depend on where fatpack was started);
+and the content of every file Cython read (the .pyx with its `# cython:` directive comments, the
+.pxd/.pxi it cimports or includes, Cython's own Includes), as its dependency file (`-M`) lists them.
 
 An abi3 build compiles the generated code with Py_LIMITED_API and CYTHON_LIMITED_API=1. Cython 3.3
 refuses a limited-API floor below 3.9, so `cp38-abi3` is rejected for Cython extensions (the default
