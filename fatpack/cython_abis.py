@@ -39,7 +39,7 @@ BUFFER_FLOOR = PythonAbi.parse("cp311-abi3", "the buffer protocol's limited-API 
 _BUFFER_NAMES = re.compile(rb"\b(?:Py_buffer|PyObject_GetBuffer|PyBuffer_Release|PyBUF_[A-Z_]+)\b")
 _MEMORYVIEW = re.compile(rb"\b__pyx_memoryview_obj\b")  # Cython's memoryview type: typed memoryviews
 TYPED_MEMORYVIEW = "a typed memoryview"
-BUFFER_PROTOCOL = "the buffer protocol (Py_buffer)"
+BUFFER_PROTOCOL = "Py_buffer (a __getbuffer__ or a buffer-typed argument)"
 
 # (the extension as configured, the same with its Cython sources replaced by the generated C/C++)
 Cythonized = tuple[ExtensionConfig, ExtensionConfig]
@@ -69,15 +69,15 @@ def fitting_abis(
     if not default:
         name, construct = next(iter(users.items()))
         raise ConfigError(
-            f"extension {name!r}: {construct} needs the buffer protocol, in the limited API only from 3.11, "
+            f"extension {name!r} uses {construct}: the buffer protocol is in the limited API only from 3.11, "
             f'so it cannot build as {tags}: write python = ["{BUFFER_FLOOR.tag}"] in [tool.fatpack] '
             f'(or --python {BUFFER_FLOOR.tag}), or a version-specific ABI such as "cp3{sys.version_info[1]}"'
         )
-    named = ", ".join(f"{name} ({construct})" for name, construct in users.items())
+    named = ", ".join(f"{name} uses {construct}" for name, construct in users.items())
     # shown without --verbose: the package then needs CPython 3.11 or newer
     logger.warning(
-        "note: %s needs the buffer protocol, in the limited API from 3.11: building %s, not the default %s "
-        "(set python in [tool.fatpack] to choose)",
+        "note: %s: the buffer protocol is in the limited API only from 3.11, so building %s, not the "
+        "default %s (set python in [tool.fatpack] to choose)",
         named,
         BUFFER_FLOOR.tag,
         tags,

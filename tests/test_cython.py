@@ -204,8 +204,8 @@ def test_a_typed_memoryview_raises_the_default_to_cp311_abi3_in_one_line(tmp_pat
     with caplog.at_level(logging.WARNING, logger="fatpack"):
         assert fitting_abis([module], [CP39], True, run_command, tmp_path / "w") == (CP311,)
     assert [r.getMessage() for r in caplog.records] == [
-        "note: memview._sum (a typed memoryview) needs the buffer protocol, in the limited API from 3.11: "
-        "building cp311-abi3, not the default cp39-abi3 (set python in [tool.fatpack] to choose)"
+        "note: memview._sum uses a typed memoryview: the buffer protocol is in the limited API only from "
+        "3.11, so building cp311-abi3, not the default cp39-abi3 (set python in [tool.fatpack] to choose)"
     ]
     mixed = [CP39, PythonAbi.parse("cp310-abi3"), PythonAbi.parse("cp312")]
     assert fitting_abis([module], mixed, True, run_command, tmp_path / "w2") == (CP311, mixed[2])
@@ -218,7 +218,7 @@ def test_a_chosen_floor_below_311_is_refused_naming_the_module_and_what_to_write
     with pytest.raises(ConfigError) as caught:
         fitting_abis([module], [PythonAbi.parse(chosen)], False, run_command, tmp_path / "w")
     assert str(caught.value) == (
-        f"extension 'memview._sum': a typed memoryview needs the buffer protocol, in the limited API only "
+        f"extension 'memview._sum' uses a typed memoryview: the buffer protocol is in the limited API only "
         f'from 3.11, so it cannot build as {chosen}: write python = ["cp311-abi3"] in [tool.fatpack] '
         f'(or --python cp311-abi3), or a version-specific ABI such as "cp3{sys.version_info[1]}"'
     )
@@ -239,6 +239,29 @@ def test_buffer_code_cython_guards_for_the_limited_api_keeps_cp39_abi3(tmp_path)
     module = cythonized_module(root, "tp._t", root / "tp" / "_t.pyx", tmp_path)
     assert b"Py_buffer" in module[1].sources[0].read_bytes()
     assert fitting_abis([module], [CP39], False, run_command, tmp_path / "w") == (CP39,)
+
+
+GETBUFFER_PYX = """\
+from cpython.buffer cimport PyBuffer_FillInfo
+
+cdef class Three:
+    cdef char data[3]
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        PyBuffer_FillInfo(view, self, self.data, 3, 1, flags)
+"""
+
+
+@pytest.mark.compile
+def test_a_getbuffer_is_named_as_py_buffer(tmp_path):
+    root = tmp_path / "proj"
+    (root / "gb").mkdir(parents=True)
+    (root / "gb" / "_b.pyx").write_text(GETBUFFER_PYX)
+    module = cythonized_module(root, "gb._b", root / "gb" / "_b.pyx", tmp_path)
+    with pytest.raises(
+        ConfigError, match=r"^extension 'gb._b' uses Py_buffer \(a __getbuffer__ or a buffer-typed"
+    ):
+        fitting_abis([module], [CP39], False, run_command, tmp_path / "w")
 
 
 # --- end to end: the memoryview project with no `python` set, on Linux 3.11/3.12 and Windows 3.11 ---
