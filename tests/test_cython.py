@@ -241,6 +241,18 @@ def test_buffer_code_cython_guards_for_the_limited_api_keeps_cp39_abi3(tmp_path)
     assert fitting_abis([module], [CP39], False, run_command, tmp_path / "w") == (CP39,)
 
 
+@pytest.mark.compile
+def test_the_command_line_gives_one_error_line_instead_of_twenty_compiler_errors(tmp_path, capsys):
+    from fatpack.cli import main
+
+    shutil.copytree(MEMVIEW, tmp_path / "memview")
+    out = tmp_path / "out"
+    assert main(["assemble", str(tmp_path / "memview"), "--python", "cp39-abi3", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: extension 'memview._sum' uses a typed memoryview: the buffer protocol is")
+    assert err.count("\n") == 1 and "Py_buffer" not in err and not out.exists()
+
+
 GETBUFFER_PYX = """\
 from cpython.buffer cimport PyBuffer_FillInfo
 
