@@ -24,7 +24,7 @@ from fatpack.cache import (
     shadowing_paths,
 )
 from fatpack.config import ExtensionConfig, LibraryConfig
-from fatpack.cython_abis import fitting_abis
+from fatpack.cython_abis import CheckContext, fitting_abis
 from fatpack.cythonize import check_cython_abis, cythonize, for_abi, is_cython
 from fatpack.diagnosis import diagnose
 from fatpack.errors import BuildError, ConfigError, FatpackError
@@ -138,7 +138,8 @@ def _generated_sources(plan: BuildPlan, runner: Runner, out_dir: Path) -> tuple[
         for extension in plan.config.extensions
         if is_cython(extension)
     ]
-    abis = fitting_abis(cythonized, plan.abis, plan.abis_default, runner, out_dir / "limited-api")
+    context = CheckContext(runner, out_dir, plan.cache, plan.config.root)
+    abis = fitting_abis(cythonized, plan.abis, plan.abis_default, context)
     plan = dataclasses.replace(plan, abis=abis)
     generated = {configured.name: extension for configured, extension in cythonized}
     compiled: CompiledSources = {}

@@ -9,7 +9,9 @@ twenty "unknown type name 'Py_buffer'" errors. So before anything is compiled:
   `Py_LIMITED_API` at the floor and `CYTHON_LIMITED_API=1`, against this interpreter's headers): a
   buffer-protocol name left in the output is one that compile would fail on. Not a text search of the
   .pyx or the generated C: Cython also writes `Py_buffer` into code only compiled outside the limited
-  API (the fast path of `bytes.endswith`), and such a module builds as cp39-abi3;
+  API (the fast path of `bytes.endswith`), and such a module builds as cp39-abi3. The verdict is
+  cached like a payload: by the file's content, the flags and headers, and the files the preprocessor
+  read (fatpack/cache.py), so an unchanged rebuild runs nothing;
 - with fatpack's default ABI (no `python` set), an abi3 floor below 3.11 becomes `cp311-abi3` (one
   line, shown without --verbose, says so and why): Cython 3.3's limited-API code with typed
   memoryviews builds and runs there (tests/test_cython.py), and one binary still serves every later
@@ -20,17 +22,28 @@ twenty "unknown type name 'Py_buffer'" errors. So before anything is compiled:
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import json
 import logging
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from fatpack.cache import (
+    PayloadCache,
+    fatpack_fingerprint,
+    file_digest,
+    read_dependency_files,
+    shadowing_paths,
+)
 from fatpack.config import ExtensionConfig
 from fatpack.errors import ConfigError, FatpackError
 from fatpack.runner import Runner
-from fatpack.sdk import host_headers, without_multiarch_wrapper
+from fatpack.sdk import Headers, host_headers, without_multiarch_wrapper
 from fatpack.targets import PythonAbi, host_target
 
 logger = logging.getLogger("fatpack")
@@ -45,12 +58,19 @@ BUFFER_PROTOCOL = "Py_buffer (a __getbuffer__ or a buffer-typed argument)"
 Cythonized = tuple[ExtensionConfig, ExtensionConfig]
 
 
+@dataclass(frozen=True)
+class CheckContext:
+    """Where the checks run: this run's Cython directory (the generated files and the checks' output,
+    keyed by content, not by path), the cache their verdicts are kept in, the project's root."""
+
+    runner: Runner
+    scratch: Path
+    cache: PayloadCache
+    root: Path
+
+
 def fitting_abis(
-    cythonized: Sequence[Cythonized],
-    abis: Sequence[PythonAbi],
-    default: bool,
-    runner: Runner,
-    work_dir: Path,
+    cythonized: Sequence[Cythonized], abis: Sequence[PythonAbi], default: bool, context: CheckContext
 ) -> tuple[PythonAbi, ...]:
     """`abis`, with an abi3 floor below 3.11 raised to cp311-abi3 when a Cython module needs the buffer
     protocol and the ABIs are fatpack's `default`; a ConfigError naming the module when the user chose
@@ -60,7 +80,7 @@ def fitting_abis(
         return tuple(abis)
     users = {}
     for configured, generated in cythonized:
-        construct = buffer_construct(configured, generated, low[0], runner, work_dir / configured.name)
+        construct = buffer_construct(configured, generated, low[0], context)
         if construct is not None:
             users[configured.name] = construct
     if not users:
@@ -86,7 +106,7 @@ def fitting_abis(
 
 
 def buffer_construct(
-    configured: ExtensionConfig, generated: ExtensionConfig, floor: PythonAbi, runner: Runner, work_dir: Path
+    configured: ExtensionConfig, generated: ExtensionConfig, floor: PythonAbi, context: CheckContext
 ) -> Optional[str]:
     """What in the module's generated sources needs the buffer protocol under `floor`'s limited API
     (TYPED_MEMORYVIEW or BUFFER_PROTOCOL); None when nothing does. A file the preprocessor cannot read
@@ -94,27 +114,63 @@ def buffer_construct(
     found: Optional[str] = None
     for source in (s for s in generated.sources if s not in configured.sources):
         try:
-            text = preprocessed(generated, source, floor, runner, work_dir)
+            construct = source_construct(generated, source, floor, context)
         except FatpackError as exc:
             logger.debug("%s: not checked for the buffer protocol (%s)", source.name, exc)
             continue
-        if _BUFFER_NAMES.search(text):
-            found = TYPED_MEMORYVIEW if _MEMORYVIEW.search(text) else found or BUFFER_PROTOCOL
+        if construct is not None and found != TYPED_MEMORYVIEW:
+            found = construct
     return found
 
 
-def preprocessed(
-    generated: ExtensionConfig, source: Path, floor: PythonAbi, runner: Runner, work_dir: Path
-) -> bytes:
-    """`source` preprocessed as an abi3 compile for `floor` on this machine sees it."""
+def source_construct(
+    generated: ExtensionConfig, source: Path, floor: PythonAbi, context: CheckContext
+) -> Optional[str]:
+    """The construct in one generated file, from the cache while the file and every header the
+    preprocessor read are unchanged."""
+    headers = host_headers()
+    flags = [f"-DPy_LIMITED_API={floor.limited_api_hex}", "-DCYTHON_LIMITED_API=1"]
+    flags += [f"-D{name}" if v is None else f"-D{name}={v}" for name, v in generated.define_macros]
+    flags += [f"-I{d}" for d in generated.include_dirs]
+    driver = "c++" if generated.language == "c++" else "cc"
+    key = _verdict_key([driver, *flags], source, headers)
+    work_dir = context.scratch / "limited-api" / generated.name
     work_dir.mkdir(parents=True, exist_ok=True)
-    include_dir = without_multiarch_wrapper(host_headers().include_dir, work_dir)
-    output = work_dir / (source.name + ".i")
+    verdict = work_dir / (source.name + ".verdict")
+    if context.cache.fetch(key, verdict):
+        return verdict.read_text(encoding="utf-8") or None
+    include_dir = without_multiarch_wrapper(headers.include_dir, work_dir)
     host = host_target()
-    command = [sys.executable, "-m", "ziglang", "c++" if generated.language == "c++" else "cc", "-E"]
+    output, depfile = work_dir / (source.name + ".i"), work_dir / (source.name + ".d")
+    command = [sys.executable, "-m", "ziglang", driver, "-E", "-MD", "-MF", str(depfile)]
     command += ["-target", host.zig_triple] if host is not None else []
-    command += [f"-DPy_LIMITED_API={floor.limited_api_hex}", "-DCYTHON_LIMITED_API=1"]
-    command += [f"-D{name}" if v is None else f"-D{name}={v}" for name, v in generated.define_macros]
-    command += [f"-I{d}" for d in (*generated.include_dirs, include_dir)]
-    runner([*command, str(source), "-o", str(output)])
-    return output.read_bytes()
+    context.runner([*command, *flags, f"-I{include_dir}", str(source), "-o", str(output)])
+    construct = construct_in(output.read_bytes())
+    verdict.write_text(construct or "", encoding="utf-8")
+    read = read_dependency_files(work_dir, context.root, ignore=(context.scratch,))
+    if read is not None:  # the generated file and a header copy are in the key by content
+        context.cache.store(key, read, verdict, shadowing_paths(read, generated.include_dirs, context.root))
+    return construct
+
+
+def construct_in(preprocessed: bytes) -> Optional[str]:
+    """TYPED_MEMORYVIEW or BUFFER_PROTOCOL when buffer-protocol names are left in preprocessed C."""
+    if not _BUFFER_NAMES.search(preprocessed):
+        return None
+    return TYPED_MEMORYVIEW if _MEMORYVIEW.search(preprocessed) else BUFFER_PROTOCOL
+
+
+def _verdict_key(command: Sequence[str], source: Path, headers: Headers) -> str:
+    """What the verdict on `source` depends on besides the headers the preprocessor read: fatpack's
+    code (the names looked for), zig's version, the flags, the file's content, the Python headers."""
+    header_files = [headers.include_dir / "patchlevel.h", headers.include_dir / "pyconfig.h"]
+    inputs = {
+        "kind": "limited-api-check",
+        "fatpack": fatpack_fingerprint(),
+        "zig": importlib.metadata.version("ziglang"),
+        "host": sys.platform,
+        "command": list(command),
+        "source": file_digest(source),
+        "headers": [str(headers.include_dir), *(file_digest(p) for p in header_files)],
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()

@@ -15,7 +15,7 @@ from winepython import WindowsPython
 from fatpack.build import build_payloads
 from fatpack.cache import PayloadCache
 from fatpack.config import ExtensionConfig, load_project
-from fatpack.cython_abis import fitting_abis
+from fatpack.cython_abis import CheckContext, fitting_abis
 from fatpack.cythonize import cythonize
 from fatpack.errors import ConfigError
 from fatpack.plan import make_plan
@@ -198,17 +198,21 @@ def cythonized_module(
     return configured, cythonize(configured, run_command, tmp_path / "c" / name, root, PayloadCache(None))
 
 
+def checks(tmp_path: Path, runner=run_command, cache: Optional[PayloadCache] = None) -> CheckContext:
+    return CheckContext(runner, tmp_path / "c", cache or PayloadCache(None), tmp_path)
+
+
 @pytest.mark.compile
 def test_a_typed_memoryview_raises_the_default_to_cp311_abi3_in_one_line(tmp_path, caplog):
     module = cythonized_module(MEMVIEW, "memview._sum", MEMVIEW / "src" / "memview" / "_sum.pyx", tmp_path)
     with caplog.at_level(logging.WARNING, logger="fatpack"):
-        assert fitting_abis([module], [CP39], True, run_command, tmp_path / "w") == (CP311,)
+        assert fitting_abis([module], [CP39], True, checks(tmp_path)) == (CP311,)
     assert [r.getMessage() for r in caplog.records] == [
         "note: memview._sum uses a typed memoryview: the buffer protocol is in the limited API only from "
         "3.11, so building cp311-abi3, not the default cp39-abi3 (set python in [tool.fatpack] to choose)"
     ]
     mixed = [CP39, PythonAbi.parse("cp310-abi3"), PythonAbi.parse("cp312")]
-    assert fitting_abis([module], mixed, True, run_command, tmp_path / "w2") == (CP311, mixed[2])
+    assert fitting_abis([module], mixed, True, checks(tmp_path)) == (CP311, mixed[2])
 
 
 @pytest.mark.compile
@@ -216,13 +220,13 @@ def test_a_typed_memoryview_raises_the_default_to_cp311_abi3_in_one_line(tmp_pat
 def test_a_chosen_floor_below_311_is_refused_naming_the_module_and_what_to_write(tmp_path, chosen):
     module = cythonized_module(MEMVIEW, "memview._sum", MEMVIEW / "src" / "memview" / "_sum.pyx", tmp_path)
     with pytest.raises(ConfigError) as caught:
-        fitting_abis([module], [PythonAbi.parse(chosen)], False, run_command, tmp_path / "w")
+        fitting_abis([module], [PythonAbi.parse(chosen)], False, checks(tmp_path))
     assert str(caught.value) == (
         f"extension 'memview._sum' uses a typed memoryview: the buffer protocol is in the limited API only "
         f'from 3.11, so it cannot build as {chosen}: write python = ["cp311-abi3"] in [tool.fatpack] '
         f'(or --python cp311-abi3), or a version-specific ABI such as "cp3{sys.version_info[1]}"'
     )
-    assert fitting_abis([module], [CP311, PythonAbi.parse("cp310")], False, run_command, tmp_path) == (
+    assert fitting_abis([module], [CP311, PythonAbi.parse("cp310")], False, checks(tmp_path)) == (
         CP311,
         PythonAbi.parse("cp310"),
     )  # version-specific ABIs and floors from 3.11 have the buffer protocol: nothing to check
@@ -238,7 +242,7 @@ def test_buffer_code_cython_guards_for_the_limited_api_keeps_cp39_abi3(tmp_path)
     (root / "tp" / "_t.pyx").write_text(ENDSWITH_PYX)
     module = cythonized_module(root, "tp._t", root / "tp" / "_t.pyx", tmp_path)
     assert b"Py_buffer" in module[1].sources[0].read_bytes()
-    assert fitting_abis([module], [CP39], False, run_command, tmp_path / "w") == (CP39,)
+    assert fitting_abis([module], [CP39], False, checks(tmp_path)) == (CP39,)
 
 
 @pytest.mark.compile
@@ -251,6 +255,24 @@ def test_the_command_line_gives_one_error_line_instead_of_twenty_compiler_errors
     err = capsys.readouterr().err
     assert err.startswith("error: extension 'memview._sum' uses a typed memoryview: the buffer protocol is")
     assert err.count("\n") == 1 and "Py_buffer" not in err and not out.exists()
+
+
+@pytest.mark.compile
+def test_the_verdict_is_cached_until_the_generated_file_changes(tmp_path):
+    module = cythonized_module(MEMVIEW, "memview._sum", MEMVIEW / "src" / "memview" / "_sum.pyx", tmp_path)
+    cache, runs = PayloadCache(tmp_path / "cache"), []
+
+    def runner(command, **options):
+        runs.append(command)
+        return run_command(command, **options)
+
+    for _ in range(2):
+        assert fitting_abis([module], [CP39], True, checks(tmp_path, runner, cache)) == (CP311,)
+    assert len(runs) == 1  # the second check came from the cache
+    generated = module[1].sources[0]
+    generated.write_text('#include "Python.h"\nint no_buffers(void) { return 0; }\n')
+    assert fitting_abis([module], [CP39], False, checks(tmp_path, runner, cache)) == (CP39,)
+    assert len(runs) == 2
 
 
 GETBUFFER_PYX = """\
@@ -273,7 +295,7 @@ def test_a_getbuffer_is_named_as_py_buffer(tmp_path):
     with pytest.raises(
         ConfigError, match=r"^extension 'gb._b' uses Py_buffer \(a __getbuffer__ or a buffer-typed"
     ):
-        fitting_abis([module], [CP39], False, run_command, tmp_path / "w")
+        fitting_abis([module], [CP39], False, checks(tmp_path))
 
 
 # --- end to end: the memoryview project with no `python` set, on Linux 3.11/3.12 and Windows 3.11 ---
