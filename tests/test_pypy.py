@@ -138,7 +138,7 @@ def test_targets_without_a_pypy_are_left_out_and_none_at_all_is_one_line():
 def test_pypy_is_built_apart_from_the_cpython_versions():
     assert build_versions([CP311, PP311], own_minor=11) == (11,)
     assert build_versions([PP311], own_minor=11) == ()
-    assert pypy_versions([CP311, PP311, PythonAbi(10, False, PYPY)]) == (10, 11)
+    assert pypy_versions([CP311, PP311, PythonAbi(10, False, implementation=PYPY)]) == (10, 11)
 
 
 def test_a_left_out_pypy_slot_is_not_asked_of_that_target():
@@ -247,7 +247,7 @@ def pypy_and_cpython_wheel(tmp_path_factory) -> tuple[Path, list[TargetReport]]:
     win_amd64, with Debian sid's PyPy 3.11 and this release's on PATH."""
     interpreters = (skip_unless_reachable(), release_pypy())
     reports: list[TargetReport] = []
-    abis = (CP311, PP311, PythonAbi(release_minor(), False, PYPY))
+    abis = (CP311, PP311, PythonAbi(release_minor(), False, implementation=PYPY))
     out = tmp_path_factory.mktemp("out")
     options = Options(PROJECTS / "pyversions", out, targets=(LINUX, WINDOWS), abis=abis)
     with on_path(tmp_path_factory.mktemp("pypy-bin"), interpreters):
