@@ -32,7 +32,7 @@ LINUX, WINDOWS = TARGETS["linux_x86_64"], TARGETS["win_amd64"]
 PROBE = "import pyver._ver as m; print(m.headers(), m.add(2, 3), m.__file__)"
 MINORS = (14, 15)
 
-pytestmark = [pytest.mark.compile, pytest.mark.network]  # network: Debian's archive, the first time
+pytestmark = pytest.mark.network  # Debian's archive, the first time (cached in FATPACK_TEST_CACHE)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +117,7 @@ def payload_names(wheel: Path) -> list[str]:
         return sorted(n for n in archive.namelist() if "/_fatpack/" in n and n.endswith((".so", ".pyd")))
 
 
+@pytest.mark.compile
 def test_the_setuptools_wheel_holds_each_versions_payload_for_each_target(setuptools_wheel):
     assert payload_names(setuptools_wheel) == [
         f"pyver/_fatpack/{target}/cp3{minor}/pyver/_ver{suffix.format(minor)}"
@@ -157,6 +158,7 @@ def check_chose_its_own(proc: subprocess.CompletedProcess[str], minor: int, path
     assert f"chose cp3{minor}-linux_x86_64 -> " in proc.stderr, proc.stderr
 
 
+@pytest.mark.compile
 @pytest.mark.parametrize("minor", MINORS)
 def test_debians_python_imports_its_own_versions_payload_of_the_cross_build(
     setuptools_wheel, minor, tmp_path
@@ -167,6 +169,7 @@ def test_debians_python_imports_its_own_versions_payload_of_the_cross_build(
     )
 
 
+@pytest.mark.compile
 @pytest.mark.parametrize("minor", MINORS)
 def test_debians_python_imports_its_own_versions_payload_of_fatpacks_compiles(
     own_build, sid, minor, tmp_path
@@ -200,6 +203,7 @@ def check_windows_payload(data: bytes, minor: int) -> None:
     assert used and used <= derived_exports(f"python3{minor}"), used - derived_exports(f"python3{minor}")
 
 
+@pytest.mark.compile
 @pytest.mark.parametrize("minor", MINORS)
 def test_the_win_amd64_payloads_import_only_what_the_derived_export_lists_have(
     setuptools_wheel, own_build, minor
@@ -212,3 +216,108 @@ def test_the_win_amd64_payloads_import_only_what_the_derived_export_lists_have(
         )
     with zipfile.ZipFile(wheel) as archive:
         check_windows_payload(archive.read(f"pyver/_fatpack/win_amd64/pyver._ver.cp3{minor}.pyd"), minor)
+
+
+def test_debians_python_on_path_is_found_with_its_multiarch_headers(sid, tmp_path):
+    """The existing search finds a Debian-layout 3.15 on PATH; its pyconfig.h wrapper includes
+    <x86_64-linux-gnu/python3.15/pyconfig.h>, which the target SDK puts in place (a cross compiler
+    does not search the root's usr/include)."""
+    from fatpack.interpreters import PATH, Places, find_interpreter
+    from fatpack.sdk import headers_at, prepare_sdk
+
+    places = Places.of({"PATH": str(sid[15].parent)}, own="/nonexistent/python3.11", home=tmp_path)
+    found = find_interpreter(15, places=places)
+    assert (found.path, found.where, found.multiarch) == (str(sid[15]), PATH, "x86_64-linux-gnu")
+    headers = headers_at(Path(found.include_dir), found.multiarch)
+    assert "<x86_64-linux-gnu/python3.15/pyconfig.h>" in (headers.include_dir / "pyconfig.h").read_text()
+    sdk = prepare_sdk(LINUX, PythonAbi(15, abi3=False), tmp_path / "work", run_command, headers=headers)
+    real = sid[15].parents[1] / "include/x86_64-linux-gnu/python3.15/pyconfig.h"
+    assert (sdk.include_dirs[0] / "pyconfig.h").read_bytes() == real.read_bytes()
+
+
+LIMITED_SETUP = """\
+from setuptools import Extension, setup
+
+setup(
+    packages=["pyver"],
+    package_dir={"": "src"},
+    ext_modules=[
+        Extension(
+            "pyver._ver", ["src/pyver/_ver.c"], py_limited_api=True, define_macros=[("Py_LIMITED_API", "0x03080000")]
+        )
+    ],
+    options={"bdist_wheel": {"py_limited_api": "cp38"}},
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def abi3_wheel(sid: dict[int, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project building the limited API (cp38-abi3), built by 3.15's backend (`--python cp315`,
+    served by its abi3 wheel) for linux_x86_64, linux_aarch64 and win_amd64."""
+    root = tmp_path_factory.mktemp("abi3-by-315")
+    shutil.copytree(PROJECTS / "pyversions", root / "project")
+    (root / "project" / "setup.py").write_text(LIMITED_SETUP)
+    options = Options(
+        root / "project",
+        root / "out",
+        targets=(LINUX, TARGETS["linux_aarch64"], WINDOWS),
+        abis=(PythonAbi(15, abi3=False),),
+        sdk={"cp315": str(sid[15])},
+    )
+    return assemble(options)
+
+
+@pytest.mark.compile
+def test_an_abi3_module_built_by_315_is_named_for_every_python_and_loads_on_314_and_315(abi3_wheel, tmp_path):
+    """`.abi3.so` for every target (not 3.15's `.abi3-x86_64-linux-gnu.so`, and never the build
+    machine's platform in an aarch64 name); imported and called on Debian's 3.15 and 3.14."""
+    assert payload_names(abi3_wheel) == [
+        "pyver/_fatpack/linux_aarch64/abi3/pyver/_ver.abi3.so",
+        "pyver/_fatpack/linux_x86_64/abi3/pyver/_ver.abi3.so",
+        "pyver/_fatpack/win_amd64/abi3/pyver/_ver.pyd",
+    ]
+    for minor in MINORS:
+        proc = run_on_debian(minor, abi3_wheel, tmp_path / f"py{minor}")
+        assert proc.returncode == 0, proc.stderr
+        headers, total, path = proc.stdout.split()
+        assert headers.startswith("3.15.") and total == "5"  # built with 3.15's headers, loaded by both
+        assert path.endswith("/linux_x86_64/abi3/pyver/_ver.abi3.so")
+        assert f"on host cp3{minor}-linux_x86_64 " in proc.stderr
+        assert "chose cp38-abi3-linux_x86_64 -> " in proc.stderr, proc.stderr
+
+
+@pytest.mark.compile
+def test_the_abi3_module_built_by_315_loads_on_pyenvs_38(abi3_wheel, tmp_path):
+    """The same payload on the floor it claims: pyenv's CPython 3.8 (CI has it)."""
+    from conftest import install_into
+    from test_matrix import PYENV, pyenv_python
+
+    python = pyenv_python(8)
+    if python is None:
+        pytest.skip(f"pyenv's CPython 3.8 is needed (CI has it); looked in {PYENV}/versions")
+    site = install_into(abi3_wheel, tmp_path / "site")
+    code = f"import sys; sys.path.insert(0, {str(site)!r})\n{PROBE}"
+    env = {**os.environ, "FATPACK_DEBUG": "1"}
+    proc = subprocess.run([str(python), "-I", "-c", code], capture_output=True, text=True, env=env)
+    print(f"pyenv 3.8: {proc.stdout}{proc.stderr}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[1] == "5"
+    assert "chose cp38-abi3-linux_x86_64 -> " in proc.stderr, proc.stderr
+
+
+@pytest.mark.compile
+@pytest.mark.qemu
+def test_the_aarch64_abi3_module_built_by_315_runs_on_debians_arm64_311(abi3_wheel, tmp_path, monkeypatch):
+    """Cross-built for linux_aarch64 by 3.15's backend on x86_64: run under qemu-user on Debian's arm64
+    CPython 3.11 (tests/qemupython.py)."""
+    from conftest import install_into
+    from qemupython import Arm64Python
+
+    site = install_into(abi3_wheel, tmp_path / "site")
+    monkeypatch.setenv("FATPACK_DEBUG", "1")
+    proc = Arm64Python().run(PROBE, site)
+    print(f"arm64 3.11 (qemu): {proc.stdout}{proc.stderr}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[1] == "5"
+    assert "chose cp38-abi3-linux_aarch64 -> " in proc.stderr, proc.stderr
