@@ -18,7 +18,15 @@ from fatpack.errors import ConfigError
 from fatpack.interpreters import is_sdk_key
 from fatpack.runner import Runner, run_command
 from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
-from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, TARGETS, PythonAbi, Target, parse_target
+from fatpack.targets import (
+    DEFAULT_ABIS,
+    DEFAULT_TARGETS,
+    TARGETS,
+    PythonAbi,
+    Target,
+    parse_abi_list,
+    parse_target,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -323,9 +331,8 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
     default_abis = list(DEFAULT_CYTHON_ABIS if has_cython else DEFAULT_ABIS)
     abis: tuple[PythonAbi, ...] = ()
     with problems.collect():
-        abis = tuple(
-            PythonAbi.parse(p, "tool.fatpack.python")
-            for p in _str_list(tool.get("python", default_abis), "tool.fatpack.python")
+        abis = parse_abi_list(
+            _str_list(tool.get("python", default_abis), "tool.fatpack.python"), "tool.fatpack.python"
         )
         if not abis:
             raise ConfigError("tool.fatpack.python is empty: name at least one ABI, e.g. 'cp38-abi3'")
