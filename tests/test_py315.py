@@ -321,3 +321,61 @@ def test_the_aarch64_abi3_module_built_by_315_runs_on_debians_arm64_311(abi3_whe
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[1] == "5"
     assert "chose cp38-abi3-linux_aarch64 -> " in proc.stderr, proc.stderr
+
+
+STABLE_315_SOURCE = """\
+#include <Python.h>
+/* PyLong_FromInt32 joined the limited API in 3.14: a cp315-abi3 floor is what lets this build */
+static PyObject *seven(PyObject *self, PyObject *args) { return PyLong_FromInt32(7); }
+static PyMethodDef methods[] = {{"seven", seven, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_stable", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__stable(void) { return PyModule_Create(&module); }
+"""
+
+STABLE_315_PROJECT = """\
+[project]
+name = "stable315"
+version = "1.0"
+
+[tool.fatpack]
+python = ["cp315-abi3"]
+
+[tool.fatpack.sdk]
+cp315 = "{cp315}"
+
+[[tool.fatpack.extension]]
+name = "stable._stable"
+sources = ["src/stable/_stable.c"]
+"""
+
+
+@pytest.mark.compile
+def test_a_cp315_abi3_floor_runs_on_315_and_is_refused_by_314(sid, tmp_path):
+    """fatpack's own compile of a cp315-abi3 module (Py_LIMITED_API 0x030F0000, 3.15's headers from its
+    build-details.json): called on Debian's 3.15; 3.14 is told it needs 3.15. win_amd64: NOT RUN,
+    structure only: its python3.dll imports are all in fatpack's python3.def, no other Python DLL."""
+    import pefile
+
+    project = tmp_path / "project"
+    (project / "src" / "stable").mkdir(parents=True)
+    (project / "src" / "stable" / "__init__.py").write_text("")
+    (project / "src" / "stable" / "_stable.c").write_text(STABLE_315_SOURCE)
+    (project / "pyproject.toml").write_text(STABLE_315_PROJECT.format(cp315=build_details(sid[15])))
+    wheel = assemble(Options(project, tmp_path / "out", targets=(LINUX, WINDOWS)))
+    code = "import stable._stable as m; print(m.seven())"
+    for minor, ok in ((15, True), (14, False)):
+        python = debiansid.sid_venv(minor, tmp_path / f"venv{minor}")
+        install = [str(python), "-m", "pip", "install", "-q", "--no-index", str(wheel)]
+        subprocess.run(install, check=True, capture_output=True)
+        proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+        print(f"python3.{minor}: {proc.stdout}{proc.stderr.strip().splitlines()[-1:]}")
+        if ok:
+            assert proc.returncode == 0 and proc.stdout.strip() == "7", proc.stderr
+        else:
+            assert "cp315-abi3-linux_x86_64 needs Python >= 3.15" in proc.stderr, proc.stderr
+    with zipfile.ZipFile(wheel) as archive:
+        pe = pefile.PE(data=archive.read("stable/_fatpack/win_amd64/stable._stable.cp315-abi3.pyd"))
+    imports = {entry.dll.decode().lower(): entry for entry in pe.DIRECTORY_ENTRY_IMPORT}
+    assert sorted(name for name in imports if name.startswith("python")) == ["python3.dll"]
+    used = {i.name.decode() for i in imports["python3.dll"].imports if i.name}
+    assert "PyLong_FromInt32" in used and used <= derived_exports("python3")
