@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from fatpack.build_details import BuildDetails, find_build_details, read_build_details
-from fatpack.errors import BuildError, ConfigError, ToolchainError
+from fatpack.errors import BuildError, ConfigError, ToolchainError, in_context
 from fatpack.runner import Runner, run_command
 
 PROBE_TIMEOUT = 60  # seconds for one candidate to say what it is
@@ -186,7 +186,10 @@ def given_build_details(
     path = given if given.suffix == ".json" else find_build_details(given, minor) if given.is_dir() else None
     if path is None:
         return None
-    details = read_build_details(path)
+    try:
+        details = read_build_details(path)
+    except ConfigError as exc:
+        raise in_context(exc, setting) from None
     if details.implementation != "cpython" or details.version != (3, minor):
         said = f"{details.implementation} {details.version[0]}.{details.version[1]}"
         raise ConfigError(f"{setting}: {path} describes {said}, not CPython 3.{minor}")

@@ -141,6 +141,13 @@ def test_a_named_interpreter_that_is_not_that_version_stops_the_run(tmp_path):
     assert str(caught.value) == f"the sdk setting cp315 = {python}: {python} is 3.14"
     with pytest.raises(ConfigError, match=r"is not an executable file, a build-details.json or a prefix$"):
         find_interpreter(15, runner=runner, given=tmp_path / "nothing")
+    missing = tmp_path / "build-details.json"
+    with pytest.raises(ConfigError) as caught:
+        find_interpreter(15, runner=runner, given=missing)
+    assert (
+        str(caught.value)
+        == f"the sdk setting cp315 = {missing}: cannot read {missing}: No such file or directory"
+    )
 
 
 def test_the_not_found_line_names_the_sdk_setting(tmp_path):
