@@ -233,16 +233,18 @@ def version_environments(
     options: Options, env: BuildEnv, abis: Sequence[PythonAbi], runner: Runner
 ) -> dict[int, BuildEnv]:
     """The build environment of each Python version the targets are built for (crossbuild.build_versions):
-    `env` for fatpack's own, else one made from a CPython 3.<minor> found on this machine. Every
+    `env` for fatpack's own (unless an sdk setting names another), else one made from a CPython
+    3.<minor> found on this machine or named in the sdk settings. Every
     interpreter is found before any environment is made (pip installing from the index, minutes): a
     version found nowhere stops the run first."""
-    own = sys.version_info[1]
     given = python_sdks(options)
-    versions = [m for m in build_versions(abis, own) if m != own]
-    found = {m: find_interpreter(m, runner=runner, given=given.get(sdk_key(m))) for m in versions}
+    own = sys.version_info[1]
+    versions = build_versions(abis, own)
+    others = [m for m in versions if m != own or sdk_key(m) in given]  # a setting names fatpack's own too
+    found = {m: find_interpreter(m, runner=runner, given=given.get(sdk_key(m))) for m in others}
     envs = {}
-    for minor in build_versions(abis, own):
-        if minor == own:
+    for minor in versions:
+        if minor not in found:
             envs[minor] = env
             continue
         interpreter = found[minor]

@@ -182,3 +182,42 @@ def test_the_command_line_sdk_option(tmp_path, monkeypatch):
     assert cli_options._parse_sdk("cp314=py/python3.14") == ("cp314", str(tmp_path / "py/python3.14"))
     with pytest.raises(ConfigError, match=r"--sdk 'cp314': expected KEY=PATH"):
         cli_options._parse_sdk("cp314")
+
+
+def test_a_setting_for_fatpacks_own_version_is_used_too(tmp_path, monkeypatch):
+    """cp3XY named while fatpack runs on 3.XY: the named headers and interpreter, not fatpack's own."""
+    import sys
+
+    import fatpack.pipeline as pipeline
+    from fatpack.buildenv import BuildEnv
+    from fatpack.interpreters import Interpreter
+
+    own = sys.version_info[1]
+    include = tmp_path / "include" / f"python3.{own}"
+    include.mkdir(parents=True)
+    (include / "Python.h").write_text("")
+    (include / "patchlevel.h").write_text(f"#define PY_MAJOR_VERSION 3\n#define PY_MINOR_VERSION {own}\n")
+    key = f"cp3{own}"
+    assert VersionHeaders(never_run, own_minor=own)(PythonAbi(own, abi3=False)) is None
+    named = VersionHeaders(never_run, own_minor=own, given={key: include})(PythonAbi(own, abi3=False))
+    assert named is not None and named.include_dir == include
+
+    asked = []
+    python = f"/named/python3.{own}"
+    monkeypatch.setattr(
+        pipeline,
+        "find_interpreter",
+        lambda minor, given=None, **kwargs: (
+            asked.append(given) or Interpreter(python, SDK, (3, minor), "cpython", False, str(include), True)
+        ),
+    )
+    monkeypatch.setattr(
+        pipeline, "build_environment", lambda *args, interpreter, **kwargs: BuildEnv(interpreter)
+    )
+    options = pipeline.Options(tmp_path, tmp_path / "out", sdk={key: python})
+    envs = pipeline.version_environments(options, BuildEnv("/own/python"), [PythonAbi(own, False)], never_run)
+    assert envs == {own: BuildEnv(python)} and asked == [Path(python)]
+    plain = pipeline.Options(tmp_path, tmp_path / "out")
+    assert pipeline.version_environments(
+        plain, BuildEnv("/own/python"), [PythonAbi(own, False)], never_run
+    ) == {own: BuildEnv("/own/python")}

@@ -65,7 +65,8 @@ class VersionHeaders:
     """The headers an ABI is compiled against when this interpreter's cannot serve it: a version-specific
     ABI of another version, or an abi3 floor above this version, takes the headers of a CPython of that
     version found on this machine (fatpack/interpreters.py), once per version; None: this interpreter's.
-    A version named in `given` (the sdk settings, 'cp314' -> PATH) takes the headers PATH names."""
+    A version named in `given` (the sdk settings, 'cp314' -> PATH) takes the headers PATH names, this
+    interpreter's own version too."""
 
     runner: Runner
     own_minor: int = sys.version_info[1]
@@ -76,7 +77,8 @@ class VersionHeaders:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, abi: PythonAbi) -> Optional[Headers]:
-        if abi.minor == self.own_minor or (abi.abi3 and abi.minor < self.own_minor):
+        named = not abi.abi3 and sdk_key(abi.minor) in self.given  # over this interpreter's, too
+        if not named and (abi.minor == self.own_minor or (abi.abi3 and abi.minor < self.own_minor)):
             return None
         with self.lock:  # targets build in parallel threads
             if abi.minor not in self.found:
