@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any, Callable, Optional, TypeVar
 from packaging.version import Version
 
 from fatpack.errors import ConfigError
+from fatpack.interpreters import is_sdk_key
 from fatpack.runner import Runner, run_command
 from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
 from fatpack.targets import (
@@ -123,7 +125,8 @@ class ProjectConfig:
     include_package_data: bool = False  # with package_data: every file in a listed package ships
     package_dirs: dict[str, Path] = field(default_factory=dict)  # setuptools' package_dir, other than ''
     strip: bool = True
-    sdk_paths: dict[str, Path] = field(default_factory=dict)
+    sdk_paths: dict[str, Path] = field(default_factory=dict)  # target name -> a Windows Python layout
+    python_sdks: dict[str, Path] = field(default_factory=dict)  # 'cp314' -> python, build-details, prefix
     before_build: BeforeBuildConfig = BeforeBuildConfig()
     # `abis` is fatpack's default (no `python` set), which a build may raise for what the sources need
     # (a Cython typed memoryview: cp311-abi3, fatpack/cython_abis.py); an ABI the user chose never is
@@ -342,11 +345,9 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         for target_name in builders:
             parse_target(target_name, "tool.fatpack.builders")
     sdk_paths: dict[str, Path] = {}
+    python_sdks: dict[str, Path] = {}
     with problems.collect():
-        sdk_paths = {
-            parse_target(t, "tool.fatpack.sdk").name: (root / p).resolve()
-            for t, p in _str_table(tool.get("sdk", {}), "tool.fatpack.sdk").items()
-        }
+        sdk_paths, python_sdks = parse_sdk_table(tool.get("sdk", {}), root, "tool.fatpack.sdk")
     packages = package_dir = None
     with problems.collect():
         raw_packages = tool.get("packages")
@@ -379,6 +380,7 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         package_dir=package_dir,
         strip=strip,
         sdk_paths=sdk_paths,
+        python_sdks=python_sdks,
         before_build=before_build,
         abis_default="python" not in tool,
     )
@@ -594,6 +596,23 @@ def _str_list(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where} must be a list of strings, not {value!r}")
     return value
+
+
+def parse_sdk_table(table: object, root: Path, where: str) -> tuple[dict[str, Path], dict[str, Path]]:
+    """[tool.fatpack.sdk] (or --sdk's KEY=PATH): a target name -> a Windows Python layout, and a CPython
+    version ('cp314', 'cp314t') -> its interpreter, build-details.json or prefix; paths from `root`."""
+    layouts: dict[str, Path] = {}
+    pythons: dict[str, Path] = {}
+    for key, path in _str_table(table, where).items():
+        resolved = (root / os.path.expanduser(path)).resolve()
+        if is_sdk_key(key):
+            pythons[key] = resolved
+            continue
+        try:
+            layouts[parse_target(key, where).name] = resolved
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}; or a CPython version such as 'cp314' naming its interpreter") from None
+    return layouts, pythons
 
 
 def _str_table(value: object, where: str) -> dict[str, str]:
