@@ -93,6 +93,19 @@ class BeforeBuildConfig:
 
 
 @dataclass(frozen=True)
+class TestConfig:
+    """`[tool.fatpack.test]`: what `fatpack test` runs in each (target, Python) cell's fresh
+    environment, after pip installed the artifact and `requires` there."""
+
+    __test__ = False  # not a test class to pytest, whose tests import it
+
+    # the test command (one command, split as a POSIX shell would, no shell operators): `{project}` is
+    # the project's directory, `{python}` the cell's interpreter; "" when the table sets none
+    command: str = ""
+    requires: tuple[str, ...] = ()  # test requirements, pip's syntax
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """Everything fatpack needs to know about one project, paths absolute."""
 
@@ -117,6 +130,7 @@ class ProjectConfig:
     strip: bool = True
     sdk_paths: dict[str, Path] = field(default_factory=dict)
     before_build: BeforeBuildConfig = BeforeBuildConfig()
+    test: TestConfig = TestConfig()
 
     def builder_for(self, target: Target) -> str:
         return self.builders.get(target.name, self.builder)
@@ -134,7 +148,9 @@ _TOOL_KEYS = {
     "strip",
     "sdk",
     "before-build",
+    "test",
 }
+_TEST_KEYS = {"command", "requires"}
 _SCOPED_TOOL_KEYS = {"before-build"}  # keys a [tool.fatpack.<os>] or [tool.fatpack.<target>] table may set
 
 
@@ -353,6 +369,9 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
     before_build = BeforeBuildConfig()
     with problems.collect():
         before_build = _parse_before_build(tool)
+    test = TestConfig()
+    with problems.collect():
+        test = _parse_test(tool)
     problems.raise_any()
     return ProjectConfig(
         root=root,
@@ -370,6 +389,7 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         strip=strip,
         sdk_paths=sdk_paths,
         before_build=before_build,
+        test=test,
     )
 
 
@@ -386,6 +406,20 @@ def read_before_build(pyproject: dict[str, Any]) -> BeforeBuildConfig:
     """[tool.fatpack]'s before-build settings alone, for a build that reads no other fatpack setting
     (the project's own backend run per target); ConfigError as load_project would say it."""
     return _parse_before_build(_table(_table(pyproject, "tool"), "fatpack", where="tool.fatpack"))
+
+
+def read_test_config(pyproject: dict[str, Any]) -> TestConfig:
+    """[tool.fatpack.test] alone, for `fatpack test` (which builds nothing, so reads no other setting
+    and runs no setup.py); ConfigError as load_project would say it."""
+    return _parse_test(_table(_table(pyproject, "tool"), "fatpack", where="tool.fatpack"))
+
+
+def _parse_test(tool: dict[str, Any]) -> TestConfig:
+    table = _table(tool, "test", where="tool.fatpack.test")
+    _reject_unknown(table, _TEST_KEYS, "tool.fatpack.test")
+    command = _str(table["command"], "tool.fatpack.test.command") if "command" in table else ""
+    requires = tuple(_str_list(table.get("requires", []), "tool.fatpack.test.requires"))
+    return TestConfig(command.strip(), requires)
 
 
 def _parse_before_build(tool: dict[str, Any]) -> BeforeBuildConfig:

@@ -1,0 +1,116 @@
+"""`fatpack test ARTIFACT`: the project's tests run against every (target, Python) cell the artifact
+carries, each on a real interpreter of that platform; a table target x Python -> result (or --json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from fatpack.config import TestConfig, read_pyproject, read_test_config
+from fatpack.errors import ArtifactError, ConfigError
+from fatpack.targets import parse_target
+from fatpack.testing.cells import parse_python
+from fatpack.testing.command import TestCommand
+from fatpack.testing.environments import FAILED, NOT_RUN
+from fatpack.testing.session import SuiteOptions, format_table, run_cells, summary
+
+HELP = (
+    "run the project's tests ([tool.fatpack.test] command) against every target and Python the artifact "
+    "carries, each in a fresh environment on a real interpreter: CPythons found here for linux_x86_64, "
+    "python.org's embeddable CPython under Wine for win_amd64; others are reported as not run"
+)
+ENVIRONMENT = (
+    (
+        "FATPACK_TEST_INTERPRETERS",
+        "where provisioned interpreters (python.org's embeddable CPython, pip's wheel, the Wine prefix) "
+        "are kept (default: $XDG_CACHE_HOME/fatpack/test-interpreters, else "
+        "~/.cache/fatpack/test-interpreters)",
+    ),
+    ("PATH", "where `wine`, and python3.X for linux_x86_64 cells, are found (also pyenv's and uv's Pythons)"),
+)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("artifact", type=Path, help="a wheel made by fatpack")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the project: its pyproject.toml's [tool.fatpack.test], `{project}` in the command and the "
+        "directory it runs in (default: .)",
+    )
+    parser.add_argument(
+        "--command",
+        dest="test_command",  # `command` is the subcommand's name
+        default=None,
+        metavar="CMD",
+        help="the test command, instead of [tool.fatpack.test] command ({project}: the project directory, "
+        "{python}: the cell's interpreter; one command, no shell operators)",
+    )
+    parser.add_argument(
+        "--requires",
+        action="append",
+        default=[],
+        metavar="REQ",
+        help="a test requirement pip installs beside the artifact, in addition to [tool.fatpack.test] "
+        "requires (repeatable)",
+    )
+    parser.add_argument(
+        "--target", action="append", default=[], metavar="T", help="test this target only (repeatable)"
+    )
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="X.Y",
+        help="run on CPython X.Y (repeatable): abi3 payloads on each version at or above their floor, "
+        "version-specific ones only if theirs is named (default: each payload's own version; abi3: the "
+        "lowest found)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--require-all", action="store_true", help="exit non-zero also when a cell could not be run"
+    )
+
+
+def execute(args: argparse.Namespace) -> int:
+    if not args.artifact.is_file():
+        raise ArtifactError(f"{args.artifact}: no such file")
+    config = _test_config(args.project)
+    text = args.test_command if args.test_command is not None else config.command
+    if not text:
+        raise ConfigError(
+            f'no test command: add [tool.fatpack.test] command = "pytest {{project}}/tests" to '
+            f"{args.project / 'pyproject.toml'}, or give --command"
+        )
+    where = "--command" if args.test_command is not None else "tool.fatpack.test.command"
+    options = SuiteOptions(
+        artifact=args.artifact,
+        project=args.project,
+        command=TestCommand.parse(text, where),
+        requires=(*config.requires, *args.requires),
+        targets=tuple(parse_target(t, "--target").name for t in args.target),
+        pythons=tuple(parse_python(p) for p in args.python),
+    )
+    results = run_cells(options, progress=lambda message: print(message, file=sys.stderr, flush=True))
+    counts = summary(results)
+    if args.json:
+        report = {"artifact": str(args.artifact), "cells": [r.as_dict() for r in results], **counts}
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_table(results))
+        print(", ".join(f"{n} {status}" for status, n in counts.items()))
+    failed = counts[FAILED] > 0 or (args.require_all and counts[NOT_RUN] > 0)
+    return 1 if failed else 0
+
+
+def _test_config(project: Path) -> TestConfig:
+    if not project.is_dir():
+        raise ConfigError(f"--project {project}: no such directory")
+    pyproject = read_pyproject(project)
+    if pyproject is None and (project / "pyproject.toml").is_file():
+        raise ConfigError(f"{project / 'pyproject.toml'} cannot be read as TOML")
+    return read_test_config(pyproject or {})

