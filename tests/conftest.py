@@ -37,6 +37,8 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("FATPACK_CACHE_DIR", str(root / "zip"))
         patch.setenv("FATPACK_BUILD_ENVS", str(root / "build-envs"))
         patch.setenv("FATPACK_TOOLCHAINS", str(root / "toolchains"))
+        # `fatpack test`'s provisioned interpreters; its Wine tests point it at FATPACK_TEST_CACHE instead
+        patch.setenv("FATPACK_TEST_INTERPRETERS", str(root / "test-interpreters"))
         yield root
 
 

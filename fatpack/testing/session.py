@@ -31,6 +31,8 @@ from fatpack.testing.environments import (
 )
 
 Progress = Callable[[str], None]
+# a fresh environment for the cell in the directory given and the Python version it runs; NotRunnable
+EnvironmentFactory = Callable[[Cell, Path, Runner, Optional[Path]], tuple[Environment, str]]
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,10 @@ class SuiteOptions:
 
 
 def run_cells(
-    options: SuiteOptions, runner: Runner = run_command, progress: Progress = print
+    options: SuiteOptions,
+    runner: Runner = run_command,
+    progress: Progress = print,
+    environment_for: Optional[EnvironmentFactory] = None,
 ) -> list[CellResult]:
     """Every cell's result, in the artifact's order (target, ABI). Bad input (no such artifact, not
     one fatpack made, a target it does not carry) is an ArtifactError or ConfigError, before any cell."""
@@ -56,7 +61,8 @@ def run_cells(
     with tempfile.TemporaryDirectory(prefix="fatpack-test-") as scratch:
         for number, cell in enumerate(cells, 1):
             said = _prefixed(progress, f"[{number}/{len(cells)}] {cell.target} {cell.abi_label}: ")
-            results.append(_run_cell(cell, options, Path(scratch) / f"cell{number}", runner, said))
+            where = Path(scratch) / f"cell{number}"
+            results.append(_run_cell(cell, options, where, runner, said, environment_for or environment))
     return results
 
 
@@ -65,24 +71,29 @@ def _prefixed(progress: Progress, prefix: str) -> Progress:
 
 
 def _run_cell(
-    cell: Cell, options: SuiteOptions, where: Path, runner: Runner, progress: Progress
+    cell: Cell,
+    options: SuiteOptions,
+    where: Path,
+    runner: Runner,
+    progress: Progress,
+    environment_for: EnvironmentFactory,
 ) -> CellResult:
     started = time.monotonic()
     try:
-        environment, python = _environment(cell, where, runner, options.interpreter_cache)
+        made, python = environment_for(cell, where, runner, options.interpreter_cache)
     except NotRunnable as exc:
         progress(f"not run: {exc}")
         return CellResult(cell, NOT_RUN, cell.python_label, "", str(exc))
-    progress(f"{environment.description}: installing {options.artifact.name} {' '.join(options.requires)}")
+    progress(f"{made.description}: installing {options.artifact.name} {' '.join(options.requires)}")
     status, detail = PASSED, ""
     try:
-        environment.install([environment.path(options.artifact.resolve()), *options.requires])
+        made.install([made.path(options.artifact.resolve()), *options.requires])
     except (BuildError, ToolchainError) as exc:
         status, detail = FAILED, f"pip install failed: {_said(exc)}"
     if status == PASSED:
         progress(f"running {' '.join(options.command.words)}")
         try:
-            environment.run(options.command, options.project.resolve())
+            made.run(options.command, options.project.resolve())
         except CommandTimedOut as exc:
             status, detail = FAILED, str(exc)
         except BuildError as exc:
@@ -90,7 +101,7 @@ def _run_cell(
         except ToolchainError as exc:
             status, detail = FAILED, str(exc)
     progress(f"{status} ({time.monotonic() - started:.0f} s){': ' + detail if detail else ''}")
-    return CellResult(cell, status, python, environment.description, detail)
+    return CellResult(cell, status, python, made.description, detail)
 
 
 def _said(exc: Exception) -> str:
@@ -101,7 +112,7 @@ def _said(exc: Exception) -> str:
     return str(exc)
 
 
-def _environment(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]) -> tuple[Environment, str]:
+def environment(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]) -> tuple[Environment, str]:
     """A fresh environment for the cell and the Python version it runs; NotRunnable says why not."""
     if cell.target == "linux_x86_64":
         if sys.platform != "linux" or platform.machine() != "x86_64":

@@ -1,0 +1,310 @@
+"""`fatpack test` without running anything: [tool.fatpack.test], the command, the cells an artifact
+carries, the orchestration with stand-in environments, and bad input as one line. The real runs (venvs
+of pyenv's CPythons, python.org's CPython under Wine) are in test_testing_e2e.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from fakewheels import make_wheel
+
+from fatpack.cli import main
+from fatpack.config import TestConfig, read_test_config
+from fatpack.errors import BuildError, ConfigError
+from fatpack.inspection import PayloadRow
+from fatpack.runner import Runner
+from fatpack.testing.cells import Cell, cells_of, parse_python
+from fatpack.testing.command import TestCommand
+from fatpack.testing.environments import FAILED, PASSED, NotRunnable, failure_summary
+from fatpack.testing.session import SuiteOptions, format_table, run_cells, why_not
+from runtime_loader.loader import MANIFEST_HEADER
+
+# --- [tool.fatpack.test] -------------------------------------------------------------------------------
+
+
+def test_test_table_is_read():
+    pyproject = {"tool": {"fatpack": {"test": {"command": "pytest {project}/tests", "requires": ["pytest"]}}}}
+    assert read_test_config(pyproject) == TestConfig("pytest {project}/tests", ("pytest",))
+    assert read_test_config({}) == TestConfig()
+
+
+@pytest.mark.parametrize(
+    ("table", "said"),
+    [
+        ({"comand": "pytest"}, "unknown key tool.fatpack.test.comand"),
+        ({"command": ["pytest"]}, "tool.fatpack.test.command must be a non-empty string"),
+        ({"command": "pytest", "requires": "pytest"}, "tool.fatpack.test.requires must be a list of strings"),
+    ],
+)
+def test_bad_test_table_is_named(table, said):
+    with pytest.raises(ConfigError, match=said):
+        read_test_config({"tool": {"fatpack": {"test": table}}})
+
+
+def test_a_build_accepts_the_test_table_and_reports_its_mistakes(make_project):
+    from fatpack.config import load_project
+
+    good = make_project('[tool.fatpack.test]\ncommand = "pytest"\nrequires = ["pytest"]\n', name="good")
+    assert load_project(good).test == TestConfig("pytest", ("pytest",))
+    bad = make_project("[tool.fatpack.test]\nrequires = 3\n", name="bad")
+    with pytest.raises(ConfigError, match=r"tool\.fatpack\.test\.requires"):
+        load_project(bad)
+
+
+# --- the command ---------------------------------------------------------------------------------------
+
+
+def test_command_placeholders_are_said_for_the_interpreter():
+    command = TestCommand.parse("pytest '{project}/my tests' -p {python}", "--command")
+    assert command.program == "pytest" and not command.runs_python
+    assert command.arguments(python="Z:\\py\\python.exe", project="Z:\\proj") == [
+        "Z:\\proj/my tests",
+        "-p",
+        "Z:\\py\\python.exe",
+    ]
+    assert TestCommand.parse("{python} -m pytest", "x").runs_python
+    assert TestCommand.parse("python -c 'import x'", "x").runs_python
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("pytest && echo done", "'&&' is a shell operator"),
+        ("pytest {projet}/tests", "unknown placeholder {projet}"),
+        ("   ", "is empty"),
+        ("pytest 'unclosed", "cannot be split into words"),
+    ],
+)
+def test_bad_command_is_named(text, said):
+    with pytest.raises(ConfigError, match=said):
+        TestCommand.parse(text, "--command")
+
+
+# --- cells ---------------------------------------------------------------------------------------------
+
+
+def row(target: str, abi: str, python: str, module: str = "pkg._core") -> PayloadRow:
+    return PayloadRow(module, target, abi, python, "", 1, f"pkg/_fatpack/{target}/{module}")
+
+
+ROWS = [
+    row("linux_x86_64", "abi3", "3.8"),
+    row("win_amd64", "abi3", "3.8"),
+    row("linux_x86_64", "cp311", "3.11"),
+    row("linux_x86_64", "abi3", "3.8", module="pkg._other"),  # a second module: the same cell
+    row("linux_x86_64", "library", "", module="lib:helper"),  # a bundled library is no cell
+]
+
+
+def test_one_cell_per_target_and_abi():
+    cells = cells_of(ROWS)
+    assert [(c.target, c.abi_label, c.python) for c in cells] == [
+        ("linux_x86_64", "cp38-abi3", None),
+        ("linux_x86_64", "cp311", None),
+        ("win_amd64", "cp38-abi3", None),
+    ]
+    assert cells[0].versions(13) == [(3, m) for m in range(8, 14)]  # abi3: the lowest found first
+    assert cells[1].versions(13) == [(3, 11)]
+
+
+def test_python_asked_runs_abi3_on_each_and_picks_version_specific_ones():
+    cells = cells_of(ROWS, targets=["linux_x86_64"], pythons=[(3, 12), (3, 11)])
+    assert [(c.abi_label, c.python) for c in cells] == [
+        ("cp38-abi3", (3, 11)),
+        ("cp38-abi3", (3, 12)),
+        ("cp311", (3, 11)),
+    ]
+
+
+def test_target_not_carried_and_nothing_to_run_are_one_line():
+    with pytest.raises(ConfigError, match="--target macosx_arm64: the artifact carries no payload for it"):
+        cells_of(ROWS, targets=["macosx_arm64"])
+    with pytest.raises(ConfigError, match=r"no payload of the artifact runs on the Python asked \(3.7\)"):
+        cells_of(ROWS, pythons=[(3, 7)])
+    with pytest.raises(ConfigError, match="expected a CPython version"):
+        parse_python("311")
+
+
+# --- what a failure says -------------------------------------------------------------------------------
+
+PYTEST_FAILED = """\
+.F.E                                                                   [100%]
+=========================== short test summary info ===========================
+FAILED tests/test_calc.py::test_double - assert 43 == 42
+ERROR tests/test_calc.py::test_setup - RuntimeError: no
+1 failed, 2 passed, 1 error in 0.22s
+"""
+
+
+def test_failure_names_pytests_failing_tests_else_the_last_lines():
+    assert failure_summary(PYTEST_FAILED) == (
+        "failed: tests/test_calc.py::test_double, tests/test_calc.py::test_setup"
+    )
+    assert failure_summary("starting\nTraceback...\nImportError: DLL load failed\n") == (
+        "starting | Traceback... | ImportError: DLL load failed"
+    )
+    assert failure_summary("") == "(no output)"
+
+
+def test_targets_nothing_here_runs_say_why():
+    assert "qemu-user" in why_not("linux_aarch64") and "later step" in why_not("linux_aarch64")
+    assert "macOS" in why_not("macosx_arm64")
+    assert "ARM64" in why_not("win_arm64")
+    assert "32-bit" in why_not("win32")
+    assert "musl" in why_not("musllinux_x86_64")
+
+
+# --- the run, with stand-in environments ---------------------------------------------------------------
+
+
+def fatpack_wheel(directory: Path, targets: tuple[str, ...] = ("linux_x86_64", "win_amd64")) -> Path:
+    """A wheel with a fatpack manifest (payload bytes are not looked at by `fatpack test` itself)."""
+    files: dict[str, bytes] = {"pkg/__init__.py": b""}
+    lines = [MANIFEST_HEADER]
+    for target in targets:
+        payload = f"{target}/pkg._core.abi3.so".encode()
+        files[f"pkg/_fatpack/{target}/pkg._core.abi3.so"] = payload
+        digest = hashlib.sha256(payload).hexdigest()
+        lines.append(f"pkg._core\t{target}\tabi3\t3.8\t\t{target}/pkg._core.abi3.so\t{digest}")
+    files["pkg/_fatpack/manifest.tsv"] = ("\n".join(lines) + "\n").encode()
+    return make_wheel(directory, "pkg-1.0-py3-none-any.whl", files)
+
+
+class FakeEnvironment:
+    def __init__(self, cell: Cell, log: list[str], fail_on: str):
+        self.cell, self.log, self.fail_on = cell, log, fail_on
+
+    @property
+    def description(self) -> str:
+        return f"fake {self.cell.target}"
+
+    def path(self, path: Path) -> str:
+        return f"<{path.name}>"
+
+    def install(self, requirements: list[str]) -> None:
+        self.log.append(f"{self.cell.target}: install {' '.join(requirements)}")
+
+    def run(self, command: TestCommand, project: Path) -> None:
+        self.log.append(f"{self.cell.target}: run {' '.join(command.words)} in {project.name}")
+        if self.cell.target == self.fail_on:
+            raise BuildError("pytest exited with code 1", ["pytest"], 1, PYTEST_FAILED)
+
+
+def fake_environments(log: list[str], fail_on: str = "", not_runnable: str = ""):
+    def make(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]):
+        if cell.target == not_runnable:
+            raise NotRunnable("no such machine here")
+        return FakeEnvironment(cell, log, fail_on), "3.8"
+
+    return make
+
+
+def test_each_cell_installs_the_artifact_and_requirements_then_runs_the_command(tmp_path):
+    wheel = fatpack_wheel(tmp_path / "dist")
+    options = SuiteOptions(wheel, tmp_path, TestCommand.parse("pytest tests", "x"), ("pytest",))
+    log: list[str] = []
+    progress: list[str] = []
+    results = run_cells(
+        options, progress=progress.append, environment_for=fake_environments(log, "win_amd64")
+    )
+    assert log == [
+        "linux_x86_64: install <pkg-1.0-py3-none-any.whl> pytest",
+        f"linux_x86_64: run pytest tests in {tmp_path.name}",
+        "win_amd64: install <pkg-1.0-py3-none-any.whl> pytest",
+        f"win_amd64: run pytest tests in {tmp_path.name}",
+    ]
+    assert [(r.cell.target, r.status, r.detail) for r in results] == [
+        ("linux_x86_64", PASSED, ""),
+        ("win_amd64", FAILED, "failed: tests/test_calc.py::test_double, tests/test_calc.py::test_setup"),
+    ]
+    assert progress[0].startswith("[1/2] linux_x86_64 cp38-abi3: fake linux_x86_64: installing")
+    table = format_table(results).splitlines()
+    assert table[0].split() == ["target", "abi", "python", "result", "detail"]
+    assert table[2].split()[:4] == ["win_amd64", "cp38-abi3", "3.8", "failed"]
+
+
+def test_a_failed_install_fails_the_cell_and_runs_nothing(tmp_path):
+    wheel = fatpack_wheel(tmp_path / "dist", ("linux_x86_64",))
+
+    class NoInstall(FakeEnvironment):
+        def install(self, requirements: list[str]) -> None:
+            output = "ERROR: Could not find a version that satisfies the requirement nosuchpkg\n"
+            raise BuildError("pip exited with code 1", ["pip"], 1, output)
+
+    log: list[str] = []
+
+    def make(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]):
+        return NoInstall(cell, log, ""), "3.11"
+
+    options = SuiteOptions(wheel, tmp_path, TestCommand.parse("pytest", "x"), ("nosuchpkg",))
+    [result] = run_cells(options, progress=lambda m: None, environment_for=make)
+    assert result.status == FAILED and log == []
+    assert result.detail == (
+        "pip install failed: ERROR: Could not find a version that satisfies the requirement nosuchpkg"
+    )
+
+
+# --- the command line ----------------------------------------------------------------------------------
+
+
+def cli_project(tmp_path: Path, table: str = '[tool.fatpack.test]\ncommand = "pytest tests"\n') -> Path:
+    project = tmp_path / "proj"
+    project.mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "pkg"\nversion = "1.0"\n\n' + table)
+    return project
+
+
+def test_cli_exit_status_and_json(tmp_path, monkeypatch, capsys):
+    from fatpack.testing import session
+
+    wheel = fatpack_wheel(tmp_path / "dist")
+    project = cli_project(tmp_path)
+    log: list[str] = []
+    monkeypatch.setattr(session, "environment", fake_environments(log, fail_on="win_amd64"))
+    assert main(["test", str(wheel), "--project", str(project), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [(c["target"], c["result"]) for c in report["cells"]] == [
+        ("linux_x86_64", "passed"),
+        ("win_amd64", "failed"),
+    ]
+    assert (report["passed"], report["failed"], report["not run"]) == (1, 1, 0)
+
+    monkeypatch.setattr(session, "environment", fake_environments(log, not_runnable="win_amd64"))
+    assert main(["test", str(wheel), "--project", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "win_amd64     cp38-abi3  -       not run  no such machine here" in out
+    assert out.rstrip().endswith("1 passed, 0 failed, 1 not run")
+    assert main(["test", str(wheel), "--project", str(project), "--require-all"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("no artifact", "error: {tmp}/missing.whl: no such file"),
+        ("no command", "error: no test command: add [tool.fatpack.test] command"),
+        ("not fatpack's", "error: other-1.0-py3-none-any.whl holds no fatpack manifest"),
+        ("bad command", "error: tool.fatpack.test.command 'pytest | tee log': '|' is a shell operator"),
+        ("no project", "error: --project {tmp}/nowhere: no such directory"),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path, capsys, case, said):
+    wheel = fatpack_wheel(tmp_path / "dist")
+    project = cli_project(tmp_path)
+    args = [str(wheel), "--project", str(project)]
+    if case == "no artifact":
+        args[0] = str(tmp_path / "missing.whl")
+    elif case == "no command":
+        args[2] = str(cli_project(tmp_path / "other", table=""))
+    elif case == "not fatpack's":
+        args[0] = str(make_wheel(tmp_path, "other-1.0-py3-none-any.whl", {"other/__init__.py": b""}))
+    elif case == "bad command":
+        args[2] = str(cli_project(tmp_path / "other", '[tool.fatpack.test]\ncommand = "pytest | tee log"\n'))
+    elif case == "no project":
+        args[2] = str(tmp_path / "nowhere")
+    assert main(["test", *args]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(said.format(tmp=tmp_path))
