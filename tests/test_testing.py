@@ -308,3 +308,18 @@ def test_bad_input_is_one_line(tmp_path, capsys, case, said):
     assert main(["test", *args]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(said.format(tmp=tmp_path))
+
+
+def test_targets_nothing_here_runs_are_not_run_and_never_passed(hello_all_targets_wheel, tmp_path, capsys):
+    """Every target but the two runnable ones, from a real wheel: not run, each with its reason; exit 0
+    unless --require-all."""
+    project = cli_project(tmp_path)
+    others = ["linux_aarch64", "musllinux_x86_64", "win_arm64", "win32", "macosx_arm64", "macosx_universal2"]
+    args = ["test", str(hello_all_targets_wheel), "--project", str(project), "--json"]
+    args += [a for t in others for a in ("--target", t)]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(c["target"] for c in report["cells"]) == sorted(others)
+    assert {c["result"] for c in report["cells"]} == {"not run"}
+    assert all(c["detail"] == why_not(c["target"]) for c in report["cells"])
+    assert main([*args, "--require-all"]) == 1
