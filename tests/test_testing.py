@@ -289,6 +289,7 @@ def test_cli_exit_status_and_json(tmp_path, monkeypatch, capsys):
         ("not fatpack's", "error: other-1.0-py3-none-any.whl holds no fatpack manifest"),
         ("bad command", "error: tool.fatpack.test.command 'pytest | tee log': '|' is a shell operator"),
         ("no project", "error: --project {tmp}/nowhere: no such directory"),
+        ("an egg", "error: pkg-1.0-py3.11.egg is not a wheel: fatpack test installs the artifact with pip"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, capsys, case, said):
@@ -305,6 +306,8 @@ def test_bad_input_is_one_line(tmp_path, capsys, case, said):
         args[2] = str(cli_project(tmp_path / "other", '[tool.fatpack.test]\ncommand = "pytest | tee log"\n'))
     elif case == "no project":
         args[2] = str(tmp_path / "nowhere")
+    elif case == "an egg":
+        args[0] = str(wheel.rename(wheel.with_name("pkg-1.0-py3.11.egg")))
     assert main(["test", *args]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(said.format(tmp=tmp_path))

@@ -79,6 +79,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     if not args.artifact.is_file():
         raise ArtifactError(f"{args.artifact}: no such file")
+    if args.artifact.suffix != ".whl":
+        raise ArtifactError(
+            f"{args.artifact.name} is not a wheel: fatpack test installs the artifact with pip "
+            "(an egg, which goes on sys.path, is not tested)"
+        )
     config = _test_config(args.project)
     text = args.test_command if args.test_command is not None else config.command
     if not text:
