@@ -15,6 +15,7 @@ from winepython import CACHE
 
 from fatpack.cli import main
 from fatpack.pipeline import Options, assemble
+from fatpack.targets import PythonAbi
 
 pytestmark = [pytest.mark.compile, pytest.mark.wine, pytest.mark.network]
 
@@ -26,11 +27,14 @@ def shared_interpreters(monkeypatch):
     monkeypatch.setenv("FATPACK_TEST_INTERPRETERS", str(CACHE / "test-interpreters"))
 
 
-def assembled(project: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """A private copy of `project` and the wheel fatpack assembles from it."""
+def assembled(project: Path, tmp_path: Path, abis: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """A private copy of `project` and the wheel fatpack assembles from it (for `abis`, if given)."""
     copy = tmp_path / project.name
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns("dist", "build", "__pycache__"))
-    return copy, assemble(Options(project_dir=copy, out_dir=tmp_path / "dist"))
+    options = Options(
+        project_dir=copy, out_dir=tmp_path / "dist", abis=tuple(PythonAbi.parse(a) for a in abis)
+    )
+    return copy, assemble(options)
 
 
 def run_json(capsys, *args: str) -> tuple[int, dict]:
@@ -55,6 +59,21 @@ def test_hello_passes_on_two_linux_cpythons_and_under_wine(tmp_path, capsys):
     interpreters = [c["interpreter"] for c in report["cells"]]
     assert interpreters[0].startswith("CPython 3.8 (") and interpreters[1].startswith("CPython 3.12 (")
     assert interpreters[2:] == [f"python.org CPython 3.{m} (embeddable, amd64) under Wine" for m in (8, 12)]
+
+
+def test_version_specific_payloads_each_run_on_their_own_version(tmp_path, capsys):
+    """hello built as cp310 and cp312 (two payloads per target): each cell on its own CPython, found
+    here or python.org's under Wine, which imports only the payload of its version."""
+    project, wheel = assembled(EXAMPLE, tmp_path, abis=("cp310", "cp312"))
+    status, report = run_json(capsys, str(wheel), "--project", str(project))
+    cells = [(c["target"], c["abi"], c["python"], c["result"]) for c in report["cells"]]
+    assert cells == [
+        ("linux_x86_64", "cp310", "3.10", "passed"),
+        ("linux_x86_64", "cp312", "3.12", "passed"),
+        ("win_amd64", "cp310", "3.10", "passed"),
+        ("win_amd64", "cp312", "3.12", "passed"),
+    ], report
+    assert status == 0
 
 
 def test_a_windows_only_bug_fails_exactly_the_windows_cell_naming_the_test(tmp_path, capsys):
