@@ -151,7 +151,6 @@ def test_failure_names_pytests_failing_tests_else_the_last_lines():
 
 
 def test_targets_nothing_here_runs_say_why():
-    assert "qemu-user" in why_not("linux_aarch64") and "later step" in why_not("linux_aarch64")
     assert "macOS" in why_not("macosx_arm64")
     assert "ARM64" in why_not("win_arm64")
     assert "32-bit" in why_not("win32")
@@ -317,7 +316,14 @@ def test_targets_nothing_here_runs_are_not_run_and_never_passed(hello_all_target
     """Every target but the two runnable ones, from a real wheel: not run, each with its reason; exit 0
     unless --require-all."""
     project = cli_project(tmp_path)
-    others = ["linux_aarch64", "musllinux_x86_64", "win_arm64", "win32", "macosx_arm64", "macosx_universal2"]
+    others = [
+        "musllinux_x86_64",
+        "musllinux_aarch64",
+        "win_arm64",
+        "win32",
+        "macosx_arm64",
+        "macosx_universal2",
+    ]
     args = ["test", str(hello_all_targets_wheel), "--project", str(project), "--json"]
     args += [a for t in others for a in ("--target", t)]
     assert main(args) == 0

