@@ -19,7 +19,8 @@ from fatpack.testing.session import SuiteOptions, format_table, run_cells, summa
 HELP = (
     "run the project's tests ([tool.fatpack.test] command) against every target and Python the artifact "
     "carries, each in a fresh environment on a real interpreter: CPythons found here for linux_x86_64, "
-    "python.org's embeddable CPython under Wine for win_amd64; others are reported as not run"
+    "python.org's embeddable CPython under Wine for win_amd64, Debian's arm64 CPython under qemu-user for "
+    "linux_aarch64; others are reported as not run"
 )
 ENVIRONMENT = (
     (
