@@ -103,6 +103,24 @@ class TestConfig:
     # the project's directory, `{python}` the cell's interpreter; "" when the table sets none
     command: str = ""
     requires: tuple[str, ...] = ()  # test requirements, pip's syntax
+    # [tool.fatpack.test.<os>] and [tool.fatpack.test.<target>] tables: each key they set replaces the
+    # less specific one's (target over OS over the table itself), as before-build's tables do
+    overrides: tuple[tuple[str, TestConfig], ...] = ()
+
+    def for_target(self, target: Target) -> TestConfig:
+        """The command and requirements for `target`'s cells."""
+        merged = dataclasses.replace(self, overrides=())
+        scoped = dict(self.overrides)
+        for scope in (target.os, target.name):
+            if scope in scoped:
+                override = scoped[scope]
+                merged = TestConfig(override.command or merged.command, override.requires or merged.requires)
+        return merged
+
+    def commands(self) -> list[tuple[str, str]]:
+        """(where, command) of every command set, for checking them all before anything runs."""
+        found = [("tool.fatpack.test.command", self.command)] if self.command else []
+        return found + [(f"tool.fatpack.test.{s}.command", o.command) for s, o in self.overrides if o.command]
 
 
 @dataclass(frozen=True)
@@ -416,9 +434,20 @@ def read_test_config(pyproject: dict[str, Any]) -> TestConfig:
 
 def _parse_test(tool: dict[str, Any]) -> TestConfig:
     table = _table(tool, "test", where="tool.fatpack.test")
-    _reject_unknown(table, _TEST_KEYS, "tool.fatpack.test")
-    command = _str(table["command"], "tool.fatpack.test.command") if "command" in table else ""
-    requires = tuple(_str_list(table.get("requires", []), "tool.fatpack.test.requires"))
+    _reject_unknown(table, _TEST_KEYS | set(OSES) | set(TARGETS), "tool.fatpack.test")
+    overrides = []
+    for scope in [*OSES, *TARGETS]:
+        if scope in table:
+            where = f"tool.fatpack.test.{scope}"
+            scoped = _table(table, scope, where=where)
+            _reject_unknown(scoped, _TEST_KEYS, where)
+            overrides.append((scope, _test_keys(scoped, where)))
+    return dataclasses.replace(_test_keys(table, "tool.fatpack.test"), overrides=tuple(overrides))
+
+
+def _test_keys(table: dict[str, Any], where: str) -> TestConfig:
+    command = _str(table["command"], f"{where}.command") if "command" in table else ""
+    requires = tuple(_str_list(table.get("requires", []), f"{where}.requires"))
     return TestConfig(command.strip(), requires)
 
 

@@ -204,7 +204,7 @@ def fake_environments(log: list[str], fail_on: str = "", not_runnable: str = "")
 
 def test_each_cell_installs_the_artifact_and_requirements_then_runs_the_command(tmp_path):
     wheel = fatpack_wheel(tmp_path / "dist")
-    options = SuiteOptions(wheel, tmp_path, TestCommand.parse("pytest tests", "x"), ("pytest",))
+    options = SuiteOptions(wheel, tmp_path, TestConfig("pytest tests", ("pytest",)))
     log: list[str] = []
     progress: list[str] = []
     results = run_cells(
@@ -239,7 +239,7 @@ def test_a_failed_install_fails_the_cell_and_runs_nothing(tmp_path):
     def make(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]):
         return NoInstall(cell, log, ""), "3.11"
 
-    options = SuiteOptions(wheel, tmp_path, TestCommand.parse("pytest", "x"), ("nosuchpkg",))
+    options = SuiteOptions(wheel, tmp_path, TestConfig("pytest", ("nosuchpkg",)))
     [result] = run_cells(options, progress=lambda m: None, environment_for=make)
     assert result.status == FAILED and log == []
     assert result.detail == (
@@ -431,3 +431,81 @@ def test_windows_cpython_python_org_has_no_embeddable_build_of_is_not_run(runner
     ):
         wine.provision(14, tmp_path, runner)
     assert runner.commands == []
+
+
+# --- per-target settings -------------------------------------------------------------------------------
+
+
+def test_os_and_target_tables_replace_the_keys_they_set():
+    from fatpack.targets import TARGETS
+
+    test = read_test_config(
+        {
+            "tool": {
+                "fatpack": {
+                    "test": {
+                        "command": "pytest tests",
+                        "requires": ["pytest"],
+                        "windows": {"command": "pytest tests -k 'not posix'"},
+                        "win_amd64": {"requires": ["pytest", "pywin32"]},
+                    }
+                }
+            }
+        }
+    )
+    assert test.for_target(TARGETS["win_amd64"]) == TestConfig(
+        "pytest tests -k 'not posix'", ("pytest", "pywin32")
+    )
+    assert test.for_target(TARGETS["win_arm64"]) == TestConfig("pytest tests -k 'not posix'", ("pytest",))
+    assert test.for_target(TARGETS["linux_x86_64"]) == TestConfig("pytest tests", ("pytest",))
+    assert [where for where, _ in test.commands()] == [
+        "tool.fatpack.test.command",
+        "tool.fatpack.test.windows.command",
+    ]
+    with pytest.raises(ConfigError, match=r"unknown key tool\.fatpack\.test\.linux\.before-build"):
+        read_test_config({"tool": {"fatpack": {"test": {"linux": {"before-build": "make"}}}}})
+
+
+def test_each_cell_gets_its_targets_command_and_requirements(tmp_path):
+    wheel = fatpack_wheel(tmp_path / "dist")
+    windows = TestConfig("pytest -k windows", ("pytest", "pywin32"))
+    options = SuiteOptions(wheel, tmp_path, TestConfig("pytest", ("pytest",), (("windows", windows),)))
+    log: list[str] = []
+    run_cells(options, progress=lambda m: None, environment_for=fake_environments(log))
+    assert log == [
+        "linux_x86_64: install <pkg-1.0-py3-none-any.whl> pytest",
+        f"linux_x86_64: run pytest in {tmp_path.name}",
+        "win_amd64: install <pkg-1.0-py3-none-any.whl> pytest pywin32",
+        f"win_amd64: run pytest -k windows in {tmp_path.name}",
+    ]
+
+
+def test_command_line_replaces_every_command_and_adds_requirements(tmp_path, monkeypatch, capsys):
+    from fatpack.testing import session
+
+    wheel = fatpack_wheel(tmp_path / "dist")
+    table = '[tool.fatpack.test]\ncommand = "pytest"\n[tool.fatpack.test.windows]\ncommand = "pytest -x"\nrequires = ["a"]\n'
+    project = cli_project(tmp_path, table)
+    log: list[str] = []
+    monkeypatch.setattr(session, "environment", fake_environments(log))
+    assert (
+        main(
+            [
+                "test",
+                str(wheel),
+                "--project",
+                str(project),
+                "--command",
+                "python -m unittest",
+                "--requires",
+                "b",
+            ]
+        )
+        == 0
+    )
+    assert log == [
+        "linux_x86_64: install <pkg-1.0-py3-none-any.whl> b",
+        f"linux_x86_64: run python -m unittest in {project.name}",
+        "win_amd64: install <pkg-1.0-py3-none-any.whl> a b",
+        f"win_amd64: run python -m unittest in {project.name}",
+    ]

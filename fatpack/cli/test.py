@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 from fatpack.config import TestConfig, read_pyproject, read_test_config
 from fatpack.errors import ArtifactError, ConfigError
@@ -85,19 +86,18 @@ def execute(args: argparse.Namespace) -> int:
             f"{args.artifact.name} is not a wheel: fatpack test installs the artifact with pip "
             "(an egg, which goes on sys.path, is not tested)"
         )
-    config = _test_config(args.project)
-    text = args.test_command if args.test_command is not None else config.command
-    if not text:
+    test = _with_command_line(_test_config(args.project), args.test_command, tuple(args.requires))
+    if not test.commands():
         raise ConfigError(
             f'no test command: add [tool.fatpack.test] command = "pytest {{project}}/tests" to '
             f"{args.project / 'pyproject.toml'}, or give --command"
         )
-    where = "--command" if args.test_command is not None else "tool.fatpack.test.command"
+    for where, text in test.commands():
+        TestCommand.parse(text, "--command" if args.test_command is not None else where)
     options = SuiteOptions(
         artifact=args.artifact,
         project=args.project,
-        command=TestCommand.parse(text, where),
-        requires=(*config.requires, *args.requires),
+        test=test,
         targets=tuple(parse_target(t, "--target").name for t in args.target),
         pythons=tuple(parse_python(p) for p in args.python),
     )
@@ -111,6 +111,18 @@ def execute(args: argparse.Namespace) -> int:
         print(", ".join(f"{n} {status}" for status, n in counts.items()))
     failed = counts[FAILED] > 0 or (args.require_all and counts[NOT_RUN] > 0)
     return 1 if failed else 0
+
+
+def _with_command_line(test: TestConfig, command: Optional[str], requires: tuple[str, ...]) -> TestConfig:
+    """--command replaces every command of the table (its per-target ones too); --requires adds to
+    every requirement list."""
+    scoped = []
+    for scope, override in test.overrides:
+        scoped_command = "" if command is not None else override.command
+        scoped_requires = (*override.requires, *requires) if override.requires else ()
+        scoped.append((scope, TestConfig(scoped_command, scoped_requires)))
+    base = command if command is not None else test.command
+    return TestConfig(base, (*test.requires, *requires), tuple(scoped))
 
 
 def _test_config(project: Path) -> TestConfig:

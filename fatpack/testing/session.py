@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from fatpack.config import TestConfig
 from fatpack.errors import BuildError, ToolchainError
 from fatpack.inspection import inspect_artifact
 from fatpack.runner import CommandTimedOut, Runner, run_command
@@ -42,8 +43,7 @@ class SuiteOptions:
 
     artifact: Path
     project: Path  # `{project}` in the command, and the directory it runs in
-    command: TestCommand
-    requires: tuple[str, ...] = ()
+    test: TestConfig  # the command and requirements (per target: `TestConfig.for_target`)
     targets: tuple[str, ...] = ()  # () = every target the artifact carries
     pythons: tuple[Version, ...] = ()  # () = each cell's own (abi3: the lowest found)
     interpreter_cache: Optional[Path] = None  # provisioned interpreters (None: the user cache)
@@ -85,16 +85,18 @@ def _run_cell(
     except NotRunnable as exc:
         progress(f"not run: {exc}")
         return CellResult(cell, NOT_RUN, cell.python_label, "", str(exc))
-    progress(f"{made.description}: installing {options.artifact.name} {' '.join(options.requires)}")
+    settings = options.test.for_target(TARGETS[cell.target]) if cell.target in TARGETS else options.test
+    command = TestCommand.parse(settings.command, f"the test command for {cell.target}")
+    progress(f"{made.description}: installing {options.artifact.name} {' '.join(settings.requires)}")
     status, detail = PASSED, ""
     try:
-        made.install([made.path(options.artifact.resolve()), *options.requires])
+        made.install([made.path(options.artifact.resolve()), *settings.requires])
     except (BuildError, ToolchainError) as exc:
         status, detail = FAILED, f"pip install failed: {_said(exc)}"
     if status == PASSED:
-        progress(f"running {' '.join(options.command.words)}")
+        progress(f"running {' '.join(command.words)}")
         try:
-            made.run(options.command, options.project.resolve())
+            made.run(command, options.project.resolve())
         except CommandTimedOut as exc:
             status, detail = FAILED, str(exc)
         except BuildError as exc:
