@@ -528,3 +528,38 @@ def test_offline_downloads_nothing_and_says_so(runner, tmp_path, monkeypatch):
     ):
         qemu.provision("aarch64", 11, cache, runner)
     assert runner.commands == []
+
+
+# --- fatpack assemble --test ---------------------------------------------------------------------------
+
+
+def test_assemble_test_refusals_come_before_anything_is_built(tmp_path, capsys):
+    project = cli_project(tmp_path, table="")
+    wheel = fatpack_wheel(tmp_path / "dist")
+    cases = [
+        ([str(project), "--test"], "error: no test command: add [tool.fatpack.test] command"),
+        (
+            [str(wheel), "--test"],
+            "error: --test runs a project's tests: give its directory, not wheels to fuse",
+        ),
+        (
+            [str(project), "--test", "--format", "egg"],
+            "error: --test runs a project directory's tests against its wheel, not an egg",
+        ),
+    ]
+    for args, said in cases:
+        assert main(["assemble", *args]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(said), err
+    assert not (project / "dist").exists()
+
+
+@pytest.mark.compile
+@pytest.mark.network  # pytest from the package index into the venv
+def test_assemble_test_runs_the_tests_then_prints_the_wheels_path_last(example_copy, capsys):
+    status = main(["assemble", str(example_copy), "--target", "linux_x86_64", "--test"])
+    out = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert out[-2] == "1 passed, 0 failed, 0 not run"
+    assert out[-3].split()[:4] == ["linux_x86_64", "cp38-abi3", "3.8", "passed"]
+    assert out[-1] == str(example_copy / "dist" / "hello-1.0-py3-none-any.whl")

@@ -92,31 +92,42 @@ def execute(args: argparse.Namespace) -> int:
             f"{args.artifact.name} is not a wheel: fatpack test installs the artifact with pip "
             "(an egg, which goes on sys.path, is not tested)"
         )
-    test = _with_command_line(_test_config(args.project), args.test_command, tuple(args.requires))
-    if not test.commands():
-        raise ConfigError(
-            f'no test command: add [tool.fatpack.test] command = "pytest {{project}}/tests" to '
-            f"{args.project / 'pyproject.toml'}, or give --command"
-        )
-    for where, text in test.commands():
-        TestCommand.parse(text, "--command" if args.test_command is not None else where)
     options = SuiteOptions(
         artifact=args.artifact,
         project=args.project,
-        test=test,
+        test=project_tests(args.project, args.test_command, tuple(args.requires)),
         targets=tuple(parse_target(t, "--target").name for t in args.target),
         pythons=tuple(parse_python(p) for p in args.python),
         offline=args.offline,
     )
+    return run_and_report(options, as_json=args.json, require_all=args.require_all)
+
+
+def project_tests(project: Path, command: Optional[str] = None, requires: tuple[str, ...] = ()) -> TestConfig:
+    """The project's [tool.fatpack.test] with the command line's --command and --requires over it,
+    every command checked: a ConfigError before anything is built or run."""
+    test = _with_command_line(_test_config(project), command, requires)
+    if not test.commands():
+        raise ConfigError(
+            f'no test command: add [tool.fatpack.test] command = "pytest {{project}}/tests" to '
+            f"{project / 'pyproject.toml'}, or give --command"
+        )
+    for where, text in test.commands():
+        TestCommand.parse(text, "--command" if command is not None else where)
+    return test
+
+
+def run_and_report(options: SuiteOptions, as_json: bool = False, require_all: bool = False) -> int:
+    """Run every cell (progress on stderr), print the table or JSON; the exit status."""
     results = run_cells(options, progress=lambda message: print(message, file=sys.stderr, flush=True))
     counts = summary(results)
-    if args.json:
-        report = {"artifact": str(args.artifact), "cells": [r.as_dict() for r in results], **counts}
+    if as_json:
+        report = {"artifact": str(options.artifact), "cells": [r.as_dict() for r in results], **counts}
         print(json.dumps(report, indent=2))
     else:
         print(format_table(results))
         print(", ".join(f"{n} {status}" for status, n in counts.items()))
-    failed = counts[FAILED] > 0 or (args.require_all and counts[NOT_RUN] > 0)
+    failed = counts[FAILED] > 0 or (require_all and counts[NOT_RUN] > 0)
     return 1 if failed else 0
 
 
