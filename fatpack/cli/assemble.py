@@ -9,7 +9,7 @@ from typing import Optional
 
 from fatpack.cli.options import BUILD_ENVIRONMENT, add_build_arguments, options_from
 from fatpack.cli.progress import Progress
-from fatpack.cli.test import project_tests, run_and_report
+from fatpack.cli.test import TEST_ENVIRONMENT, project_tests, run_and_report
 from fatpack.config import TestConfig
 from fatpack.errors import ConfigError
 from fatpack.pipeline import TAG_CHOICES, assemble_artifacts, fuse
@@ -23,6 +23,7 @@ HELP = (
 
 ENVIRONMENT = (
     *BUILD_ENVIRONMENT,
+    *TEST_ENVIRONMENT,
     ("SOURCE_DATE_EPOCH", "the time stamp of the artifact's members (default: 1980-01-01)"),
     # Read by the package this writes, when it is imported (runtime_loader/):
     ("FATPACK_DEBUG", "=1 at import: the loader prints the host, each payload passed over and its choice"),

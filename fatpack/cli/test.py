@@ -23,14 +23,22 @@ HELP = (
     "python.org's embeddable CPython under Wine for win_amd64, Debian's arm64 CPython under qemu-user for "
     "linux_aarch64; others are reported as not run"
 )
-ENVIRONMENT = (
+# read by `fatpack test` and `fatpack assemble --test`
+TEST_ENVIRONMENT = (
     (
         "FATPACK_TEST_INTERPRETERS",
-        "where provisioned interpreters (python.org's embeddable CPython, pip's wheel, the Wine prefix) "
-        "are kept (default: $XDG_CACHE_HOME/fatpack/test-interpreters, else "
-        "~/.cache/fatpack/test-interpreters)",
+        "where --test's provisioned interpreters (python.org's embeddable CPython, pip's wheel, the Wine "
+        "prefix, Debian's arm64 CPython) are kept (default: $XDG_CACHE_HOME/fatpack/test-interpreters, "
+        "else ~/.cache/fatpack/test-interpreters)",
     ),
-    ("PATH", "where `wine`, and python3.X for linux_x86_64 cells, are found (also pyenv's and uv's Pythons)"),
+)
+ENVIRONMENT = (
+    *TEST_ENVIRONMENT,
+    (
+        "PATH",
+        "where wine, qemu-aarch64-static and python3.X for linux_x86_64 cells are found (also pyenv's "
+        "and uv's Pythons)",
+    ),
 )
 
 
