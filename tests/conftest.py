@@ -17,6 +17,8 @@ from tiers import (  # noqa: F401  (hooks: each test may run only the tools its 
 )
 
 REPO = Path(__file__).resolve().parent.parent
+# the fixture projects' own test suites run inside `fatpack test` (tests/test_testing_e2e.py), not here
+collect_ignore_glob = ["projects/*"]
 EXAMPLE = REPO / "examples" / "hello"
 
 MINIMAL_C = """\
