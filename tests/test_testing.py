@@ -563,3 +563,13 @@ def test_assemble_test_runs_the_tests_then_prints_the_wheels_path_last(example_c
     assert out[-2] == "1 passed, 0 failed, 0 not run"
     assert out[-3].split()[:4] == ["linux_x86_64", "cp38-abi3", "3.8", "passed"]
     assert out[-1] == str(example_copy / "dist" / "hello-1.0-py3-none-any.whl")
+
+
+def test_pypy_payloads_are_not_run_yet_never_run_on_cpython(runner, tmp_path):
+    """A pp311 payload is not a CPython 3.11 one: no interpreter is looked for."""
+    from fatpack.testing.session import environment
+
+    cell = cells_of([row("linux_x86_64", "pp311", "3.11")])[0]
+    with pytest.raises(NotRunnable, match="pp311 payloads \\(PyPy\\) are not run by fatpack test yet"):
+        environment(cell, tmp_path / "cell", runner, InterpreterCache(tmp_path))
+    assert runner.commands == []
