@@ -103,6 +103,37 @@ class BeforeBuildConfig:
 
 
 @dataclass(frozen=True)
+class TestConfig:
+    """`[tool.fatpack.test]`: what `fatpack test` runs in each (target, Python) cell's fresh
+    environment, after pip installed the artifact and `requires` there."""
+
+    __test__ = False  # not a test class to pytest, whose tests import it
+
+    # the test command (one command, split as a POSIX shell would, no shell operators): `{project}` is
+    # the project's directory, `{python}` the cell's interpreter; "" when the table sets none
+    command: str = ""
+    requires: tuple[str, ...] = ()  # test requirements, pip's syntax
+    # [tool.fatpack.test.<os>] and [tool.fatpack.test.<target>] tables: each key they set replaces the
+    # less specific one's (target over OS over the table itself), as before-build's tables do
+    overrides: tuple[tuple[str, TestConfig], ...] = ()
+
+    def for_target(self, target: Target) -> TestConfig:
+        """The command and requirements for `target`'s cells."""
+        merged = dataclasses.replace(self, overrides=())
+        scoped = dict(self.overrides)
+        for scope in (target.os, target.name):
+            if scope in scoped:
+                override = scoped[scope]
+                merged = TestConfig(override.command or merged.command, override.requires or merged.requires)
+        return merged
+
+    def commands(self) -> list[tuple[str, str]]:
+        """(where, command) of every command set, for checking them all before anything runs."""
+        found = [("tool.fatpack.test.command", self.command)] if self.command else []
+        return found + [(f"tool.fatpack.test.{s}.command", o.command) for s, o in self.overrides if o.command]
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """Everything fatpack needs to know about one project, paths absolute."""
 
@@ -128,6 +159,7 @@ class ProjectConfig:
     sdk_paths: dict[str, Path] = field(default_factory=dict)  # target name -> a Windows Python layout
     python_sdks: dict[str, Path] = field(default_factory=dict)  # 'cp314' -> python, build-details, prefix
     before_build: BeforeBuildConfig = BeforeBuildConfig()
+    test: TestConfig = TestConfig()
     # `abis` is fatpack's default (no `python` set), which a build may raise for what the sources need
     # (a Cython typed memoryview: cp311-abi3, fatpack/cython_abis.py); an ABI the user chose never is
     abis_default: bool = False
@@ -148,7 +180,9 @@ _TOOL_KEYS = {
     "strip",
     "sdk",
     "before-build",
+    "test",
 }
+_TEST_KEYS = {"command", "requires"}
 _SCOPED_TOOL_KEYS = {"before-build"}  # keys a [tool.fatpack.<os>] or [tool.fatpack.<target>] table may set
 
 
@@ -364,6 +398,9 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
     before_build = BeforeBuildConfig()
     with problems.collect():
         before_build = _parse_before_build(tool)
+    test = TestConfig()
+    with problems.collect():
+        test = _parse_test(tool)
     problems.raise_any()
     return ProjectConfig(
         root=root,
@@ -382,6 +419,7 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         sdk_paths=sdk_paths,
         python_sdks=python_sdks,
         before_build=before_build,
+        test=test,
         abis_default="python" not in tool,
     )
 
@@ -399,6 +437,31 @@ def read_before_build(pyproject: dict[str, Any]) -> BeforeBuildConfig:
     """[tool.fatpack]'s before-build settings alone, for a build that reads no other fatpack setting
     (the project's own backend run per target); ConfigError as load_project would say it."""
     return _parse_before_build(_table(_table(pyproject, "tool"), "fatpack", where="tool.fatpack"))
+
+
+def read_test_config(pyproject: dict[str, Any]) -> TestConfig:
+    """[tool.fatpack.test] alone, for `fatpack test` (which builds nothing, so reads no other setting
+    and runs no setup.py); ConfigError as load_project would say it."""
+    return _parse_test(_table(_table(pyproject, "tool"), "fatpack", where="tool.fatpack"))
+
+
+def _parse_test(tool: dict[str, Any]) -> TestConfig:
+    table = _table(tool, "test", where="tool.fatpack.test")
+    _reject_unknown(table, _TEST_KEYS | set(OSES) | set(TARGETS), "tool.fatpack.test")
+    overrides = []
+    for scope in [*OSES, *TARGETS]:
+        if scope in table:
+            where = f"tool.fatpack.test.{scope}"
+            scoped = _table(table, scope, where=where)
+            _reject_unknown(scoped, _TEST_KEYS, where)
+            overrides.append((scope, _test_keys(scoped, where)))
+    return dataclasses.replace(_test_keys(table, "tool.fatpack.test"), overrides=tuple(overrides))
+
+
+def _test_keys(table: dict[str, Any], where: str) -> TestConfig:
+    command = _str(table["command"], f"{where}.command") if "command" in table else ""
+    requires = tuple(_str_list(table.get("requires", []), f"{where}.requires"))
+    return TestConfig(command.strip(), requires)
 
 
 def _parse_before_build(tool: dict[str, Any]) -> BeforeBuildConfig:
