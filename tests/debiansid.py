@@ -17,6 +17,9 @@ them into a root directory per package set.
   `_sysconfigdata_*.py` are pointed at the root's own copy (sid's python3-pip-whl), as on a sid system,
   so `python3.X -m venv` (what fatpack's build environments run) makes a venv with pip.
 - `sid_venv(minor, dest)`: a venv of it with pip.
+- `patch_interpreter(root, executable)`: the same patch for any program of a root, e.g. PyPy:
+  `root = sid_install(["pypy3", "pypy3-dev"])`, then `patch_interpreter(root, root / "usr/bin/pypy3.11")`
+  (checked: PyPy 8.0.1, Python 3.11.17, suffix `.pypy311-pp80-x86_64-linux-gnu.so`).
 
 Needs `apt-get`, `dpkg-deb`, `patchelf` (tests/run.sh installs it) and debian-archive-keyring; raises
 SidUnavailable, whose message says which, when one is missing, and SidUnreachable when Debian's archive
