@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
@@ -497,3 +498,38 @@ def test_a_cython_module_with_typed_memoryviews_runs_on_pypy(tmp_path):
     mean, *scaled, path = proc.stdout.split()
     assert (mean, " ".join(scaled)) == ("2.5", "[2.0, 4.0, 6.0, 8.0]"), proc.stdout
     assert path.endswith(f"/linux_x86_64/cythondemo._stats{PP80_SUFFIX}"), path
+
+
+# --- fatpack test on PyPy ---------------------------------------------------------------------------------
+
+PYVER_TESTS = """
+import pyver._ver as m
+
+
+def test_add():
+    assert m.add(2, 3) == 5
+"""
+
+
+@pytest.mark.compile
+@pytest.mark.network  # pytest from the package index into each cell's venv
+def test_fatpack_test_runs_the_pp311_cell_on_debians_pypy(tmp_path, capsys, monkeypatch):
+    """pyversions with a test of its own, built for cp311 and pp311: `fatpack test` runs the pp311 cell in
+    a venv of sid's PyPy 3.11 (found on PATH), the cp311 one on a CPython 3.11."""
+    from fatpack.cli import main
+
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "pyversions", project)
+    (project / "tests").mkdir()
+    (project / "tests" / "test_ver.py").write_text(PYVER_TESTS)
+    with (project / "pyproject.toml").open("a") as toml:
+        toml.write('\n[tool.fatpack.test]\ncommand = "pytest {project}/tests"\nrequires = ["pytest"]\n')
+    monkeypatch.setenv("FATPACK_TEST_INTERPRETERS", str(CACHE / "test-interpreters"))
+    with on_path(tmp_path / "bin", [skip_unless_reachable()]):
+        wheel = assemble(Options(project, tmp_path / "dist", targets=(LINUX,), abis=(CP311, PP311)))
+        status = main(["test", str(wheel), "--project", str(project), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    cells = [(c["target"], c["abi"], c["python"], c["result"]) for c in report["cells"]]
+    assert cells == [("linux_x86_64", "cp311", "3.11", "passed"), ("linux_x86_64", "pp311", "3.11", "passed")]
+    assert report["cells"][1]["interpreter"].startswith("PyPy 3.11 (PATH: "), report
+    assert status == 0
