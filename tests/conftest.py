@@ -41,7 +41,8 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 class RecordingRunner:
-    """A Runner that records commands and writes a fake binary wherever `-o`/`-l` points."""
+    """A Runner that records commands and writes a fake binary wherever `-o`/`-l` points (for `-E`,
+    the source itself, as if preprocessing changed nothing)."""
 
     def __init__(self) -> None:
         self.commands: list[list[str]] = []
@@ -55,9 +56,16 @@ class RecordingRunner:
                 out = Path(command[command.index(flag) + 1])
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(b"fake binary for " + out.name.encode())
+        source_flag = "-E" if "-E" in command else "-c"
+        if "-E" in command:
+            Path(command[command.index("-o") + 1]).write_bytes(
+                Path(command[command.index("-E") + 1]).read_bytes()
+            )
         if "-MF" in command:  # as a compiler does: the dependency file names the source it read
             depfile = Path(command[command.index("-MF") + 1])
-            depfile.write_text(f"{command[command.index('-o') + 1]}: {command[command.index('-c') + 1]}\n")
+            depfile.write_text(
+                f"{command[command.index('-o') + 1]}: {command[command.index(source_flag) + 1]}\n"
+            )
         return ""
 
 

@@ -9,6 +9,7 @@ from typing import Optional
 from fatpack.builders import BuildJob
 from fatpack.builders.msvc_flags import msvc_to_gcc, windows_library_name
 from fatpack.errors import ConfigError
+from fatpack.object_cache import ObjectCache, cacheable
 from fatpack.runner import Runner
 
 RELEASE_FLAGS = ("-O2",)
@@ -91,9 +92,26 @@ def compile_then_link(
         obj = objects_dir / f"{stem}.o"
         depfile = job.dependency_dir / f"{stem}.d"
         command = [*compiler, *compile_extra, *compile_args(job), "-MD", "-MF", str(depfile)]
-        runner([*command, "-c", str(source), "-o", str(obj)], cwd=job.work_dir)
+        compile_object(runner, command, source, obj, job.work_dir, job.objects)
         objects.append(obj)
     runner([*compiler, *link_args(job, objects), *link_extra, "-o", str(output)], cwd=job.work_dir)
+
+
+def compile_object(
+    runner: Runner, command: Sequence[str], source: Path, obj: Path, cwd: Path, cache: Optional[ObjectCache]
+) -> None:
+    """`command -c source -o obj`, or the object it made before from the same preprocessed input
+    (fatpack/object_cache.py). The preprocessing writes the dependency file either way."""
+    if cache is None or not cacheable(command):
+        runner([*command, "-c", str(source), "-o", str(obj)], cwd=cwd)
+        return
+    preprocessed = obj.with_suffix(".i")
+    runner([*command, "-E", str(source), "-o", str(preprocessed)], cwd=cwd)
+    key = cache.key([*command, "-c", str(source)], preprocessed.read_bytes(), cwd)
+    if cache.fetch(key, obj):
+        return
+    runner([*command, "-c", str(source), "-o", str(obj)], cwd=cwd)
+    cache.store(key, obj)
 
 
 def bundled_link_args(job: BuildJob) -> list[str]:
