@@ -9,7 +9,7 @@ from typing import Optional
 from fatpack.builders import BuildJob
 from fatpack.builders.msvc_flags import msvc_to_gcc, windows_library_name
 from fatpack.errors import ConfigError
-from fatpack.object_cache import ObjectCache, cacheable
+from fatpack.object_cache import ObjectCache, cacheable, cacheable_input
 from fatpack.runner import Runner
 
 RELEASE_FLAGS = ("-O2",)
@@ -91,26 +91,36 @@ def compile_then_link(
         stem = f"{number}-{source.stem}"  # sources in different directories may share a name
         obj = objects_dir / f"{stem}.o"
         depfile = job.dependency_dir / f"{stem}.d"
-        command = [*compiler, *compile_extra, *compile_args(job), "-MD", "-MF", str(depfile)]
-        compile_object(runner, command, source, obj, job.work_dir, job.objects)
+        arguments = [*compile_extra, *compile_args(job), "-MD", "-MF", str(depfile)]
+        compile_object(runner, compiler, arguments, source, obj, job.work_dir, job.objects)
         objects.append(obj)
     runner([*compiler, *link_args(job, objects), *link_extra, "-o", str(output)], cwd=job.work_dir)
 
 
 def compile_object(
-    runner: Runner, command: Sequence[str], source: Path, obj: Path, cwd: Path, cache: Optional[ObjectCache]
+    runner: Runner,
+    compiler: Sequence[str],
+    arguments: Sequence[str],
+    source: Path,
+    obj: Path,
+    cwd: Path,
+    cache: Optional[ObjectCache],
 ) -> None:
-    """`command -c source -o obj`, or the object it made before from the same preprocessed input
-    (fatpack/object_cache.py). The preprocessing writes the dependency file either way."""
-    if cache is None or not cacheable(command):
-        runner([*command, "-c", str(source), "-o", str(obj)], cwd=cwd)
+    """`compiler arguments -c source -o obj`, or the object it made before from the same preprocessed
+    input (fatpack/object_cache.py). The preprocessing writes the dependency file either way."""
+    if cache is None or not cacheable(arguments):
+        runner([*compiler, *arguments, "-c", str(source), "-o", str(obj)], cwd=cwd)
         return
     preprocessed = obj.with_suffix(".i")
-    runner([*command, "-E", str(source), "-o", str(preprocessed)], cwd=cwd)
-    key = cache.key([*command, "-c", str(source)], preprocessed.read_bytes(), cwd)
+    runner([*compiler, *arguments, "-E", str(source), "-o", str(preprocessed)], cwd=cwd)
+    text = preprocessed.read_bytes()
+    if not cacheable_input(text):
+        runner([*compiler, *arguments, "-c", str(source), "-o", str(obj)], cwd=cwd)
+        return
+    key = cache.key(compiler, [*arguments, "-c", str(source)], text, cwd)
     if cache.fetch(key, obj):
         return
-    runner([*command, "-c", str(source), "-o", str(obj)], cwd=cwd)
+    runner([*compiler, *arguments, "-c", str(source), "-o", str(obj)], cwd=cwd)
     cache.store(key, obj)
 
 
