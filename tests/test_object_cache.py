@@ -160,3 +160,149 @@ def test_object_entries_live_beside_the_payload_entries(tmp_path):
         for p in (tmp_path / "builds").rglob("*")
         if p.is_file()
     )
+
+
+# --- hostile review (h18): inputs that changed the object but not its key ---
+
+
+class FakeCompiler:
+    """A compiler that reads `header` when it preprocesses (`-E`: the text is the header's content) and
+    again when it compiles (`-c`: the object is the header's content then); `during_compile` runs just
+    before a compile reads it, as another process editing the file would."""
+
+    def __init__(self, header: Path, during_compile=None):
+        self.header, self.during_compile, self.compiles = header, during_compile, 0
+
+    def __call__(self, command, **options):
+        out = Path(command[command.index("-o") + 1])
+        if "-E" in command:
+            out.write_bytes(b'# 1 "src.c"\nint v = ' + self.header.read_bytes() + b";\n")
+        else:
+            self.compiles += 1
+            if self.during_compile is not None:
+                self.during_compile()
+            out.write_bytes(b"object of " + self.header.read_bytes())
+        return ""
+
+
+def test_a_header_edited_between_preprocessing_and_compiling_is_not_cached_under_the_old_text(tmp_path):
+    from fatpack.builders.ccflags import compile_object
+
+    cache = ObjectCache.under(tmp_path / "cache", "cc 1")
+    header, source, obj = tmp_path / "v.h", tmp_path / "src.c", tmp_path / "src.o"
+    source.write_text('#include "v.h"\n')
+    header.write_bytes(b"1")
+    racing = FakeCompiler(header, during_compile=lambda: header.write_bytes(b"2"))
+    compile_object(racing, ["cc"], ["-O2"], source, obj, tmp_path, cache)
+    assert obj.read_bytes() == b"object of 2"  # the compile read the new content
+
+    header.write_bytes(b"1")  # back to the text the key was made from
+    compiler = FakeCompiler(header)
+    compile_object(compiler, ["cc"], ["-O2"], source, obj, tmp_path, cache)
+    assert obj.read_bytes() == b"object of 1"  # not the object of "2" kept under the text of "1"
+
+
+@pytest.mark.parametrize(
+    "asm",
+    [
+        rb'__asm__(".section .rodata\n.inc" "bin \"blob.bin\"");',  # adjacent literals joined after -E
+        rb'__asm__(".section .rodata\n.INCBIN \"blob.bin\"");',  # directives ignore case
+        rb'__asm__(".section .rodata\n\x2eincbin \"blob.bin\"");',  # an escape
+        rb'__asm__(".section .rodata\n.\151ncbin \"blob.bin\"");',  # an octal escape
+        rb'__asm__(".include \"defs.s\"");',  # the assembler reads another file
+        rb'__asm__(".macro m a, b\n .\\a\\b \"blob.bin\"\n.endm\nm inc, bin");',  # a name built by a macro
+        rb'__asm__(".irpc c, x\n.inc\\()bin \"blob.bin\"\n.endr");',
+    ],
+)
+def test_inline_assembly_reading_a_file_is_never_cached_however_spelled(asm):
+    from fatpack.object_cache import cacheable_input
+
+    assert not cacheable_input(b'# 1 "src.c"\nchar c = \'"\';\n' + asm + b"\n")
+
+
+def test_ordinary_strings_and_line_markers_stay_cacheable():
+    from fatpack.object_cache import cacheable_input
+
+    text = b'# 1 "/usr/include/stdio.h" 1 3\nextern int puts(const char *) __asm__("" "puts");\n'
+    assert cacheable_input(text + b'static const char *m = "hello \\"world\\"";\n')
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "-frecord-command-line",  # the command line, with the -D and -I left out of the key, in the object
+        "-frecord-gcc-switches",
+        "--coverage",  # gcc writes the .gcda path, made from -o (not in the key), into the object
+        "-fprofile-arcs",
+        "-ftest-coverage",
+        "-fprofile-generate",
+        "-fcoverage-mapping",  # the working directory
+        "-march=native",  # this machine's CPU: a cache directory copied to another machine
+        "-mcpu=native",
+        "-mtune=native",
+    ],
+)
+def test_compiles_whose_object_records_more_than_the_key_are_never_cached(option):
+    assert not cacheable(["-O2", option, "-c", "a.c"])
+    assert cacheable(["-O2", "-march=x86-64-v2", "-c", "a.c"])
+
+
+@pytest.mark.parametrize("suffix", [".s", ".S", ".sx", ".asm"])
+def test_assembly_sources_are_never_cached(suffix):
+    from fatpack.object_cache import cacheable_source
+
+    assert not cacheable_source(Path("src/x" + suffix), ["-O2"])
+    assert not cacheable_source(Path("src/x.c"), ["-x", "assembler-with-cpp", "-O2"])
+    assert cacheable_source(Path("src/x.c"), ["-O2"])
+
+
+ZIG = ["-target", "x86_64-linux-gnu.2.17"]
+
+
+def zig_compile_object(source: Path, obj: Path, arguments: list[str], cache: ObjectCache, cwd: Path) -> bytes:
+    from fatpack.builders.ccflags import compile_object
+    from fatpack.runner import zig_command
+
+    compile_object(run_command, [*zig_command("cc"), *ZIG], arguments, source, obj, cwd, cache)
+    return obj.read_bytes()
+
+
+@pytest.mark.compile
+def test_an_assembly_source_compiles_with_the_object_cache_on(tmp_path):
+    """zig cc -E writes nothing for a `.s` file (nothing to preprocess): it was a FileNotFoundError."""
+    cache = ObjectCache.under(tmp_path / "cache", "zig")
+    one, two = tmp_path / "one.s", tmp_path / "two.s"
+    one.write_text(".text\n.globl f\nf:\n mov $1, %eax\n ret\n")
+    two.write_text(".text\n.globl f\nf:\n mov $2, %eax\n ret\n")
+    first = zig_compile_object(one, tmp_path / "one.o", ["-O2"], cache, tmp_path)
+    assert zig_compile_object(two, tmp_path / "two.o", ["-O2"], cache, tmp_path) != first
+
+
+@pytest.mark.compile
+def test_an_assembly_include_changed_compiles_again(tmp_path, monkeypatch):
+    """zig's own cache misses no file the assembler reads either (it keeps the first object): each
+    compile here has a cache of its own, as after a zig upgrade."""
+    cache = ObjectCache.under(tmp_path / "cache", "zig")
+    source, included = tmp_path / "f.S", tmp_path / "body.s"
+    source.write_text('.text\n.globl f\nf:\n.include "body.s"\n ret\n')
+    included.write_text(" mov $1, %eax\n")
+    monkeypatch.setenv("ZIG_GLOBAL_CACHE_DIR", str(tmp_path / "zig-one"))
+    monkeypatch.setenv("ZIG_LOCAL_CACHE_DIR", str(tmp_path / "zig-one"))
+    first = zig_compile_object(source, tmp_path / "f.o", ["-O2"], cache, tmp_path)
+    included.write_text(" mov $2, %eax\n")
+    monkeypatch.setenv("ZIG_GLOBAL_CACHE_DIR", str(tmp_path / "zig-two"))
+    monkeypatch.setenv("ZIG_LOCAL_CACHE_DIR", str(tmp_path / "zig-two"))
+    assert zig_compile_object(source, tmp_path / "f.o", ["-O2"], cache, tmp_path) != first
+
+
+@pytest.mark.compile
+def test_a_recorded_command_line_is_the_compile_s_own(tmp_path):
+    """-frecord-command-line puts the -D that the key leaves out into the object."""
+    cache = ObjectCache.under(tmp_path / "cache", "zig")
+    source = tmp_path / "a.c"
+    source.write_text("int f(void) { return 1; }\n")
+    zig_compile_object(source, tmp_path / "a.o", ["-O2", "-frecord-command-line", "-DA=1"], cache, tmp_path)
+    cached = zig_compile_object(
+        source, tmp_path / "a.o", ["-O2", "-frecord-command-line", "-DA=2"], cache, tmp_path
+    )
+    assert b"A=2" in cached and b"A=1" not in cached

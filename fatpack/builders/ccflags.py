@@ -9,7 +9,7 @@ from typing import Optional
 from fatpack.builders import BuildJob
 from fatpack.builders.msvc_flags import msvc_to_gcc, windows_library_name
 from fatpack.errors import ConfigError
-from fatpack.object_cache import ObjectCache, cacheable, cacheable_input
+from fatpack.object_cache import ObjectCache, cacheable, cacheable_input, cacheable_source
 from fatpack.runner import Runner
 
 RELEASE_FLAGS = ("-O2",)
@@ -108,20 +108,31 @@ def compile_object(
 ) -> None:
     """`compiler arguments -c source -o obj`, or the object it made before from the same preprocessed
     input (fatpack/object_cache.py). The preprocessing writes the dependency file either way."""
-    if cache is None or not cacheable(arguments):
-        runner([*compiler, *arguments, "-c", str(source), "-o", str(obj)], cwd=cwd)
+    compile_command = [*compiler, *arguments, "-c", str(source), "-o", str(obj)]
+    if cache is None or not cacheable(arguments) or not cacheable_source(source, arguments):
+        runner(compile_command, cwd=cwd)
         return
-    preprocessed = obj.with_suffix(".i")
-    runner([*compiler, *arguments, "-E", str(source), "-o", str(preprocessed)], cwd=cwd)
-    text = preprocessed.read_bytes()
-    if not cacheable_input(text):
-        runner([*compiler, *arguments, "-c", str(source), "-o", str(obj)], cwd=cwd)
+    text = preprocess(runner, [*compiler, *arguments], source, obj.with_suffix(".i"), cwd)
+    if text is None or not cacheable_input(text):
+        runner(compile_command, cwd=cwd)
         return
     key = cache.key(compiler, [*arguments, "-c", str(source)], text, cwd)
     if cache.fetch(key, obj):
         return
-    runner([*compiler, *arguments, "-c", str(source), "-o", str(obj)], cwd=cwd)
-    cache.store(key, obj)
+    runner(compile_command, cwd=cwd)
+    # a file the compile read may have changed since it was preprocessed (an editor saving, a swapped
+    # symlink): then the object is not the one of `text`, and is not kept under its key
+    if preprocess(runner, [*compiler, *arguments], source, obj.with_suffix(".i"), cwd) == text:
+        cache.store(key, obj)
+
+
+def preprocess(
+    runner: Runner, command: Sequence[str], source: Path, output: Path, cwd: Path
+) -> Optional[bytes]:
+    """`source` preprocessed by `command -E`; None when the compiler wrote no text (nothing to preprocess)."""
+    output.unlink(missing_ok=True)
+    runner([*command, "-E", str(source), "-o", str(output)], cwd=cwd)
+    return output.read_bytes() if output.is_file() else None
 
 
 def bundled_link_args(job: BuildJob) -> list[str]:
