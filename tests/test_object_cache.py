@@ -306,3 +306,46 @@ def test_a_recorded_command_line_is_the_compile_s_own(tmp_path):
         source, tmp_path / "a.o", ["-O2", "-frecord-command-line", "-DA=2"], cache, tmp_path
     )
     assert b"A=2" in cached and b"A=1" not in cached
+
+
+BLOB_MODULE_C = r"""
+#include <Python.h>
+__asm__(".section .rodata\n.globl om_blob\nom_blob:\n.incbin \"blob.bin\"\n.byte 0\n.text\n");
+extern const char om_blob[];
+static PyObject *value(PyObject *self, PyObject *unused) { return PyUnicode_FromString(om_blob); }
+static PyMethodDef methods[] = {{"value", value, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "_m", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__m(void) { return PyModule_Create(&m); }
+"""
+
+
+@pytest.mark.compile
+def test_a_payload_whose_assembly_reads_a_file_is_built_again_when_it_changes(make_project, tmp_path):
+    """The file `.incbin` reads (found in an include directory) is in no dependency file: the payload
+    cache served the payload of its first content."""
+    project = make_project(
+        tool="""
+        targets = ["linux_x86_64"]
+        python = ["cp38-abi3"]
+        [[tool.fatpack.extension]]
+        name = "om._m"
+        sources = ["src/om/_m.c"]
+        include-dirs = ["src/om/data"]
+        """,
+        files={"src/om/__init__.py": "", "src/om/_m.c": BLOB_MODULE_C, "src/om/data/blob.bin": ""},
+        project='[project]\nname = "om"\nversion = "1.0"\n',
+    )
+    seen = []
+    for number, content in enumerate(["first", "second"]):
+        (project / "src/om/data/blob.bin").write_text(content)
+        work = tmp_path / str(number)
+        plan = make_plan(load_project(project), cache=PayloadCache(tmp_path / "cache"))
+        (payload,) = build_payloads(plan, run_command, work / "w", work / "out")
+        site = work / "site"
+        (site / "om").mkdir(parents=True)
+        (site / "om" / "__init__.py").write_text("")
+        (site / "om" / "_m.abi3.so").write_bytes(payload.path.read_bytes())
+        proc = run_on_path(site, "import om._m; print(om._m.value())")
+        assert proc.returncode == 0, proc.stderr
+        seen.append(proc.stdout.strip())
+    assert seen == ["first", "second"]

@@ -8,6 +8,7 @@ from typing import Optional
 
 from fatpack.builders import BuildJob
 from fatpack.builders.msvc_flags import msvc_to_gcc, windows_library_name
+from fatpack.cache import UNTRACKED_READS
 from fatpack.errors import ConfigError
 from fatpack.object_cache import ObjectCache, cacheable, cacheable_input, cacheable_source
 from fatpack.runner import Runner
@@ -92,7 +93,8 @@ def compile_then_link(
         obj = objects_dir / f"{stem}.o"
         depfile = job.dependency_dir / f"{stem}.d"
         arguments = [*compile_extra, *compile_args(job), "-MD", "-MF", str(depfile)]
-        compile_object(runner, compiler, arguments, source, obj, job.work_dir, job.objects)
+        if not compile_object(runner, compiler, arguments, source, obj, job.work_dir, job.objects):
+            (job.dependency_dir / UNTRACKED_READS).touch()  # so the payload is not cached either
         objects.append(obj)
     runner([*compiler, *link_args(job, objects), *link_extra, "-o", str(output)], cwd=job.work_dir)
 
@@ -105,25 +107,30 @@ def compile_object(
     obj: Path,
     cwd: Path,
     cache: Optional[ObjectCache],
-) -> None:
+) -> bool:
     """`compiler arguments -c source -o obj`, or the object it made before from the same preprocessed
-    input (fatpack/object_cache.py). The preprocessing writes the dependency file either way."""
+    input (fatpack/object_cache.py). The preprocessing writes the dependency file either way. False
+    when the compile may read files the dependency file does not list (assembly reading a file)."""
     compile_command = [*compiler, *arguments, "-c", str(source), "-o", str(obj)]
-    if cache is None or not cacheable(arguments) or not cacheable_source(source, arguments):
+    if cache is None:  # no cache of any kind: nothing to tell
         runner(compile_command, cwd=cwd)
-        return
+        return True
+    if not cacheable_source(source, arguments):
+        runner(compile_command, cwd=cwd)
+        return False
     text = preprocess(runner, [*compiler, *arguments], source, obj.with_suffix(".i"), cwd)
-    if text is None or not cacheable_input(text):
+    if text is None or not cacheable_input(text) or not cacheable(arguments):
         runner(compile_command, cwd=cwd)
-        return
+        return text is not None and cacheable_input(text)
     key = cache.key(compiler, [*arguments, "-c", str(source)], text, cwd)
     if cache.fetch(key, obj):
-        return
+        return True
     runner(compile_command, cwd=cwd)
     # a file the compile read may have changed since it was preprocessed (an editor saving, a swapped
     # symlink): then the object is not the one of `text`, and is not kept under its key
     if preprocess(runner, [*compiler, *arguments], source, obj.with_suffix(".i"), cwd) == text:
         cache.store(key, obj)
+    return True
 
 
 def preprocess(
