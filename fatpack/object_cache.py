@@ -125,6 +125,24 @@ def cacheable_input(preprocessed: bytes) -> bool:
     return not (_READS_FILES.search(strings) or re.search(rb"incbin", preprocessed, re.IGNORECASE))
 
 
+_LINE_MARKER = re.compile(rb'^# \d+ "((?:[^"\\\n]|\\.)*)"', re.MULTILINE)
+PRECOMPILED_SUFFIXES = (".gch", ".pch")
+
+
+def reads_precompiled_header(preprocessed: bytes, arguments: Sequence[str], cwd: Path) -> bool:
+    """True when the compile may read a precompiled header, which no preprocessed text shows: `H.gch`
+    or `H.pch` beside a header H the text came from (gcc compiles from one even when it is older
+    than H, and -E shows H), one beside an `-include` file (clang's driver uses it), `-include-pch`."""
+    if "-include-pch" in arguments:
+        return True
+    marked = (m.group(1).replace(b"\\\\", b"\\") for m in _LINE_MARKER.finditer(preprocessed))
+    names = [name.decode("utf-8", "surrogateescape") for name in marked]
+    names += [arguments[i + 1] for i, arg in enumerate(arguments[:-1]) if arg == "-include"]
+    return any(
+        os.path.lexists(cwd / (name + suffix)) for name in set(names) for suffix in PRECOMPILED_SUFFIXES
+    )
+
+
 def _string_contents(text: bytes) -> list[bytes]:
     """The contents of the string literals of `text`, escapes decoded, in order."""
     found: list[bytes] = []

@@ -349,3 +349,28 @@ def test_a_payload_whose_assembly_reads_a_file_is_built_again_when_it_changes(ma
         assert proc.returncode == 0, proc.stderr
         seen.append(proc.stdout.strip())
     assert seen == ["first", "second"]
+
+
+@pytest.mark.compile
+def test_a_precompiled_header_is_never_cached_under_the_text_of_its_header(tmp_path):
+    """gcc compiles from `pre.h.gch` even when it is older than pre.h, while -E shows pre.h: the object
+    of the old .gch was kept under the text of the new header, and served after the .gch was rebuilt."""
+    from fatpack.builders.ccflags import compile_object
+
+    cache = ObjectCache.under(tmp_path / "cache", "gcc")
+    header, source = tmp_path / "pre.h", tmp_path / "s.c"
+    source.write_text('#include "pre.h"\nint f(void) { return k; }\n')
+
+    def gcc_objects(k_in_gch: int) -> tuple[bytes, bytes]:
+        header.write_text(f"static int k = {k_in_gch};\n")
+        run_command(["gcc", "-O2", "-x", "c-header", str(header), "-o", f"{header}.gch"], cwd=tmp_path)
+        header.write_text("static int k = 2;\n")
+        fresh = tmp_path / "fresh.o"
+        run_command(["gcc", "-O2", "-c", str(source), "-o", str(fresh)], cwd=tmp_path)
+        compile_object(run_command, ["gcc"], ["-O2"], source, tmp_path / "s.o", tmp_path, cache)
+        return (tmp_path / "s.o").read_bytes(), fresh.read_bytes()
+
+    cached, fresh = gcc_objects(1)  # a stale .gch: gcc uses it
+    assert cached == fresh
+    cached, fresh = gcc_objects(2)  # rebuilt
+    assert cached == fresh

@@ -10,7 +10,13 @@ from fatpack.builders import BuildJob
 from fatpack.builders.msvc_flags import msvc_to_gcc, windows_library_name
 from fatpack.cache import UNTRACKED_READS
 from fatpack.errors import ConfigError
-from fatpack.object_cache import ObjectCache, cacheable, cacheable_input, cacheable_source
+from fatpack.object_cache import (
+    ObjectCache,
+    cacheable,
+    cacheable_input,
+    cacheable_source,
+    reads_precompiled_header,
+)
 from fatpack.runner import Runner
 
 RELEASE_FLAGS = ("-O2",)
@@ -119,16 +125,20 @@ def compile_object(
         runner(compile_command, cwd=cwd)
         return False
     text = preprocess(runner, [*compiler, *arguments], source, obj.with_suffix(".i"), cwd)
-    if text is None or not cacheable_input(text) or not cacheable(arguments):
+    tracked = (
+        text is not None and cacheable_input(text) and not reads_precompiled_header(text, arguments, cwd)
+    )
+    if text is None or not tracked or not cacheable(arguments):
         runner(compile_command, cwd=cwd)
-        return text is not None and cacheable_input(text)
+        return tracked
     key = cache.key(compiler, [*arguments, "-c", str(source)], text, cwd)
     if cache.fetch(key, obj):
         return True
     runner(compile_command, cwd=cwd)
     # a file the compile read may have changed since it was preprocessed (an editor saving, a swapped
     # symlink): then the object is not the one of `text`, and is not kept under its key
-    if preprocess(runner, [*compiler, *arguments], source, obj.with_suffix(".i"), cwd) == text:
+    again = [*compiler, *without_dependency_file(arguments)]  # the compile's own stays
+    if preprocess(runner, again, source, obj.with_suffix(".i"), cwd) == text:
         cache.store(key, obj)
     return True
 
@@ -140,6 +150,16 @@ def preprocess(
     output.unlink(missing_ok=True)
     runner([*command, "-E", str(source), "-o", str(output)], cwd=cwd)
     return output.read_bytes() if output.is_file() else None
+
+
+def without_dependency_file(arguments: Sequence[str]) -> list[str]:
+    """`arguments` without the options that write a dependency file (`-MD`, `-MMD`, `-MF FILE`)."""
+    kept: list[str] = []
+    for number, arg in enumerate(arguments):
+        if arg in ("-MD", "-MMD", "-MF") or (number > 0 and arguments[number - 1] == "-MF"):
+            continue
+        kept.append(arg)
+    return kept
 
 
 def bundled_link_args(job: BuildJob) -> list[str]:
