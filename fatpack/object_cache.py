@@ -11,9 +11,11 @@ and fatpack's own code. Search paths (`-I`, `-isystem`, `-idirafter`, ...) and m
 left out: they act only in the preprocessor, so their every effect is in its output (where a file was
 found in the line markers, what was found and what the macros made of it in the text). So the files of
 a bundled library compile once for the abi3 build (`-DPy_LIMITED_API=...`) and every version. The
-output and dependency file paths are left out (they do not change the object). Compiles that record
-their working directory (`-g*`: debug information) and sources whose inline assembly reads a file
-(`.incbin`, which no preprocessor output shows) are never cached.
+output and dependency file paths are left out (they do not change the object). Compiles whose object
+records more than that (`-g*`, `-frecord-command-line`, coverage, `=native`: UNCACHEABLE_OPTIONS) and
+compiles that read what no preprocessor output shows (the assembler's `.incbin`/`.include`, assembly
+sources, precompiled headers) are never cached; fatpack/builders/ccflags.py keeps an object only when
+the source preprocesses to the same text after its compile as before it.
 
 Entries are stored as the payload cache stores its payloads (fatpack/cache.py: sealed, owner-checked,
 written atomically), under FATPACK_BUILD_CACHE/objects.
