@@ -77,17 +77,22 @@ class ObjectCache:
 
 # options whose object records more than the key holds: the command line with the -D and -I the key
 # leaves out, the .gcda path gcc makes from -o, the working directory, this machine's CPU (a cache
-# directory copied to another machine, as CI caches are)
+# directory copied to another machine, as CI caches are); and options under which the preprocessed
+# text does not hold what the compile reads: clang modules (an `#include` of a modular header leaves
+# no text, the module is read from its cache), a response file (`@file`: its options are not seen
+# here, nor the files they name)
 UNCACHEABLE_OPTIONS = (
     "-frecord-command-line", "-frecord-gcc-switches", "--coverage", "-coverage", "-fprofile-arcs",
     "-ftest-coverage", "-fprofile-generate", "-fcoverage-mapping", "-fembed-bitcode",
+    "-fmodule", "-fcxx-modules", "-fprebuilt-module", "@",
 )  # fmt: skip
 ASSEMBLY_SUFFIXES = (".s", ".S", ".sx", ".asm")
 
 
 def cacheable(compile_command: Sequence[str]) -> bool:
-    """False for a compile whose object records more than its key: where it ran (debug information),
-    its command line, its output path or the CPU of the machine (UNCACHEABLE_OPTIONS, `=native`)."""
+    """False for a compile whose object records more than its key (where it ran: debug information;
+    its command line, its output path or the CPU of the machine), or whose preprocessed text does not
+    hold all it reads (modules, response files): UNCACHEABLE_OPTIONS, `=native`."""
     return not any(
         (arg.startswith("-g") and arg != "-g0")
         or arg.startswith(UNCACHEABLE_OPTIONS)

@@ -240,6 +240,10 @@ def test_ordinary_strings_and_line_markers_stay_cacheable():
         "-march=native",  # this machine's CPU: a cache directory copied to another machine
         "-mcpu=native",
         "-mtune=native",
+        "-fmodules",  # an #include of a modular header leaves no text (the module cache is read)
+        "-fmodule-file=x.pcm",
+        "-fprebuilt-module-path=mods",
+        "@flags.rsp",  # a response file's options (-g, -fprofile-use=FILE) are not seen
     ],
 )
 def test_compiles_whose_object_records_more_than_the_key_are_never_cached(option):
@@ -374,3 +378,17 @@ def test_a_precompiled_header_is_never_cached_under_the_text_of_its_header(tmp_p
     assert cached == fresh
     cached, fresh = gcc_objects(2)  # rebuilt
     assert cached == fresh
+
+
+@pytest.mark.compile
+def test_a_modular_header_changed_compiles_again(tmp_path, monkeypatch):
+    """With -fmodules an `#include` of a header in a module map leaves no text in -E's output."""
+    cache = ObjectCache.under(tmp_path / "cache", "zig")
+    (tmp_path / "module.modulemap").write_text('module Foo { header "foo.h" export * }\n')
+    header, source = tmp_path / "foo.h", tmp_path / "m.c"
+    source.write_text('#include "foo.h"\nint f(void) { return v(); }\n')
+    arguments = ["-O2", "-fmodules", f"-fmodules-cache-path={tmp_path / 'modules'}"]
+    header.write_text("static inline int v(void) { return 1; }\n")
+    first = zig_compile_object(source, tmp_path / "m.o", arguments, cache, tmp_path)
+    header.write_text("static inline int v(void) { return 2; }\n")
+    assert zig_compile_object(source, tmp_path / "m.o", arguments, cache, tmp_path) != first
