@@ -132,6 +132,27 @@ def cacheable_input(preprocessed: bytes) -> bool:
     return not (_READS_FILES.search(strings) or re.search(rb"incbin", preprocessed, re.IGNORECASE))
 
 
+# options reading a profile: `=FILE` is keyed by content; a directory (clang reads DIR/default.profdata,
+# gcc DIR/*.gcda) or no value (gcc: .gcda files beside the object) is in no key
+PROFILE_OPTIONS = (
+    "-fprofile-use",
+    "-fprofile-instr-use",
+    "-fprofile-sample-use",
+    "-fauto-profile",
+    "-fprofile-dir",
+)
+
+
+def reads_unnamed_profile(arguments: Sequence[str], cwd: Path) -> bool:
+    """True when a profile option names no file (a directory, or nothing): see PROFILE_OPTIONS."""
+    for arg in arguments:
+        if arg.startswith(PROFILE_OPTIONS):
+            value = arg.partition("=")[2]
+            if not value or not (cwd / value).is_file():
+                return True
+    return False
+
+
 _LINE_MARKER = re.compile(rb'^# \d+ "((?:[^"\\\n]|\\.)*)"', re.MULTILINE)
 PRECOMPILED_SUFFIXES = (".gch", ".pch")
 

@@ -390,5 +390,25 @@ def test_a_modular_header_changed_compiles_again(tmp_path, monkeypatch):
     arguments = ["-O2", "-fmodules", f"-fmodules-cache-path={tmp_path / 'modules'}"]
     header.write_text("static inline int v(void) { return 1; }\n")
     first = zig_compile_object(source, tmp_path / "m.o", arguments, cache, tmp_path)
-    header.write_text("static inline int v(void) { return 2; }\n")
+    # another size: clang's module cache (and zig's) take a header of the same size and mtime second
+    # for unchanged
+    header.write_text("static inline int v(void) { return 1234; }\n")
     assert zig_compile_object(source, tmp_path / "m.o", arguments, cache, tmp_path) != first
+
+
+@pytest.mark.parametrize("option", ["-fprofile-use={}", "-fprofile-instr-use={}", "-fprofile-use"])
+def test_a_profile_read_from_a_directory_is_never_cached(tmp_path, option):
+    """clang reads DIR/default.profdata for -fprofile-use=DIR (gcc DIR/*.gcda, or beside the object
+    without a value): no key holds those files, and the payload cannot be cached either."""
+    from fatpack.builders.ccflags import compile_object
+
+    cache = ObjectCache.under(tmp_path / "cache", "cc 1")
+    (tmp_path / "profiles").mkdir()
+    header, source, obj = tmp_path / "v.h", tmp_path / "src.c", tmp_path / "src.o"
+    source.write_text('#include "v.h"\n')
+    header.write_bytes(b"1")
+    compiler = FakeCompiler(header)
+    arguments = ["-O2", option.format(tmp_path / "profiles")]
+    assert not compile_object(compiler, ["cc"], arguments, source, obj, tmp_path, cache)
+    assert not compile_object(compiler, ["cc"], arguments, source, obj, tmp_path, cache)
+    assert compiler.compiles == 2

@@ -16,6 +16,7 @@ from fatpack.object_cache import (
     cacheable_input,
     cacheable_source,
     reads_precompiled_header,
+    reads_unnamed_profile,
 )
 from fatpack.runner import Runner
 
@@ -126,7 +127,10 @@ def compile_object(
         return False
     text = preprocess(runner, [*compiler, *arguments], source, obj.with_suffix(".i"), cwd)
     tracked = (
-        text is not None and cacheable_input(text) and not reads_precompiled_header(text, arguments, cwd)
+        text is not None
+        and cacheable_input(text)
+        and not reads_precompiled_header(text, arguments, cwd)
+        and not reads_unnamed_profile(arguments, cwd)
     )
     if text is None or not tracked or not cacheable(arguments):
         runner(compile_command, cwd=cwd)
