@@ -117,7 +117,9 @@ _READS_FILES = re.compile(rb"incbin|\.include|\.macro|\.irp|\\\(\)", re.IGNORECA
 # comments (-C keeps them), raw strings, character literals and strings
 _TOKENS = re.compile(
     rb'(?m:^#[^\n]*)|/\*.*?\*/|//[^\n]*|R"([^ ()\\\t\n]{0,16})\((.*?)\)\1"'
-    rb"|'(?:[^'\\\n]|\\.)*'|\"((?:[^\"\\\n]|\\.)*)\"",
+    # a character literal, not a C++14 digit separator (1'000), which would hide what follows
+    rb"|(?:(?<![0-9A-Za-z_])|(?<=\bu8)|(?<=\b[uUL]))'(?:[^'\\\n]|\\.)*'"
+    rb'|"((?:[^"\\\n]|\\.)*)"',
     re.DOTALL,
 )
 _ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]+|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.DOTALL)

@@ -212,6 +212,7 @@ def test_a_header_edited_between_preprocessing_and_compiling_is_not_cached_under
         rb'__asm__(".include \"defs.s\"");',  # the assembler reads another file
         rb'__asm__(".macro m a, b\n .\\a\\b \"blob.bin\"\n.endm\nm inc, bin");',  # a name built by a macro
         rb'__asm__(".irpc c, x\n.inc\\()bin \"blob.bin\"\n.endr");',
+        rb'int a = 1\'000; __asm__(".\x69nclude \"defs.s\""); int b = 2\'000;',  # C++14 digit separators
     ],
 )
 def test_inline_assembly_reading_a_file_is_never_cached_however_spelled(asm):
