@@ -125,6 +125,9 @@ class ProjectConfig:
     strip: bool = True
     sdk_paths: dict[str, Path] = field(default_factory=dict)
     before_build: BeforeBuildConfig = BeforeBuildConfig()
+    # `abis` is fatpack's default (no `python` set), which a build may raise for what the sources need
+    # (a Cython typed memoryview: cp311-abi3, fatpack/cython_abis.py); an ABI the user chose never is
+    abis_default: bool = False
 
     def builder_for(self, target: Target) -> str:
         return self.builders.get(target.name, self.builder)
@@ -377,6 +380,7 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         strip=strip,
         sdk_paths=sdk_paths,
         before_build=before_build,
+        abis_default="python" not in tool,
     )
 
 

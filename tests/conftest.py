@@ -56,16 +56,15 @@ class RecordingRunner:
                 out = Path(command[command.index(flag) + 1])
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(b"fake binary for " + out.name.encode())
-        source_flag = "-E" if "-E" in command else "-c"
-        if "-E" in command:
-            Path(command[command.index("-o") + 1]).write_bytes(
-                Path(command[command.index("-E") + 1]).read_bytes()
-            )
-        if "-MF" in command:  # as a compiler does: the dependency file names the source it read
-            depfile = Path(command[command.index("-MF") + 1])
-            depfile.write_text(
-                f"{command[command.index('-o') + 1]}: {command[command.index(source_flag) + 1]}\n"
-            )
+        if "-o" in command and ("-c" in command or "-E" in command):
+            out = command.index("-o")
+            source = (
+                command[command.index("-c") + 1] if "-c" in command else command[out - 1]
+            )  # -E: before -o
+            if "-E" in command and Path(source).is_file():  # preprocessed: the source itself
+                Path(command[out + 1]).write_bytes(Path(source).read_bytes())
+            if "-MF" in command:  # as a compiler does: the dependency file names the source it read
+                Path(command[command.index("-MF") + 1]).write_text(f"{command[out + 1]}: {source}\n")
         return ""
 
 
