@@ -26,6 +26,7 @@ from fatpack.config import (
     ProjectConfig,
     declares_extensions,
     load_project,
+    parse_sdk_table,
     read_before_build,
     read_pyproject,
 )
@@ -43,7 +44,7 @@ from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError, FatpackError, in_context
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
-from fatpack.interpreters import find_interpreter
+from fatpack.interpreters import find_interpreter, sdk_key
 from fatpack.output import missing_ancestors, remove_empty, staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import Payload
@@ -72,6 +73,7 @@ class Options:
     verify: bool = True  # run `fatpack verify` on what was written; remove it all if a check fails
     isolation: bool = True  # the project's own build runs in an isolated environment (fatpack/buildenv.py)
     before_build: Sequence[str] = ()  # commands run per target before compiling, over the project's
+    sdk: dict[str, str] = field(default_factory=dict)  # --sdk KEY=PATH, over [tool.fatpack.sdk]'s KEY
 
 
 TAG_CHOICES = ("any", "platforms")
@@ -94,6 +96,11 @@ def builds_itself(options: Options) -> bool:
 def plan_for(options: Options, runner: Runner = run_command, env: Optional[BuildEnv] = None) -> BuildPlan:
     check_source_date_epoch()  # the compilers read it too, and fail on values fatpack would clamp
     config = load_project(options.project_dir, runner, env.python if env else sys.executable)
+    if options.sdk:
+        layouts, pythons = parse_sdk_table(options.sdk, Path.cwd(), "--sdk")
+        config = dataclasses.replace(
+            config, sdk_paths={**config.sdk_paths, **layouts}, python_sdks={**config.python_sdks, **pythons}
+        )
     cache = PayloadCache(options.cache_dir)
     return make_plan(
         config, options.targets, options.abis, options.builders, options.jobs, cache, options.before_build
@@ -226,14 +233,18 @@ def version_environments(
     options: Options, env: BuildEnv, abis: Sequence[PythonAbi], runner: Runner
 ) -> dict[int, BuildEnv]:
     """The build environment of each Python version the targets are built for (crossbuild.build_versions):
-    `env` for fatpack's own, else one made from a CPython 3.<minor> found on this machine. Every
+    `env` for fatpack's own (unless an sdk setting names another), else one made from a CPython
+    3.<minor> found on this machine or named in the sdk settings. Every
     interpreter is found before any environment is made (pip installing from the index, minutes): a
     version found nowhere stops the run first."""
+    given = python_sdks(options)
     own = sys.version_info[1]
-    found = {m: find_interpreter(m, runner=runner) for m in build_versions(abis, own) if m != own}
+    versions = build_versions(abis, own)
+    others = [m for m in versions if m != own or sdk_key(m) in given]  # a setting names fatpack's own too
+    found = {m: find_interpreter(m, runner=runner, given=given.get(sdk_key(m))) for m in others}
     envs = {}
-    for minor in build_versions(abis, own):
-        if minor == own:
+    for minor in versions:
+        if minor not in found:
             envs[minor] = env
             continue
         interpreter = found[minor]
@@ -243,6 +254,16 @@ def version_environments(
                 options.project_dir, options.isolation, interpreter=interpreter.path
             )
     return envs
+
+
+def python_sdks(options: Options) -> dict[str, Path]:
+    """The CPython versions named in [tool.fatpack.sdk], with --sdk's over them ('cp314' -> PATH)."""
+    data = read_pyproject(options.project_dir) or {}
+    tool = data.get("tool", {}).get("fatpack", {}) if isinstance(data.get("tool"), dict) else {}
+    table = tool.get("sdk", {}) if isinstance(tool, dict) else {}
+    _, configured = parse_sdk_table(table, options.project_dir, "tool.fatpack.sdk")
+    _, asked = parse_sdk_table(options.sdk, Path.cwd(), "--sdk")
+    return {**configured, **asked}
 
 
 @contextlib.contextmanager

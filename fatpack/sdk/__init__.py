@@ -11,12 +11,13 @@ import sys
 import sysconfig
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
 from fatpack.errors import ConfigError, FatpackError, ToolchainError
-from fatpack.interpreters import find_interpreter
+from fatpack.interpreters import find_interpreter, given_build_details, sdk_key
 from fatpack.runner import Runner
 from fatpack.targets import PythonAbi, Target
 
@@ -63,17 +64,21 @@ def headers_at(include_dir: Path, multiarch: Optional[str] = None) -> Headers:
 class VersionHeaders:
     """The headers an ABI is compiled against when this interpreter's cannot serve it: a version-specific
     ABI of another version, or an abi3 floor above this version, takes the headers of a CPython of that
-    version found on this machine (fatpack/interpreters.py), once per version; None: this interpreter's."""
+    version found on this machine (fatpack/interpreters.py), once per version; None: this interpreter's.
+    A version named in `given` (the sdk settings, 'cp314' -> PATH) takes the headers PATH names, this
+    interpreter's own version too."""
 
     runner: Runner
     own_minor: int = sys.version_info[1]
+    given: Mapping[str, Path] = field(default_factory=dict)
     # each version's headers, or why there are none: every target asks, and a version found nowhere
     # is looked for once (a candidate that hangs costs its timeout once, not once per target)
     found: dict[int, Union[Headers, FatpackError]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, abi: PythonAbi) -> Optional[Headers]:
-        if abi.minor == self.own_minor or (abi.abi3 and abi.minor < self.own_minor):
+        named = not abi.abi3 and sdk_key(abi.minor) in self.given  # over this interpreter's, too
+        if not named and (abi.minor == self.own_minor or (abi.abi3 and abi.minor < self.own_minor)):
             return None
         with self.lock:  # targets build in parallel threads
             if abi.minor not in self.found:
@@ -85,10 +90,37 @@ class VersionHeaders:
 
     def _find(self, minor: int) -> Union[Headers, FatpackError]:
         try:
+            given = self.given.get(sdk_key(minor))
+            if given is not None:
+                return headers_given(given, minor, self.runner)
             interpreter = find_interpreter(minor, runner=self.runner)
             return headers_at(Path(interpreter.include_dir), interpreter.multiarch)
         except FatpackError as exc:
             return exc
+
+
+def headers_given(given: Path, minor: int, runner: Runner) -> Headers:
+    """The headers of CPython 3.<minor> an sdk setting names, running nothing when it can: a
+    build-details.json's c_api.headers (the file, or a prefix's), a prefix's include/python3.<minor>,
+    an include directory; else (an interpreter) what the interpreter says."""
+    setting = f"the sdk setting {sdk_key(minor)} = {given}"
+    details = given_build_details(given, minor, setting)
+    if details is not None:
+        if details.headers is None or not (details.headers / "Python.h").is_file():
+            raise ConfigError(
+                f"{setting}: no Python.h in {details.headers} (c_api.headers of {details.path})"
+            )
+        found = headers_at(details.headers, details.multiarch or None)
+    elif given.is_dir():
+        include = given / "include" / f"python3.{minor}"
+        found = headers_at(include if (include / "Python.h").is_file() else given)
+    else:
+        interpreter = find_interpreter(minor, runner=runner, given=given)
+        found = headers_at(Path(interpreter.include_dir), interpreter.multiarch)
+    if found.version != (3, minor):
+        have = "{}.{}".format(*found.version)
+        raise ConfigError(f"{setting}: {found.include_dir} holds the headers of {have}")
+    return found
 
 
 def headers_version(include_dir: Path) -> tuple[int, int]:
