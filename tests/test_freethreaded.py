@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from fatpack.errors import ConfigError
-from fatpack.targets import PythonAbi
+from fatpack.sdk import windows
+from fatpack.targets import TARGETS, PythonAbi
 from runtime_loader.loader import Host, no_payload_message, parse_manifest, select_payload
 
+LINUX, WINDOWS = TARGETS["linux_x86_64"], TARGETS["win_amd64"]
 HEADER = "module\ttarget\tabi\tpython\trequires\tfile\tsha256\n"
 BOTH = parse_manifest(
     HEADER
@@ -96,3 +98,71 @@ def test_a_t_payload_is_for_its_own_version_only_and_not_for_debug_builds():
     assert select_payload(FT_ONLY, "m", host("linux_x86_64", "t", (3, 14)))[0] is None
     assert select_payload(FT_ONLY, "m", host("linux_x86_64", "td"))[0] is None
     assert select_payload(BOTH, "m", host("linux_x86_64", "d"))[0] is None
+
+
+# --- the SDK: Windows pyconfig.h and DLL, Linux headers of the right kind --------------------------------
+
+
+def test_windows_cp313t_links_python313t_dll_with_py_gil_disabled_defined():
+    ft, gil = PythonAbi(13, abi3=False, free_threaded=True), PythonAbi(13, abi3=False)
+    assert (windows.python_dll(ft), windows.python_dll(gil)) == ("python313t", "python313")
+    assert "#define Py_GIL_DISABLED 1" in windows.render_pyconfig(WINDOWS, free_threaded=True)
+    assert "Py_GIL_DISABLED" not in windows.render_pyconfig(WINDOWS)
+    exports = (windows.EXPORTS_DIR / "python313t.def").read_text(encoding="ascii")
+    assert "LIBRARY python313t.dll" in exports and "\n_Py_MergeZeroLocalRefcount\n" in exports
+
+
+def test_the_t_payload_has_its_own_cache_key_and_needs_free_threaded_headers(tmp_path):
+    from test_matrix import fake_headers
+
+    from fatpack.sdk import headers_at, sdk_fingerprint
+
+    ft, gil = PythonAbi(13, abi3=False, free_threaded=True), PythonAbi(13, abi3=False)
+    gil_headers = headers_at(fake_headers(tmp_path / "gil", 13, "/* #undef Py_GIL_DISABLED */\n"))
+    ft_headers = headers_at(fake_headers(tmp_path / "ft", 13, "#define Py_GIL_DISABLED 1\n"))
+    assert sdk_fingerprint(WINDOWS, ft, headers=gil_headers) != sdk_fingerprint(
+        WINDOWS, gil, headers=gil_headers
+    )
+    assert sdk_fingerprint(LINUX, ft, headers=ft_headers) != sdk_fingerprint(LINUX, gil, headers=gil_headers)
+    with pytest.raises(ConfigError) as caught:
+        sdk_fingerprint(LINUX, ft, headers=gil_headers)
+    assert str(caught.value) == (
+        f"cp313t for linux_x86_64 needs a free-threaded CPython 3.13's headers, but the pyconfig.h in "
+        f"{gil_headers.include_dir} says Py_GIL_DISABLED is off"
+    )
+    with pytest.raises(ConfigError, match="cp313 for linux_x86_64 needs a GIL"):
+        sdk_fingerprint(LINUX, gil, headers=ft_headers)
+
+
+def test_the_cross_sysconfig_of_a_free_threaded_build_python_names_t_suffixes(tmp_path):
+    from fatpack.crossenv import Tools, config_vars
+    from fatpack.interpreters import BuildPython
+    from fatpack.sdk import PythonSdk
+
+    python = BuildPython("python3.13t", 13, {"Py_GIL_DISABLED": 1, "ABIFLAGS": "t"})
+    sdk = PythonSdk((tmp_path,), ())
+    linux = config_vars(LINUX, python, sdk, Tools("cc", "c++", "ar"), tmp_path)
+    assert (linux["EXT_SUFFIX"], linux["SOABI"]) == (
+        ".cpython-313t-x86_64-linux-gnu.so",
+        "cpython-313t-x86_64-linux-gnu",
+    )
+    assert linux["Py_GIL_DISABLED"] == 1
+    win = config_vars(WINDOWS, python, sdk, Tools("cc", "c++", "ar"), tmp_path)
+    assert (win["EXT_SUFFIX"], win["SOABI"]) == (".cp313t-win_amd64.pyd", "cp313t-win_amd64")
+
+
+def test_a_free_threaded_313_is_looked_for_as_python3_13t(tmp_path):
+    from fatpack.interpreters import PATH as ON_PATH
+    from fatpack.interpreters import Places, candidates
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("python3.13t", "python3.13"):
+        (bin_dir / name).write_text("#!/bin/sh\n")
+        (bin_dir / name).chmod(0o755)
+    places = Places("/nowhere/python", (str(bin_dir),), tmp_path / "pyenv", tmp_path / "uv", tmp_path / "sys")
+    assert candidates(13, places, free_threaded=True)[:2] == [
+        (str(bin_dir / "python3.13t"), ON_PATH),
+        (str(bin_dir / "python3.13"), ON_PATH),
+    ]
+    assert candidates(13, places) == [(str(bin_dir / "python3.13"), ON_PATH)]
