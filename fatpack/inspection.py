@@ -18,11 +18,12 @@ from runtime_loader.loader import MANIFEST_NAME, Entry, parse_manifest
 class PayloadRow:
     module: str  # "lib:NAME" for a bundled library
     target: str
-    abi: str  # "abi3", "cpXY" or "library"
+    abi: str  # "abi3", "cpXY", "cpXYt" (free-threaded) or "library"
     python: str  # the lowest Python it loads on ("3.8"); "" for a library
     floor: str  # "glibc 2.17", "macos 11.0" or ""
     size: int  # bytes, uncompressed
     member: str  # where it is in the artifact
+    free_threaded: bool = False  # a cpXYt payload: loads only on the free-threaded CPython X.Y
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -66,8 +67,9 @@ def inspect_artifact(path: Path) -> list[PayloadRow]:
                     floor = f"{e.requires[0]} {'.'.join(map(str, e.requires[1]))}" if e.requires else ""
                     python = "" if e.abi == "library" else ".".join(map(str, e.python))
                     member = manifest.base + e.file
+                    size = sizes.get(member, -1)
                     rows.append(
-                        PayloadRow(e.module, e.target, e.abi, python, floor, sizes.get(member, -1), member)
+                        PayloadRow(e.module, e.target, e.abi, python, floor, size, member, e.free_threaded)
                     )
             return rows
     except (zipfile.BadZipFile, OSError) as exc:
@@ -87,7 +89,14 @@ def is_manifest(name: str) -> bool:
 def format_table(rows: list[PayloadRow]) -> str:
     header = ("module", "target", "abi", "python", "floor", "size")
     table = [header] + [
-        (r.module, r.target, r.abi, r.python and f">={r.python}", r.floor or "-", str(r.size)) for r in rows
+        (r.module, r.target, r.abi, _python_cell(r), r.floor or "-", str(r.size)) for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
+
+
+def _python_cell(row: PayloadRow) -> str:
+    """'>=3.8'; a free-threaded payload's '3.13t free-threaded' (it never loads on 3.13 with the GIL)."""
+    if row.free_threaded:
+        return f"{row.python}t free-threaded"
+    return row.python and f">={row.python}"

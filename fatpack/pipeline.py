@@ -76,7 +76,6 @@ class Options:
 
 
 TAG_CHOICES = ("any", "platforms")
-OWN_FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))  # fatpack's own interpreter
 logger = logging.getLogger("fatpack")
 
 
@@ -231,7 +230,8 @@ def version_environments(
     `env` for fatpack's own, else one made from a CPython 3.<minor> of the kind (free-threaded for
     cp313t) found on this machine. Every interpreter is found before any environment is made (pip
     installing from the index, minutes): a version found nowhere stops the run first."""
-    own = PythonAbi(sys.version_info[1], abi3=False, free_threaded=OWN_FREE_THREADED)
+    own_free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    own = PythonAbi(sys.version_info[1], abi3=False, free_threaded=own_free_threaded)
     wanted = build_versions(abis, own.minor)
     found = {
         p: find_interpreter(p.minor, free_threaded=p.free_threaded, runner=runner) for p in wanted if p != own

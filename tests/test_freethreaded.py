@@ -3,11 +3,22 @@ loader that never puts a GIL payload into a free-threaded interpreter or the rev
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import freethreaded
 import pytest
+from conftest import install_into
 
 from fatpack.errors import ConfigError
+from fatpack.inspection import format_table, inspect_artifact
+from fatpack.pipeline import Options, assemble
 from fatpack.sdk import windows
-from fatpack.targets import TARGETS, PythonAbi
+from fatpack.targets import TARGETS, PythonAbi, Target
 from runtime_loader.loader import Host, no_payload_message, parse_manifest, select_payload
 
 LINUX, WINDOWS = TARGETS["linux_x86_64"], TARGETS["win_amd64"]
@@ -166,3 +177,148 @@ def test_a_free_threaded_313_is_looked_for_as_python3_13t(tmp_path):
         (str(bin_dir / "python3.13"), ON_PATH),
     ]
     assert candidates(13, places) == [(str(bin_dir / "python3.13"), ON_PATH)]
+
+
+# --- end to end: cp313 + cp313t x linux_x86_64 + win_amd64, run on pyenv's 3.13 and the built 3.13t -----
+
+PROJECTS = Path(__file__).parent / "projects"
+PYENV = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+CP313, CP313T = PythonAbi(13, abi3=False), PythonAbi(13, abi3=False, free_threaded=True)
+PROBE = (
+    "import sys, ftdemo._ft as m\n"
+    "gil = sys._is_gil_enabled() if hasattr(sys, '_is_gil_enabled') else True\n"
+    "print(m.built_free_threaded(), m.add(2, 3), gil, m.__file__)\n"
+)
+
+
+def pyenv_313() -> Path:
+    found = sorted((PYENV / "versions").glob("3.13.*/bin/python3.13"))
+    if not found:
+        pytest.skip(f"pyenv's CPython 3.13 is needed (CI has it); looked for {PYENV}/versions/3.13.*")
+    return found[-1]
+
+
+@contextlib.contextmanager
+def free_threaded_on_path() -> Iterator[Path]:
+    """The built python3.13t first on PATH, where fatpack looks for a free-threaded 3.13 (its bin/ also
+    holds a free-threaded `python3.13`, which fatpack probes and passes over for cp313)."""
+    python = freethreaded.interpreter()
+    saved = os.environ["PATH"]
+    os.environ["PATH"] = os.pathsep.join([str(python.parent), saved])
+    try:
+        yield python
+    finally:
+        os.environ["PATH"] = saved
+
+
+def assemble_with(project: Path, out: Path, targets: tuple[Target, ...], abis: tuple[PythonAbi, ...]) -> Path:
+    pyenv_313()
+    with free_threaded_on_path():
+        return assemble(Options(project, out, targets=targets, abis=abis))
+
+
+@pytest.fixture(scope="module")
+def ft_wheel(tmp_path_factory) -> Path:
+    """The setuptools fixture cross-built by its own backend for cp313 (pyenv's 3.13) and cp313t (the
+    built 3.13t), each for linux_x86_64 and win_amd64."""
+    out = tmp_path_factory.mktemp("ft")
+    return assemble_with(PROJECTS / "freethreaded", out, (LINUX, WINDOWS), (CP313, CP313T))
+
+
+@pytest.fixture(scope="module")
+def gil_only_wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gil-only")
+    return assemble_with(PROJECTS / "freethreaded", out, (LINUX,), (CP313,))
+
+
+def payload_names(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return sorted(n for n in archive.namelist() if n.endswith((".so", ".pyd")))
+
+
+def run_probe(python: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    code = f"import sys; sys.path.insert(0, {str(site)!r})\n{PROBE}"
+    env = {**os.environ, "FATPACK_DEBUG": "1"}
+    return subprocess.run([str(python), "-I", "-c", code], capture_output=True, text=True, env=env)
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_the_wheel_holds_a_gil_and_a_free_threaded_payload_per_target(ft_wheel):
+    base = "ftdemo/_fatpack"
+    assert payload_names(ft_wheel) == [
+        f"{base}/linux_x86_64/cp313/ftdemo/_ft.cpython-313-x86_64-linux-gnu.so",
+        f"{base}/linux_x86_64/cp313t/ftdemo/_ft.cpython-313t-x86_64-linux-gnu.so",
+        f"{base}/win_amd64/cp313/ftdemo/_ft.cp313-win_amd64.pyd",
+        f"{base}/win_amd64/cp313t/ftdemo/_ft.cp313t-win_amd64.pyd",
+    ]
+    rows = {(r.target, r.abi, r.free_threaded) for r in inspect_artifact(ft_wheel)}
+    assert rows == {(t, a, a == "cp313t") for t in ("linux_x86_64", "win_amd64") for a in ("cp313", "cp313t")}
+    table = format_table(inspect_artifact(ft_wheel))
+    assert "cp313t  3.13t free-threaded" in table and "cp313   >=3.13" in table, table
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_win_amd64_cp313t_imports_only_python313t_dll_names_from_its_export_list(ft_wheel):
+    """Structure check only: python.org's free-threaded 3.13 for Windows is not here, so this payload is
+    not run (its export list is derived, see python313t.def's header)."""
+    import pefile
+
+    exports = (windows.EXPORTS_DIR / "python313t.def").read_text(encoding="ascii").split("EXPORTS\n")[1]
+    listed = {line.split()[0] for line in exports.splitlines() if line.strip()}
+    with zipfile.ZipFile(ft_wheel) as archive:
+        pe = pefile.PE(data=archive.read("ftdemo/_fatpack/win_amd64/cp313t/ftdemo/_ft.cp313t-win_amd64.pyd"))
+        gil = pefile.PE(data=archive.read("ftdemo/_fatpack/win_amd64/cp313/ftdemo/_ft.cp313-win_amd64.pyd"))
+    imports = {entry.dll.decode().lower(): entry for entry in pe.DIRECTORY_ENTRY_IMPORT}
+    assert [dll for dll in imports if dll.startswith("python")] == ["python313t.dll"]
+    names = {imp.name.decode() for imp in imports["python313t.dll"].imports}
+    assert names and names <= listed, names - listed
+    assert "PyModuleDef_Init" in names
+    assert "PyInit__ft" in {e.name.decode() for e in pe.DIRECTORY_ENTRY_EXPORT.symbols if e.name}
+    gil_dlls = [e.dll.decode().lower() for e in gil.DIRECTORY_ENTRY_IMPORT]
+    assert [dll for dll in gil_dlls if dll.startswith("python")] == ["python313.dll"]
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_the_free_threaded_313_takes_cp313t_and_keeps_its_gil_off(ft_wheel, tmp_path):
+    site = install_into(ft_wheel, tmp_path / "site")
+    proc = run_probe(freethreaded.interpreter(), site)
+    assert proc.returncode == 0, proc.stderr
+    built_free_threaded, total, gil, path = proc.stdout.split()
+    assert (built_free_threaded, total, gil) == ("True", "5", "False"), proc.stdout
+    assert path.endswith("/linux_x86_64/cp313t/ftdemo/_ft.cpython-313t-x86_64-linux-gnu.so"), path
+    assert "ftdemo._ft on host cp313t-linux_x86_64" in proc.stderr, proc.stderr
+    assert "chose cp313t-linux_x86_64 -> " in proc.stderr, proc.stderr
+    assert "skip cp313-linux_x86_64: built for CPython with the GIL; this is a free-threaded" in proc.stderr
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_pyenvs_gil_313_takes_cp313(ft_wheel, tmp_path):
+    site = install_into(ft_wheel, tmp_path / "site")
+    proc = run_probe(pyenv_313(), site)
+    assert proc.returncode == 0, proc.stderr
+    built_free_threaded, total, gil, path = proc.stdout.split()
+    assert (built_free_threaded, total, gil) == ("False", "5", "True"), proc.stdout
+    assert path.endswith("/linux_x86_64/cp313/ftdemo/_ft.cpython-313-x86_64-linux-gnu.so"), path
+    assert "chose cp313-linux_x86_64 -> " in proc.stderr, proc.stderr
+    assert "skip cp313t-linux_x86_64: built for free-threaded CPython (Py_GIL_DISABLED)" in proc.stderr
+
+
+@pytest.mark.compile
+@pytest.mark.network
+def test_a_wheel_with_only_cp313_refuses_on_313t_saying_why(gil_only_wheel, tmp_path):
+    assert payload_names(gil_only_wheel) == [
+        "ftdemo/_fatpack/linux_x86_64/cp313/ftdemo/_ft.cpython-313-x86_64-linux-gnu.so"
+    ]
+    site = install_into(gil_only_wheel, tmp_path / "site")
+    proc = run_probe(freethreaded.interpreter(), site)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "ImportError: ftdemo._ft: no usable native payload for this interpreter (cp313t-linux_x86_64): "
+        "cp313-linux_x86_64 built for CPython with the GIL; this is a free-threaded CPython (3.13t), "
+        "which loads only cp313t payloads"
+    ), last

@@ -67,7 +67,9 @@ class VersionHeaders:
 
     runner: Runner
     own_minor: int = sys.version_info[1]
-    own_free_threaded: bool = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    # read when made, not at import: the cross compiler wrapper imports this module with a target's
+    # sysconfig data named in its environment (_PYTHON_SYSCONFIGDATA_NAME) that it cannot import
+    own_free_threaded: bool = field(default_factory=lambda: bool(sysconfig.get_config_var("Py_GIL_DISABLED")))
     # each version's headers (per kind: GIL or free-threaded), or why there are none: every target
     # asks, and a version found nowhere is looked for once (a candidate that hangs costs its timeout
     # once, not once per target)
