@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -322,3 +323,52 @@ def test_a_wheel_with_only_cp313_refuses_on_313t_saying_why(gil_only_wheel, tmp_
         "cp313-linux_x86_64 built for CPython with the GIL; this is a free-threaded CPython (3.13t), "
         "which loads only cp313t payloads"
     ), last
+
+
+FATPACK_PROJECT = """\
+[project]
+name = "freethreaded-fatpack"
+version = "1.0"
+
+[tool.fatpack]
+python = ["cp313", "cp313t"]
+targets = ["linux_x86_64", "win_amd64"]
+
+[[tool.fatpack.extension]]
+name = "ftdemo._ft"
+sources = ["src/ftdemo/_ft.c"]
+"""
+
+
+@pytest.fixture(scope="module")
+def own_compiles_ft_wheel(tmp_path_factory) -> Path:
+    """The fixture's extension declared in [tool.fatpack] (fatpack compiles it with zig) for cp313 and
+    cp313t: pyenv's 3.13 headers for one, the built 3.13t's (include/python3.13t) for the other."""
+    root = tmp_path_factory.mktemp("own-ft")
+    shutil.copytree(PROJECTS / "freethreaded" / "src", root / "project" / "src")
+    (root / "project" / "pyproject.toml").write_text(FATPACK_PROJECT)
+    pyenv_313()
+    with free_threaded_on_path():
+        return assemble(Options(root / "project", root / "out", cache_dir=root / "cache"))
+
+
+@pytest.mark.compile
+def test_fatpacks_own_compiles_of_cp313t_run_on_313t_and_cp313_on_313(own_compiles_ft_wheel, tmp_path):
+    import pefile
+
+    site = install_into(own_compiles_ft_wheel, tmp_path / "site")
+    for python, chosen, built in (
+        (freethreaded.interpreter(), "cp313t", "True"),
+        (pyenv_313(), "cp313", "False"),
+    ):
+        proc = run_probe(python, site)
+        assert proc.returncode == 0, proc.stderr
+        built_free_threaded, total, gil, _ = proc.stdout.split()
+        assert (built_free_threaded, total, gil) == (built, "5", str(built == "False")), proc.stdout
+        assert f"chose {chosen}-linux_x86_64 -> " in proc.stderr, proc.stderr
+    with zipfile.ZipFile(own_compiles_ft_wheel) as archive:
+        pyd = next(n for n in archive.namelist() if n.endswith(".pyd") and "cp313t" in n)
+        pe = pefile.PE(data=archive.read(pyd))
+    assert [
+        e.dll.decode().lower() for e in pe.DIRECTORY_ENTRY_IMPORT if e.dll.lower().startswith(b"python")
+    ] == ["python313t.dll"]
