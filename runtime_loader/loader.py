@@ -8,6 +8,7 @@ loads it under its full module name in place of the stub.
 The choice: the interpreter's own platform (OS, the *interpreter's* architecture, glibc or musl), read
 from its extension suffix; the payload's floor (glibc or macOS version) not above the host's; then a
 version-specific payload for exactly this Python before an abi3 one, and the newest abi3 floor that fits.
+A free-threaded CPython ('t' in its ABI flags) loads only `cpXYt` payloads, a GIL one never does.
 
 Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded in place: zipcache.py,
 vendored beside this file, extracts the chosen payload to a private per-user cache.
