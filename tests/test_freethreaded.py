@@ -4,6 +4,7 @@ loader that never puts a GIL payload into a free-threaded interpreter or the rev
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import freethreaded
 import pytest
 from conftest import install_into
+from winepython import WindowsPython
 
 from fatpack.errors import ConfigError
 from fatpack.inspection import format_table, inspect_artifact
@@ -180,6 +182,34 @@ def test_a_free_threaded_313_is_looked_for_as_python3_13t(tmp_path):
     assert candidates(13, places) == [(str(bin_dir / "python3.13"), ON_PATH)]
 
 
+def test_cp314t_without_a_free_threaded_314_is_one_line_saying_what_was_found(tmp_path):
+    """No 3.14t is to be had here (Debian's 3.14 is a GIL build): asking for cp314t says so in one line,
+    naming the GIL 3.14 it passed over, instead of building cp314t from GIL headers."""
+    from fatpack.interpreters import Places, find_interpreter
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3.14").write_text("#!/bin/sh\n")
+    (bin_dir / "python3.14").chmod(0o755)
+    said = {
+        "version": [3, 14],
+        "implementation": "cpython",
+        "free_threaded": False,
+        "include": "/i",
+        "headers": True,
+    }
+
+    def runner(command, **options):
+        return json.dumps(said)
+
+    places = Places("/nowhere/python", (str(bin_dir),), tmp_path / "pyenv", tmp_path / "uv", tmp_path / "sys")
+    with pytest.raises(ConfigError) as caught:
+        find_interpreter(14, free_threaded=True, runner=runner, places=places)
+    message = str(caught.value)
+    assert message.startswith("no CPython 3.14t with headers found to build cp314t with (found: ")
+    assert f"{bin_dir / 'python3.14'} (PATH) is not free-threaded" in message and "\n" not in message
+
+
 # --- end to end: cp313 + cp313t x linux_x86_64 + win_amd64, run on pyenv's 3.13 and the built 3.13t -----
 
 PROJECTS = Path(__file__).parent / "projects"
@@ -306,6 +336,22 @@ def test_pyenvs_gil_313_takes_cp313(ft_wheel, tmp_path):
     assert path.endswith("/linux_x86_64/cp313/ftdemo/_ft.cpython-313-x86_64-linux-gnu.so"), path
     assert "chose cp313-linux_x86_64 -> " in proc.stderr, proc.stderr
     assert "skip cp313t-linux_x86_64: built for free-threaded CPython (Py_GIL_DISABLED)" in proc.stderr
+
+
+@pytest.mark.compile
+@pytest.mark.wine
+@pytest.mark.network
+def test_python_org_313_under_wine_takes_cp313_not_cp313t(ft_wheel, tmp_path, monkeypatch):
+    python = WindowsPython("3.13", tmp_path / "py")
+    python.pip_install(ft_wheel)
+    monkeypatch.setenv("FATPACK_DEBUG", "1")  # Wine hands the environment to the Windows process
+    proc = python.run("-c", PROBE)
+    assert proc.returncode == 0, proc.stderr
+    built_free_threaded, total, gil, path = proc.stdout.split()
+    assert (built_free_threaded, total, gil) == ("False", "5", "True"), proc.stdout
+    assert path.endswith("\\win_amd64\\cp313\\ftdemo\\_ft.cp313-win_amd64.pyd"), path
+    assert "chose cp313-win_amd64 -> " in proc.stderr, proc.stderr
+    assert "skip cp313t-win_amd64: built for free-threaded CPython (Py_GIL_DISABLED)" in proc.stderr
 
 
 @pytest.mark.compile
