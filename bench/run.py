@@ -13,6 +13,10 @@ Keys written to the JSON file (floats):
   fat_vs_thin_ratio               fat wheel bytes / the sum of one wheel per target
   verify_import_ratio             the same fat import with FATPACK_VERIFY=1 (sha256 of the payload) / without;
                                   informational, no goal: it is why FATPACK_VERIFY is off by default
+  matrix_ratio                    version-specific cp310..cp315 x linux_x86_64 + win_amd64 built in one run /
+                                  the sum of one run per version (payload cache off, sources changed before
+                                  each); only the versions fatpack finds headers for here, named in the
+                                  report (matrix_versions)
 Needs: the README's setup (fatpack installed), network access to PyPI for setuptools' isolated build;
 matplotlib only for --plot.
 """
@@ -44,7 +48,10 @@ GOALS = {
     "noop_rebuild_s": ("<=", 0.5),
     "size_ratio": ("<=", 1.5),
     "fat_vs_thin_ratio": ("<=", 1.0),
+    "matrix_ratio": ("<=", 0.5),
 }
+MATRIX_MINORS = range(10, 16)  # cp310 ... cp315
+MATRIX_TARGETS = ("linux_x86_64", "win_amd64")
 IMPORT_PROBE = "import time; t = time.perf_counter(); import midsize._core; print(time.perf_counter() - t)"
 
 
@@ -152,6 +159,47 @@ def bench_noop(work: Path, project: Path, reps: int) -> dict:
     return {"noop_rebuild_s": statistics.median(seconds)}
 
 
+def matrix_versions() -> list[str]:
+    """The cp310..cp315 whose headers fatpack finds on this machine (as a build would look for them)."""
+    from fatpack.errors import FatpackError
+    from fatpack.interpreters import find_interpreter
+
+    found = []
+    for minor in MATRIX_MINORS:
+        try:
+            find_interpreter(minor)
+        except FatpackError:
+            continue
+        found.append(f"cp3{minor}")
+    return found
+
+
+def bench_matrix(work: Path, project: Path, reps: int) -> dict:
+    versions = matrix_versions()
+    if len(versions) < 2:
+        return {"_matrix_versions": versions}
+    targets = [f"--target={t}" for t in MATRIX_TARGETS]
+    every = [f"--python={v}" for v in versions]
+    fatpack("build", project, *targets, *every, "--no-cache", "-o", work / "matrix-warm")
+    together, apart = [], []
+    for i in range(reps):
+        stamp_sources(project, f"matrix {i}")
+        together.append(timed("build", project, *targets, *every, "--no-cache", "-o", work / f"matrix{i}"))
+        singles = 0.0
+        for version in versions:
+            stamp_sources(project, f"single {version} {i}")
+            out = work / f"single-{version}-{i}"
+            singles += timed("build", project, *targets, f"--python={version}", "--no-cache", "-o", out)
+        apart.append(singles)
+    stamp_sources(project, "done")
+    return {
+        "matrix_ratio": statistics.median(together) / statistics.median(apart),
+        "_matrix_versions": versions,
+        "_matrix_s": statistics.median(together),
+        "_singles_s": statistics.median(apart),
+    }
+
+
 def linux_payload_bytes(wheel: Path) -> int:
     with zipfile.ZipFile(wheel) as zf:
         return next(i.file_size for i in zf.infolist() if "/linux_x86_64/" in i.filename)
@@ -186,8 +234,18 @@ def meets(key: str, value: float) -> str:
 
 def table(results: dict) -> str:
     rows = ["| measure | value | goal |", "|---|---|---|"]
-    rows += [f"| `{key}` | {results[key]:.3f} | {meets(key, results[key])} |" for key in GOALS]
+    measured = [key for key in GOALS if key in results]
+    rows += [f"| `{key}` | {results[key]:.3f} | {meets(key, results[key])} |" for key in measured]
+    rows += [f"| `{key}` | not measured | {why} |" for key, why in unmeasured(results).items()]
     return "\n".join(rows)
+
+
+def unmeasured(results: dict) -> dict[str, str]:
+    """Goals with no figure in this run, and why."""
+    if "matrix_ratio" in results:
+        return {}
+    found = ", ".join(results.get("_matrix_versions", [])) or "none"
+    return {"matrix_ratio": f"needs two or more of cp310..cp315 with headers here; found: {found}"}
 
 
 def machine() -> str:
@@ -239,6 +297,12 @@ def report(results: dict, path: Path, plot_path: Path | None, quick: bool) -> No
         f"FATPACK_VERIFY=1: median {statistics.median(results['_import_verify_ms']):.2f} ms, "
         f"`verify_import_ratio` {results['verify_import_ratio']:.2f} (no goal).",
     ]
+    if "matrix_ratio" in results:
+        lines += [
+            "",
+            f"Matrix: {', '.join(results['_matrix_versions'])} x {' + '.join(MATRIX_TARGETS)} in one run "
+            f"{results['_matrix_s']:.1f} s, one run per version {results['_singles_s']:.1f} s in all.",
+        ]
     if plot_path is not None:
         lines += ["", f"![import time distributions]({os.path.relpath(plot_path, path.parent)})"]
     path.write_text("\n".join(lines) + "\n")
@@ -262,6 +326,7 @@ def main() -> None:
         results |= bench_noop(work, project, reps * 2)
         results |= bench_size(work, project, results["_plain_wheel"])
         results |= bench_fat_vs_thin(work, project)
+        results |= bench_matrix(work, project, max(1, reps // 2))
     print(table(results))
     if args.json:
         args.json.write_text(

@@ -24,7 +24,8 @@ from fatpack.cache import (
     shadowing_paths,
 )
 from fatpack.config import ExtensionConfig, LibraryConfig
-from fatpack.cythonize import check_cython_abis, cythonize, is_cython
+from fatpack.cython_abis import CheckContext, fitting_abis
+from fatpack.cythonize import check_cython_abis, cythonize, for_abi, is_cython
 from fatpack.diagnosis import diagnose
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
@@ -115,7 +116,7 @@ def build_payloads(
     """
     builders = _checked_builders(plan, runner)
     check_cython_abis(plan.config.extensions, plan.abis)
-    sources = _generated_sources(plan, runner, work_dir / "cython")
+    plan, sources = _generated_sources(plan, runner, work_dir / "cython")
     headers = VersionHeaders(runner)
     builds = [
         TargetBuild(plan, sources, t, builders[t.name], runner, work_dir, out_dir, headers)
@@ -129,17 +130,24 @@ def build_payloads(
     return [payload for _, built in results for payload in built]
 
 
-def _generated_sources(plan: BuildPlan, runner: Runner, out_dir: Path) -> CompiledSources:
-    """Cythonize once per (extension, ABI), before the per-target builds share the result."""
+def _generated_sources(plan: BuildPlan, runner: Runner, out_dir: Path) -> tuple[BuildPlan, CompiledSources]:
+    """Cythonize once per extension (the generated C serves every ABI), before the per-target builds
+    share the result; the plan with the ABIs the generated code can be built for (fatpack/cython_abis.py)."""
+    cythonized = [
+        (extension, cythonize(extension, runner, out_dir / extension.name, plan.config.root, plan.cache))
+        for extension in plan.config.extensions
+        if is_cython(extension)
+    ]
+    context = CheckContext(runner, out_dir, plan.cache, plan.config.root)
+    abis = fitting_abis(cythonized, plan.abis, plan.abis_default, context)
+    plan = dataclasses.replace(plan, abis=abis)
+    generated = {configured.name: extension for configured, extension in cythonized}
     compiled: CompiledSources = {}
     for extension in plan.config.extensions:
         for abi in plan.abis:
-            key = (extension.name, abi.tag)
-            if is_cython(extension):
-                compiled[key] = cythonize(extension, abi, runner, out_dir / abi.tag / extension.name)
-            else:
-                compiled[key] = extension
-    return compiled
+            own = generated.get(extension.name)
+            compiled[extension.name, abi.tag] = extension if own is None else for_abi(own, abi)
+    return plan, compiled
 
 
 def _build_target_reporting(

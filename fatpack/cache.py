@@ -96,7 +96,7 @@ def usable_cache_dir(path: Path, source: str) -> Path:
     return path
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
@@ -139,10 +139,10 @@ def cache_key(
         "extension": extension_key_inputs(extension),
         # by content and place in the project (quoted includes search the source's directory); a
         # generated source (Cython) by name, as it lives in a new scratch directory each run
-        "sources": [[_source_label(s, root), _file_digest(s)] for s in extension.sources],
-        "linker_inputs": [[str(p), _file_digest(p)] for p in linker_inputs(extension, target, root)],
+        "sources": [[_source_label(s, root), file_digest(s)] for s in extension.sources],
+        "linker_inputs": [[str(p), file_digest(p)] for p in linker_inputs(extension, target, root)],
         "compiler_inputs": [
-            [str(p), _file_digest(p)] for p in files_named_in(extension.extra_compile_args, root)
+            [str(p), file_digest(p)] for p in files_named_in(extension.extra_compile_args, root)
         ],
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
@@ -345,7 +345,7 @@ def _unseal(name: str, sealed: bytes) -> bytes:
 
 def entry_key(command_key: str, dependencies: Iterable[Path]) -> str:
     """The key of the entry built from `command_key` when the dependencies have their current content."""
-    listed = [[str(path), _file_digest(path)] for path in dependencies]
+    listed = [[str(path), file_digest(path)] for path in dependencies]
     return hashlib.sha256(json.dumps([command_key, listed]).encode()).hexdigest()
 
 

@@ -16,7 +16,15 @@ from packaging.version import Version
 from fatpack.errors import ConfigError
 from fatpack.runner import Runner, run_command
 from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
-from fatpack.targets import DEFAULT_ABIS, DEFAULT_TARGETS, TARGETS, PythonAbi, Target, parse_target
+from fatpack.targets import (
+    DEFAULT_ABIS,
+    DEFAULT_TARGETS,
+    TARGETS,
+    PythonAbi,
+    Target,
+    parse_abi_list,
+    parse_target,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -117,6 +125,9 @@ class ProjectConfig:
     strip: bool = True
     sdk_paths: dict[str, Path] = field(default_factory=dict)
     before_build: BeforeBuildConfig = BeforeBuildConfig()
+    # `abis` is fatpack's default (no `python` set), which a build may raise for what the sources need
+    # (a Cython typed memoryview: cp311-abi3, fatpack/cython_abis.py); an ABI the user chose never is
+    abis_default: bool = False
 
     def builder_for(self, target: Target) -> str:
         return self.builders.get(target.name, self.builder)
@@ -320,9 +331,8 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
     default_abis = list(DEFAULT_CYTHON_ABIS if has_cython else DEFAULT_ABIS)
     abis: tuple[PythonAbi, ...] = ()
     with problems.collect():
-        abis = tuple(
-            PythonAbi.parse(p, "tool.fatpack.python")
-            for p in _str_list(tool.get("python", default_abis), "tool.fatpack.python")
+        abis = parse_abi_list(
+            _str_list(tool.get("python", default_abis), "tool.fatpack.python"), "tool.fatpack.python"
         )
         if not abis:
             raise ConfigError("tool.fatpack.python is empty: name at least one ABI, e.g. 'cp38-abi3'")
@@ -370,6 +380,7 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         strip=strip,
         sdk_paths=sdk_paths,
         before_build=before_build,
+        abis_default="python" not in tool,
     )
 
 

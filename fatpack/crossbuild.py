@@ -44,7 +44,7 @@ from fatpack.sdk import PythonSdk, headers_at, prepare_sdk
 from fatpack.sdk.windows_cxx import cxx_link_objects
 from fatpack.sdk.windows_headers import windows_header_overlay
 from fatpack.tags import target_and_abi
-from fatpack.targets import DEFAULT_TARGETS, PythonAbi, Target, parse_target
+from fatpack.targets import DEFAULT_TARGETS, PythonAbi, Target, parse_abi_list, parse_target
 from fatpack.wheelfiles import read_wheel
 
 logger = logging.getLogger("fatpack")
@@ -89,7 +89,7 @@ def chosen_abis(pyproject: Mapping[str, Any], asked: Sequence[PythonAbi]) -> tup
     names = _tool(pyproject).get("python", [])
     if not isinstance(names, list):
         raise ConfigError("tool.fatpack.python must be a list of ABIs, e.g. ['cp311']")
-    return tuple(PythonAbi.parse(str(n), "tool.fatpack.python") for n in names)
+    return parse_abi_list((str(n) for n in names), "tool.fatpack.python")
 
 
 def _tool(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:

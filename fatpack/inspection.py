@@ -1,5 +1,6 @@
 """What an artifact carries: one row per payload (module, target, ABI, size, libc/OS floor), read from
-its manifests. Works on wheels and eggs fatpack made."""
+its manifests, and the same rows as a matrix per module (targets x Pythons). Works on wheels and eggs
+fatpack made."""
 
 from __future__ import annotations
 
@@ -96,7 +97,43 @@ def format_table(rows: list[PayloadRow]) -> str:
 
 
 def _python_cell(row: PayloadRow) -> str:
-    """'>=3.8'; a free-threaded payload's '3.13t free-threaded' (it never loads on 3.13 with the GIL)."""
+    """'>=3.9' for the stable ABI, '3.11' for a version-specific payload, '3.13t' for a free-threaded
+    one (it never loads on 3.13 with the GIL), '' for a library."""
     if row.free_threaded:
-        return f"{row.python}t free-threaded"
-    return row.python and f">={row.python}"
+        return f"{row.python}t"
+    return f">={row.python}" if row.abi == "abi3" else row.python
+
+
+def python_column(row: PayloadRow) -> str:
+    """A matrix column: the version-specific ABI as tagged ('cp311', 'cp313t', 'pp311'), or the stable
+    ABI with its floor ('abi3>=3.9')."""
+    return f"abi3>={row.python}" if row.abi == "abi3" else row.abi
+
+
+def _column_order(column: str) -> tuple[bool, tuple[int, ...], str]:
+    """Version-specific columns by version, then abi3 columns by floor."""
+    stable = column.startswith("abi3>=")
+    if stable:  # abi3>=3.9
+        return True, tuple(int(part) for part in column[len("abi3>=") :].split(".")), column
+    digits = column[len("cp3") :].rstrip("abcdefghijklmnopqrstuvwxyz")  # cp311, cp313t, pp311
+    return False, (3, int(digits or 0)), column
+
+
+def format_matrix(rows: list[PayloadRow]) -> str:
+    """Per extension module: a line per target, a column per Python ABI, 'x' where a payload is carried."""
+    modules: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        if row.abi != "library":
+            modules.setdefault(row.module, {}).setdefault(row.target, set()).add(python_column(row))
+    blocks = []
+    for module, targets in sorted(modules.items()):
+        columns = sorted({c for cs in targets.values() for c in cs}, key=_column_order)
+        table = [(module, *columns)] + [
+            (f"  {target}", *("x" if c in carried else "-" for c in columns))
+            for target, carried in sorted(targets.items())
+        ]
+        widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+        blocks.append(
+            "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in table)
+        )
+    return "\n\n".join(blocks)

@@ -24,6 +24,7 @@ class BuildPlan:
     jobs: int = 1  # targets built at the same time
     cache: PayloadCache = NO_CACHE
     before_build: tuple[str, ...] = ()  # the command line's before-build commands, over the project's
+    abis_default: bool = False  # `abis` is fatpack's default: neither the project nor the command line chose
 
     def before_build_for(self, target: Target) -> tuple[str, ...]:
         """The before-build commands to run for `target` (none: nothing to run)."""
@@ -49,5 +50,12 @@ def make_plan(
         t.name: overrides.get(t.name, overrides.get("*", config.builder_for(t))) for t in chosen_targets
     }
     return BuildPlan(
-        config, chosen_targets, chosen_abis, builder_names, max(1, jobs), cache, tuple(before_build)
+        config,
+        chosen_targets,
+        chosen_abis,
+        builder_names,
+        max(1, jobs),
+        cache,
+        tuple(before_build),
+        abis_default=config.abis_default and not abis,
     )

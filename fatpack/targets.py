@@ -7,6 +7,7 @@ import platform
 import re
 import sys
 import sysconfig
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
 
@@ -250,6 +251,28 @@ class PythonAbi:
 
 
 DEFAULT_ABIS = ("cp38-abi3",)
+NEWEST_MINOR = 15  # CPython 3.15: the newest Python fatpack knows (its headers and Windows exports)
+_EVERY_FROM_RE = re.compile(r"^cp3(\d{1,2})\+$")
+
+
+def parse_abis(text: str, where: str = "python") -> tuple[PythonAbi, ...]:
+    """One entry of a `python` list: an ABI ('cp311', 'cp39-abi3'), or 'cpXY+', the shorthand for every
+    CPython from 3.Y to the newest fatpack knows, each version-specific ('cp310+' is cp310 ... cp315)."""
+    every = _EVERY_FROM_RE.match(text)
+    if not every:
+        return (PythonAbi.parse(text, where),)
+    first = PythonAbi.parse(f"cp3{every.group(1)}", where).minor
+    if first > NEWEST_MINOR:
+        raise ConfigError(
+            f"{text!r} in {where}: the newest CPython fatpack knows is 3.{NEWEST_MINOR}; "
+            f"name it as 'cp3{first}'"
+        )
+    return tuple(PythonAbi(minor=minor, abi3=False) for minor in range(first, NEWEST_MINOR + 1))
+
+
+def parse_abi_list(texts: Iterable[str], where: str = "python") -> tuple[PythonAbi, ...]:
+    """A whole `python` list, shorthands expanded, duplicates dropped (first place kept)."""
+    return tuple(dict.fromkeys(abi for text in texts for abi in parse_abis(text, where)))
 
 
 def _did_you_mean(name: str, known: dict[str, Target]) -> str:

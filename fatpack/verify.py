@@ -424,7 +424,8 @@ def _check_linux(
 def stable_abi_symbols() -> frozenset[str]:
     """python3.dll's exports (the stable ABI as of the newest CPython fatpack knows)."""
     lines = (EXPORTS_DIR / "python3.def").read_text(encoding="utf-8").splitlines()
-    return frozenset(line.split()[0] for line in lines[2:] if line.strip())
+    names = lines[lines.index("EXPORTS") + 1 :]  # after the `;` comment lines and LIBRARY
+    return frozenset(line.split()[0] for line in names if line.strip())
 
 
 def _check_stable_abi(member: str, info: BinaryInfo) -> list[Problem]:

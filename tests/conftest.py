@@ -57,7 +57,11 @@ class RecordingRunner:
                 out.write_bytes(b"fake binary for " + out.name.encode())
         if "-MF" in command:  # as a compiler does: the dependency file names the source it read
             depfile = Path(command[command.index("-MF") + 1])
-            depfile.write_text(f"{command[command.index('-o') + 1]}: {command[command.index('-c') + 1]}\n")
+            out = command.index("-o")
+            source = (
+                command[command.index("-c") + 1] if "-c" in command else command[out - 1]
+            )  # -E: before -o
+            depfile.write_text(f"{command[out + 1]}: {source}\n")
         return ""
 
 

@@ -151,3 +151,11 @@ def test_bad_os_settings(make_project, extra, message):
     root = make_project(tool=OS_EXTENSION + extra, files={"x.c": "", "x.pyx": ""})
     with pytest.raises(ConfigError, match=message):
         load_project(root)
+
+
+def test_python_shorthand_in_config(make_project):
+    root = make_project(
+        tool='python = ["cp313+", "cp310-abi3"]\n[[tool.fatpack.extension]]\nname = "m._x"\nsources = ["x.c"]\n',
+        files={"x.c": ""},
+    )
+    assert [a.tag for a in load_project(root).abis] == ["cp313", "cp314", "cp315", "cp310-abi3"]

@@ -8,6 +8,8 @@ import zipfile
 import pytest
 from conftest import ALL_TARGETS
 
+from fatpack.inspection import PayloadRow, format_matrix
+
 
 def fatpack(*args):
     return subprocess.run([sys.executable, "-m", "fatpack", *map(str, args)], capture_output=True, text=True)
@@ -17,7 +19,11 @@ def fatpack(*args):
 def test_table_and_json(hello_all_targets_wheel):
     table = fatpack("inspect", hello_all_targets_wheel)
     assert table.returncode == 0, table.stderr
-    lines = table.stdout.splitlines()
+    matrix, payloads = table.stdout.split("\n\n")
+    assert matrix.splitlines()[0].split() == ["hello._core", "abi3>=3.8"]
+    assert sorted(line.split()[0] for line in matrix.splitlines()[1:]) == sorted(ALL_TARGETS)
+    assert all(line.split()[1] == "x" for line in matrix.splitlines()[1:])
+    lines = payloads.splitlines()
     assert lines[0].split() == ["module", "target", "abi", "python", "floor", "size"]
     assert len(lines) == 1 + 10
     rows = json.loads(fatpack("inspect", hello_all_targets_wheel, "--json").stdout)
@@ -52,3 +58,26 @@ def test_a_wheel_fatpack_did_not_make(tmp_path):
         proc.stderr.strip()
         == "error: plain-1.0-py3-none-any.whl holds no fatpack manifest: not an artifact fatpack made"
     )
+
+
+def row(module, target, abi, python):
+    return PayloadRow(module, target, abi, python, "", 1, f"{module}/{target}/{abi}")
+
+
+def test_matrix_targets_by_pythons():
+    rows = [
+        row("m._a", "win_amd64", "cp312", "3.12"),
+        row("m._a", "linux_x86_64", "abi3", "3.9"),
+        row("m._a", "linux_x86_64", "cp312", "3.12"),
+        row("m._a", "linux_x86_64", "cp310", "3.10"),
+        row("lib:z", "linux_x86_64", "library", ""),
+        row("m._b", "linux_x86_64", "cp313t", "3.13"),
+    ]
+    assert format_matrix(rows).splitlines() == [
+        "m._a            cp310  cp312  abi3>=3.9",
+        "  linux_x86_64  x      x      x",
+        "  win_amd64     -      x      -",
+        "",
+        "m._b            cp313t",
+        "  linux_x86_64  x",
+    ]

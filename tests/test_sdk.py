@@ -31,7 +31,9 @@ def test_windows_pyconfig_is_llp64_and_win64():
 
 
 def test_export_lists_mark_data():
-    stable = (EXPORTS_DIR / "python3.def").read_text().splitlines()
+    stable = [
+        line for line in (EXPORTS_DIR / "python3.def").read_text().splitlines() if not line.startswith(";")
+    ]
     assert stable[:2] == ["LIBRARY python3.dll", "EXPORTS"]
     assert "PyExc_TypeError DATA" in stable and "_Py_NoneStruct DATA" in stable
     assert "PyLong_FromLong" in stable

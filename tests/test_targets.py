@@ -1,7 +1,7 @@
 import pytest
 
 from fatpack.errors import ConfigError
-from fatpack.targets import TARGETS, PythonAbi, parse_target
+from fatpack.targets import NEWEST_MINOR, TARGETS, PythonAbi, parse_abi_list, parse_abis, parse_target
 
 
 def test_known_targets_have_triples_and_suffixes():
@@ -37,3 +37,28 @@ def test_parse_abi(text, minor, abi3, label, limited):
 def test_bad_abi_is_config_error(text):
     with pytest.raises(ConfigError, match=r"Python ABI"):
         PythonAbi.parse(text)
+
+
+def test_every_cpython_from_shorthand():
+    assert [a.tag for a in parse_abis("cp312+")] == [f"cp3{m}" for m in range(12, NEWEST_MINOR + 1)]
+    assert [a.tag for a in parse_abis(f"cp3{NEWEST_MINOR}+")] == [f"cp3{NEWEST_MINOR}"]
+
+
+def test_shorthand_mixed_with_abi3_fallback_and_duplicates():
+    abis = parse_abi_list(["cp313", "cp311+", "cp39-abi3"])
+    assert [a.tag for a in abis] == ["cp313", "cp311", "cp312"] + [
+        f"cp3{m}" for m in range(14, NEWEST_MINOR + 1)
+    ] + ["cp39-abi3"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("cp37+", r"'cp37' in --python: fatpack supports CPython 3.8 and newer"),
+        ("cp316+", r"'cp316\+' in --python: the newest CPython fatpack knows is 3.15; name it as 'cp316'"),
+        ("cp311-abi3+", r"unknown Python ABI 'cp311-abi3\+' in --python"),
+    ],
+)
+def test_bad_shorthand_is_one_line(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_abis(text, "--python")

@@ -156,3 +156,83 @@ def test_cp314_extension_links_against_the_derived_import_library(tmp_path):
     assert sorted(names - set(derived)) == []
     assert derived["_Py_NoneStruct"] and derived["PyExc_TypeError"] and not derived["PyUnicodeWriter_Create"]
     assert "PyInit_probe314" in {s.name.decode() for s in pe.DIRECTORY_ENTRY_EXPORT.symbols if s.name}
+
+
+STABLE_TOOL = TOOL.parent / "derive_stable_abi.py"
+
+
+def _load_stable_tool():
+    spec = importlib.util.spec_from_file_location("derive_stable_abi", STABLE_TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stable_abi_grows_by_new_limited_declarations_the_dll_exports():
+    next_stable_abi = _load_stable_tool().next_stable_abi
+    previous = {"PyOld": False, "PyGone": False, "PyOS_CheckStack": False}
+    previous_versioned = {"PyOld": False, "PyGone": False, "PyOS_AfterFork": False}
+    declared = frozenset({"PyOld", "PyNew", "PyNewData", "PyOS_AfterFork", "PyDeclaredNotExported"})
+    versioned = {"PyOld": False, "PyNew": False, "PyNewData": True, "PyOS_AfterFork": False}
+    assert next_stable_abi(
+        previous, frozenset({"PyOld", "PyOS_AfterFork"}), previous_versioned, declared, versioned
+    ) == {
+        "PyOld": False,
+        "PyOS_CheckStack": False,  # forwarded by python3.dll though no pythonXY.dll exported it: kept
+        "PyNew": False,
+        "PyNewData": True,
+    }  # PyGone: its function left pythonXY.dll; PyOS_AfterFork: declared before and left out on purpose
+
+
+def test_python3_def_holds_313_and_the_derived_314_315_names():
+    from fatpack.verify import stable_abi_symbols
+
+    names = stable_abi_symbols()
+    assert {"PyLong_AsInt", "PyLong_AsInt32", "PyUnicode_Equal", "PyModule_FromSlotsAndSpec"} <= names
+    assert not names & {";", "LIBRARY", "EXPORTS", "PyOS_AfterFork"}
+
+
+EXTENSION_ABI3_314 = """
+#define Py_LIMITED_API 0x030E0000
+#include <Python.h>
+
+static PyObject *probe(PyObject *self, PyObject *arg) {
+    int32_t value;
+    if (PyLong_AsInt32(arg, &value) < 0) return NULL;
+    return PyLong_FromInt32(value + 1);
+}
+
+static PyMethodDef methods[] = {{"probe", probe, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "probeabi3", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_probeabi3(void) { return PyModule_Create(&module); }
+"""
+
+
+@pytest.mark.compile
+def test_cp314_abi3_extension_links_against_python3_dll(tmp_path):
+    """Structure check only: no Windows CPython 3.14 here to import it (not run). A cp314-abi3 extension
+    using a function the stable ABI gained in 3.14 links against python3.dll alone."""
+    import pefile
+
+    from fatpack.runner import run_command, zig_command
+    from fatpack.sdk import Headers
+    from fatpack.sdk.windows import prepare
+    from fatpack.targets import TARGETS, PythonAbi
+
+    target = TARGETS["win_amd64"]
+    headers = Headers(_headers_314(), (3, 14))
+    sdk = prepare(target, PythonAbi(minor=14, abi3=True), tmp_path / "work", run_command, headers=headers)
+    source = tmp_path / "probeabi3.c"
+    source.write_text(EXTENSION_ABI3_314, encoding="ascii")
+    out = tmp_path / "probeabi3.pyd"
+    includes = [f"-I{d}" for d in sdk.include_dirs]
+    command = [*zig_command("cc"), "-target", target.zig_triple, "-O2", "-shared", *includes]
+    run_command([*command, str(source), *map(str, sdk.link_inputs), "-o", str(out)], cwd=tmp_path)
+
+    pe = pefile.PE(str(out))
+    imports = {entry.dll.decode().lower(): entry for entry in pe.DIRECTORY_ENTRY_IMPORT}
+    assert [dll for dll in imports if dll.startswith("python")] == ["python3.dll"], sorted(imports)
+    names = {i.name.decode() for i in imports["python3.dll"].imports}
+    assert {"PyLong_AsInt32", "PyLong_FromInt32"} <= names

@@ -179,14 +179,15 @@ def _declarators(declaration: list[str]) -> Iterator[tuple[str, bool]]:
         yield declaration[-1], False
 
 
-def exported_declarations(text: str, include_root: str) -> dict[str, Export]:
-    """Every `__declspec(dllexport)` declaration in the preprocessed header tree, by name."""
+def exported_declarations(
+    text: str, include_root: str, spellings: tuple[tuple[str, ...], ...] = _EXPORT_SPELLINGS
+) -> dict[str, Export]:
+    """Every declaration marked by one of `spellings` (`__declspec(dllexport)`) in the preprocessed
+    header tree, by name."""
     tokens = list(_tokens_by_file(text, include_root))
     found: dict[str, Export] = {}
     for i in range(len(tokens) - 11):
-        spelling = next(
-            (s for s in _EXPORT_SPELLINGS if tuple(t for t, _ in tokens[i : i + len(s)]) == s), None
-        )
+        spelling = next((s for s in spellings if tuple(t for t, _ in tokens[i : i + len(s)]) == s), None)
         if spelling is None:
             continue
         declaration = []

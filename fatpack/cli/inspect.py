@@ -1,4 +1,5 @@
-"""`fatpack inspect ARTIFACT`: a table of the payloads an artifact carries (or --json)."""
+"""`fatpack inspect ARTIFACT`: the matrix of modules x targets x Pythons an artifact carries, then a table
+of its payloads (or --json)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import json
 from pathlib import Path
 
 from fatpack.errors import ArtifactError
-from fatpack.inspection import format_table, inspect_artifact
+from fatpack.inspection import format_matrix, format_table, inspect_artifact
 
 ENVIRONMENT: tuple[tuple[str, str], ...] = ()
-HELP = "list the payloads a wheel or egg carries: module x target x ABI, size, glibc/macOS floor"
+HELP = (
+    "list the payloads a wheel or egg carries: a matrix per module (targets x Pythons), then each payload's "
+    "ABI, lowest Python, glibc/macOS floor and size"
+)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -22,5 +26,9 @@ def execute(args: argparse.Namespace) -> int:
     if not args.artifact.exists():  # as `fatpack verify` says it, not as an OSError's repr
         raise ArtifactError(f"{args.artifact}: no such file")
     rows = inspect_artifact(args.artifact)
-    print(json.dumps([r.as_dict() for r in rows], indent=2) if args.json else format_table(rows))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], indent=2))
+    else:
+        matrix = format_matrix(rows)
+        print(f"{matrix}\n\n{format_table(rows)}" if matrix else format_table(rows))
     return 0

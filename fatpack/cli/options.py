@@ -12,7 +12,7 @@ from pathlib import Path
 from fatpack.archives import is_sdist
 from fatpack.errors import ConfigError
 from fatpack.pipeline import Options
-from fatpack.targets import PythonAbi, parse_target
+from fatpack.targets import parse_abi_list, parse_target
 
 # Environment variables `fatpack build` and `fatpack assemble` read (their --help lists them).
 BUILD_ENVIRONMENT = (
@@ -84,8 +84,10 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
         action="append",
         default=[],
         metavar="P",
-        help="Python ABI: 'cpXY-abi3' (one binary for CPython 3.Y and newer) or 'cpXY' (3.Y only) "
-        "(repeatable; default: the project's `python`, else cp38-abi3; cp39-abi3 with Cython; a setup.py "
+        help="Python ABI: 'cpXY-abi3' (one binary for CPython 3.Y and newer), 'cpXY' (3.Y only) or 'cpXY+' "
+        "(every CPython from 3.Y to the newest fatpack knows, each version-specific) "
+        "(repeatable; default: the project's `python`, else cp38-abi3; cp39-abi3 with Cython, cp311-abi3 "
+        "when its Cython code uses the buffer protocol (typed memoryviews); a setup.py "
         "project: abi3 if it sets py_limited_api, else this Python's cpXY; a project with its own build "
         "builds each cpXY with a CPython 3.Y found on PATH, in pyenv's (PYENV_ROOT) or uv's "
         "(UV_PYTHON_INSTALL_DIR) Pythons or /usr/bin)",
@@ -141,7 +143,7 @@ def options_from(args: argparse.Namespace) -> Options:
         project_dir=args.project_dir,
         out_dir=out_dir,
         targets=tuple(parse_target(t, "--target") for t in args.target),
-        abis=tuple(PythonAbi.parse(p, "--python") for p in args.python),
+        abis=parse_abi_list(args.python, "--python"),
         builders=dict(_parse_builder(b) for b in args.builder),
     )
     if args.jobs is not None:

@@ -1,0 +1,1 @@
+"""Sums over a typed memoryview."""
