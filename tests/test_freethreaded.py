@@ -404,6 +404,7 @@ def own_compiles_ft_wheel(tmp_path_factory) -> Path:
 
 
 @pytest.mark.compile
+@pytest.mark.network  # the 3.13t is built from Debian's source the first time
 def test_fatpacks_own_compiles_of_cp313t_run_on_313t_and_cp313_on_313(own_compiles_ft_wheel, tmp_path):
     import pefile
 
