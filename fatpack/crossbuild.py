@@ -338,7 +338,8 @@ def one_per_slot(wheels: Sequence[TargetWheel]) -> list[TargetWheel]:
 def serves(built: PythonAbi, wanted: PythonAbi) -> bool:
     if built == wanted:
         return True
-    return built.abi3 and built.minor <= wanted.minor
+    # a free-threaded CPython loads no abi3 binary (3.13t, 3.14t; abi3t is another ABI)
+    return built.abi3 and built.minor <= wanted.minor and not wanted.free_threaded
 
 
 def failed_step(output: str, target: Target) -> str:

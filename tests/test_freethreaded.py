@@ -25,6 +25,7 @@ from fatpack.targets import TARGETS, PythonAbi, Target
 from runtime_loader.loader import Host, no_payload_message, parse_manifest, select_payload
 
 LINUX, WINDOWS = TARGETS["linux_x86_64"], TARGETS["win_amd64"]
+CP313, CP313T = PythonAbi(13, abi3=False), PythonAbi(13, abi3=False, free_threaded=True)
 HEADER = "module\ttarget\tabi\tpython\trequires\tfile\tsha256\n"
 BOTH = parse_manifest(
     HEADER
@@ -165,6 +166,20 @@ def test_the_cross_sysconfig_of_a_free_threaded_build_python_names_t_suffixes(tm
     assert (win["EXT_SUFFIX"], win["SOABI"]) == (".cp313t-win_amd64.pyd", "cp313t-win_amd64")
 
 
+def test_an_abi3_wheel_does_not_serve_cp313t():
+    """A project building abi3 on every Python: its abi3 wheel serves cp313 but not cp313t, which
+    cannot load it; the run stops naming both instead of shipping a payload the 3.13t refuses."""
+    from fatpack.crossbuild import TargetWheel, check_serves, serves
+
+    stable = PythonAbi(9, abi3=True)
+    assert serves(stable, CP313) and not serves(stable, CP313T) and serves(CP313T, CP313T)
+    wheels = [TargetWheel(LINUX, Path("p-1.0-cp39-abi3-linux_x86_64.whl"), stable, 1.0)]
+    with pytest.raises(
+        ConfigError, match=r"^linux_x86_64: cp313t was asked for, but the project's own build makes cp39-abi3"
+    ):
+        check_serves(wheels, [CP313, CP313T])
+
+
 def test_a_free_threaded_313_is_looked_for_as_python3_13t(tmp_path):
     from fatpack.interpreters import PATH as ON_PATH
     from fatpack.interpreters import Places, candidates
@@ -214,7 +229,6 @@ def test_cp314t_without_a_free_threaded_314_is_one_line_saying_what_was_found(tm
 
 PROJECTS = Path(__file__).parent / "projects"
 PYENV = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-CP313, CP313T = PythonAbi(13, abi3=False), PythonAbi(13, abi3=False, free_threaded=True)
 PROBE = (
     "import sys, ftdemo._ft as m\n"
     "gil = sys._is_gil_enabled() if hasattr(sys, '_is_gil_enabled') else True\n"
