@@ -97,28 +97,29 @@ def _version_key(version: str) -> list[tuple[int, str]]:
 
 
 def build(prefix: Path) -> None:
+    """Configure, make and install CPython 3.13t for `prefix`, then move it there in one rename.
+
+    The prefix is baked into the interpreter (rpath, sys.prefix), so it is configured for the final
+    path and installed with DESTDIR into a staging directory beside it; a crashed build leaves only
+    that `.tmp-` directory, which is never used."""
     tarball = orig_tarball()
     prefix.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=prefix.name + ".tmp-", dir=prefix.parent))
-    work = staging / "src"
-    # the prefix is baked into the interpreter (rpath, sys.prefix): install at the final path's twin,
-    # check it, then rename; a crashed build leaves only a .tmp- directory that is never used
+    work, root = staging / "src", staging / "root"
     try:
         work.mkdir()
         subprocess.run(["tar", "-xf", str(tarball), "-C", str(work), "--strip-components=1"], check=True)
-        _configure_make_install(work, prefix)
-        shutil.rmtree(work)
+        _configure_make_install(work, prefix, root)
+        installed = root / str(prefix).lstrip("/")
+        _check_layout(installed)
+        shutil.rmtree(prefix, ignore_errors=True)
+        os.replace(installed, prefix)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _check(prefix / "bin" / "python3.13t")
 
 
-def _configure_make_install(work: Path, prefix: Path) -> None:
-    # installing straight into `prefix` would leave a half-built tree there: install into prefix.tmp,
-    # which shares the final path's length, and rename only after the check
-    target = prefix.with_name(prefix.name + ".installing")
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.rmtree(prefix, ignore_errors=True)
+def _configure_make_install(work: Path, prefix: Path, root: Path) -> None:
     steps = (
         [
             "./configure",
@@ -130,21 +131,15 @@ def _configure_make_install(work: Path, prefix: Path) -> None:
             "--disable-test-modules",
         ],
         ["make", "-j2"],
-        ["make", "install", f"DESTDIR={target}"],
+        ["make", "install", f"DESTDIR={root}"],
     )
+    log = work / "build.log"
     for argv in steps:
-        log = work / "build.log"
         with log.open("a") as out:
             proc = subprocess.run(argv, cwd=work, stdout=out, stderr=subprocess.STDOUT)
         if proc.returncode != 0:
             tail = log.read_text(errors="replace")[-3000:]
             raise FreeThreadedUnavailable(f"{' '.join(argv[:2])} failed ({proc.returncode}):\n{tail}")
-    # DESTDIR install: the tree is target/<prefix>; move it into place in one rename
-    os.replace(target / str(prefix).lstrip("/"), prefix.with_name(prefix.name + ".new"))
-    shutil.rmtree(target, ignore_errors=True)
-    probe = prefix.with_name(prefix.name + ".new")
-    _check_layout(probe)
-    os.replace(probe, prefix)
 
 
 def _check_layout(tree: Path) -> None:
