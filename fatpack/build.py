@@ -117,7 +117,7 @@ def build_payloads(
     builders = _checked_builders(plan, runner)
     check_cython_abis(plan.config.extensions, plan.abis)
     plan, sources = _generated_sources(plan, runner, work_dir / "cython")
-    headers = VersionHeaders(runner)
+    headers = VersionHeaders(runner, given=plan.config.python_sdks)
     builds = [
         TargetBuild(plan, sources, t, builders[t.name], runner, work_dir, out_dir, headers)
         for t in plan.targets

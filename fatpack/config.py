@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any, Callable, Optional, TypeVar
 from packaging.version import Version
 
 from fatpack.errors import ConfigError
+from fatpack.interpreters import is_sdk_key
 from fatpack.runner import Runner, run_command
 from fatpack.setuptools_project import SetuptoolsProject, read_setuptools_project
 from fatpack.targets import (
@@ -101,6 +103,37 @@ class BeforeBuildConfig:
 
 
 @dataclass(frozen=True)
+class TestConfig:
+    """`[tool.fatpack.test]`: what `fatpack test` runs in each (target, Python) cell's fresh
+    environment, after pip installed the artifact and `requires` there."""
+
+    __test__ = False  # not a test class to pytest, whose tests import it
+
+    # the test command (one command, split as a POSIX shell would, no shell operators): `{project}` is
+    # the project's directory, `{python}` the cell's interpreter; "" when the table sets none
+    command: str = ""
+    requires: tuple[str, ...] = ()  # test requirements, pip's syntax
+    # [tool.fatpack.test.<os>] and [tool.fatpack.test.<target>] tables: each key they set replaces the
+    # less specific one's (target over OS over the table itself), as before-build's tables do
+    overrides: tuple[tuple[str, TestConfig], ...] = ()
+
+    def for_target(self, target: Target) -> TestConfig:
+        """The command and requirements for `target`'s cells."""
+        merged = dataclasses.replace(self, overrides=())
+        scoped = dict(self.overrides)
+        for scope in (target.os, target.name):
+            if scope in scoped:
+                override = scoped[scope]
+                merged = TestConfig(override.command or merged.command, override.requires or merged.requires)
+        return merged
+
+    def commands(self) -> list[tuple[str, str]]:
+        """(where, command) of every command set, for checking them all before anything runs."""
+        found = [("tool.fatpack.test.command", self.command)] if self.command else []
+        return found + [(f"tool.fatpack.test.{s}.command", o.command) for s, o in self.overrides if o.command]
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """Everything fatpack needs to know about one project, paths absolute."""
 
@@ -123,8 +156,10 @@ class ProjectConfig:
     include_package_data: bool = False  # with package_data: every file in a listed package ships
     package_dirs: dict[str, Path] = field(default_factory=dict)  # setuptools' package_dir, other than ''
     strip: bool = True
-    sdk_paths: dict[str, Path] = field(default_factory=dict)
+    sdk_paths: dict[str, Path] = field(default_factory=dict)  # target name -> a Windows Python layout
+    python_sdks: dict[str, Path] = field(default_factory=dict)  # 'cp314' -> python, build-details, prefix
     before_build: BeforeBuildConfig = BeforeBuildConfig()
+    test: TestConfig = TestConfig()
     # `abis` is fatpack's default (no `python` set), which a build may raise for what the sources need
     # (a Cython typed memoryview: cp311-abi3, fatpack/cython_abis.py); an ABI the user chose never is
     abis_default: bool = False
@@ -145,7 +180,9 @@ _TOOL_KEYS = {
     "strip",
     "sdk",
     "before-build",
+    "test",
 }
+_TEST_KEYS = {"command", "requires"}
 _SCOPED_TOOL_KEYS = {"before-build"}  # keys a [tool.fatpack.<os>] or [tool.fatpack.<target>] table may set
 
 
@@ -342,11 +379,9 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         for target_name in builders:
             parse_target(target_name, "tool.fatpack.builders")
     sdk_paths: dict[str, Path] = {}
+    python_sdks: dict[str, Path] = {}
     with problems.collect():
-        sdk_paths = {
-            parse_target(t, "tool.fatpack.sdk").name: (root / p).resolve()
-            for t, p in _str_table(tool.get("sdk", {}), "tool.fatpack.sdk").items()
-        }
+        sdk_paths, python_sdks = parse_sdk_table(tool.get("sdk", {}), root, "tool.fatpack.sdk")
     packages = package_dir = None
     with problems.collect():
         raw_packages = tool.get("packages")
@@ -363,6 +398,9 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
     before_build = BeforeBuildConfig()
     with problems.collect():
         before_build = _parse_before_build(tool)
+    test = TestConfig()
+    with problems.collect():
+        test = _parse_test(tool)
     problems.raise_any()
     return ProjectConfig(
         root=root,
@@ -379,7 +417,9 @@ def _parse_fatpack_project(data: dict[str, Any], tool: dict[str, Any], root: Pat
         package_dir=package_dir,
         strip=strip,
         sdk_paths=sdk_paths,
+        python_sdks=python_sdks,
         before_build=before_build,
+        test=test,
         abis_default="python" not in tool,
     )
 
@@ -397,6 +437,31 @@ def read_before_build(pyproject: dict[str, Any]) -> BeforeBuildConfig:
     """[tool.fatpack]'s before-build settings alone, for a build that reads no other fatpack setting
     (the project's own backend run per target); ConfigError as load_project would say it."""
     return _parse_before_build(_table(_table(pyproject, "tool"), "fatpack", where="tool.fatpack"))
+
+
+def read_test_config(pyproject: dict[str, Any]) -> TestConfig:
+    """[tool.fatpack.test] alone, for `fatpack test` (which builds nothing, so reads no other setting
+    and runs no setup.py); ConfigError as load_project would say it."""
+    return _parse_test(_table(_table(pyproject, "tool"), "fatpack", where="tool.fatpack"))
+
+
+def _parse_test(tool: dict[str, Any]) -> TestConfig:
+    table = _table(tool, "test", where="tool.fatpack.test")
+    _reject_unknown(table, _TEST_KEYS | set(OSES) | set(TARGETS), "tool.fatpack.test")
+    overrides = []
+    for scope in [*OSES, *TARGETS]:
+        if scope in table:
+            where = f"tool.fatpack.test.{scope}"
+            scoped = _table(table, scope, where=where)
+            _reject_unknown(scoped, _TEST_KEYS, where)
+            overrides.append((scope, _test_keys(scoped, where)))
+    return dataclasses.replace(_test_keys(table, "tool.fatpack.test"), overrides=tuple(overrides))
+
+
+def _test_keys(table: dict[str, Any], where: str) -> TestConfig:
+    command = _str(table["command"], f"{where}.command") if "command" in table else ""
+    requires = tuple(_str_list(table.get("requires", []), f"{where}.requires"))
+    return TestConfig(command.strip(), requires)
 
 
 def _parse_before_build(tool: dict[str, Any]) -> BeforeBuildConfig:
@@ -594,6 +659,23 @@ def _str_list(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where} must be a list of strings, not {value!r}")
     return value
+
+
+def parse_sdk_table(table: object, root: Path, where: str) -> tuple[dict[str, Path], dict[str, Path]]:
+    """[tool.fatpack.sdk] (or --sdk's KEY=PATH): a target name -> a Windows Python layout, and a CPython
+    version ('cp314', 'cp314t') -> its interpreter, build-details.json or prefix; paths from `root`."""
+    layouts: dict[str, Path] = {}
+    pythons: dict[str, Path] = {}
+    for key, path in _str_table(table, where).items():
+        resolved = (root / os.path.expanduser(path)).resolve()
+        if is_sdk_key(key):
+            pythons[key] = resolved
+            continue
+        try:
+            layouts[parse_target(key, where).name] = resolved
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}; or a CPython version such as 'cp314' naming its interpreter") from None
+    return layouts, pythons
 
 
 def _str_table(value: object, where: str) -> dict[str, str]:

@@ -97,6 +97,14 @@ def extension_suffix(target: Target, minor: int, flags: str = "") -> str:
     return f".cpython-3{minor}{flags}-{multiarch(target)}.so"
 
 
+def soabi_platform(target: Target) -> str:
+    """SOABI_PLATFORM (CPython 3.15+): the platform in the target's arch-tagged stable-ABI suffixes
+    (`.abi3-aarch64-linux-gnu.so`, macOS `.abi3-darwin.so`); Windows has none (`.pyd`)."""
+    if target.is_windows:
+        return ""
+    return "darwin" if target.is_macos else multiarch(target)
+
+
 def soabi(target: Target, minor: int, flags: str = "") -> str:
     if target.is_windows:  # as Windows CPython 3.13 says; bdist_wheel reads 'cp3XY' / 'cp3XYt'
         return f"cp3{minor}{flags}-{target.name}"
@@ -215,6 +223,8 @@ def config_vars(
         "SO": suffix,
         "SOABI": soabi(target, minor, flags),
         "MULTIARCH": multiarch(target),
+        # not the build machine's x86_64-linux-gnu: setuptools' abi3 suffix reads it
+        **({"SOABI_PLATFORM": soabi_platform(target)} if "SOABI_PLATFORM" in python.config_vars else {}),
         "HOST_GNU_TYPE": target.zig_triple,
         "MACHDEP": {"windows": "win32", "macos": "darwin"}.get(target.os, "linux"),
         "CC": tools.cc,

@@ -10,6 +10,11 @@ selected exits with "pyenv: python3.12: command not found"; pyenv's versions dir
 A candidate anyone may replace (in a world-writable directory) is never run. Each candidate is asked,
 in one short process, for its version, implementation, whether it is free-threaded and where its
 headers are; the first CPython 3.X of the wanted kind with Python.h wins.
+
+A version can also be named (`[tool.fatpack.sdk] cp314 = PATH`, `--sdk cp314=PATH`; `python_sdks`):
+PATH is an interpreter, a PEP 739 build-details.json (fatpack/build_details.py: its base_interpreter)
+or an installation prefix (its build-details.json, else `bin/python3.X`). Then that one alone is
+asked, and the search above is not made.
 """
 
 from __future__ import annotations
@@ -24,11 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from fatpack.errors import BuildError, ConfigError, ToolchainError
+from fatpack.build_details import BuildDetails, find_build_details, read_build_details
+from fatpack.errors import BuildError, ConfigError, ToolchainError, in_context
 from fatpack.runner import Runner, run_command
 
 PROBE_TIMEOUT = 60  # seconds for one candidate to say what it is
 OWN, PATH, PYENV, UV, SYSTEM = "fatpack's own", "PATH", "pyenv", "uv", "system"
+SDK = "sdk setting"
+_SDK_KEY = re.compile(r"^cp3(\d{1,2})(t?)$")
 
 _PROBE = """\
 import json, os, sys, sysconfig
@@ -101,14 +109,27 @@ class Places:
         )
 
 
+def sdk_key(minor: int, free_threaded: bool = False) -> str:
+    """How [tool.fatpack.sdk] and --sdk name a CPython version: 'cp314', 'cp314t'."""
+    return f"cp3{minor}{'t' if free_threaded else ''}"
+
+
+def is_sdk_key(key: str) -> bool:
+    return _SDK_KEY.match(key) is not None
+
+
 def find_interpreter(
     minor: int,
     free_threaded: bool = False,
     runner: Runner = run_command,
     places: Optional[Places] = None,
+    given: Optional[Path] = None,
 ) -> Interpreter:
     """The first candidate that is CPython 3.<minor> of the wanted kind with its headers; else a
-    ConfigError in one line saying what was needed, what was found where, and how to add one."""
+    ConfigError in one line saying what was needed, what was found where, and how to add one.
+    `given` (the version's sdk setting): that one only, or a ConfigError naming the setting."""
+    if given is not None:
+        return _given_interpreter(minor, free_threaded, runner, given)
     places = places or Places.of(os.environ)
     rejected: list[str] = []
     for path, where in candidates(minor, places, free_threaded):
@@ -124,6 +145,58 @@ def find_interpreter(
             return found
         rejected.append(f"{path} ({where}) {why}")
     raise ConfigError(_not_found(minor, free_threaded, rejected, places))
+
+
+def _given_interpreter(minor: int, free_threaded: bool, runner: Runner, given: Path) -> Interpreter:
+    setting = f"the sdk setting {sdk_key(minor, free_threaded)} = {given}"
+    path = str(interpreter_of(given, minor, setting, free_threaded))
+    found = describe(path, SDK, runner)
+    why = found if isinstance(found, str) else found.unfit_for(minor, free_threaded)
+    if isinstance(found, Interpreter) and why is None:
+        return found
+    raise ConfigError(f"{setting}: {path} {why}")
+
+
+def interpreter_of(given: Path, minor: int, setting: str, free_threaded: bool = False) -> Path:
+    """The interpreter an sdk setting names: the file itself, a build-details.json's base_interpreter,
+    or a prefix's (its build-details.json's, else bin/python3.<minor>)."""
+    details = given_build_details(given, minor, setting, free_threaded)
+    if details is not None:
+        if details.interpreter is None or not _executable(str(details.interpreter)):
+            raise ConfigError(
+                f"{setting}: {details.path} names no interpreter here ({details.interpreter}); "
+                "building a project with its own build runs one: name the interpreter instead"
+            )
+        return details.interpreter
+    if given.is_dir():
+        path = given / "bin" / f"python3.{minor}"
+        if not _executable(str(path)):
+            raise ConfigError(f"{setting}: neither {path} nor a build-details.json below {given}")
+        return path
+    if not _executable(str(given)):
+        raise ConfigError(f"{setting}: {given} is not an executable file, a build-details.json or a prefix")
+    return given
+
+
+def given_build_details(
+    given: Path, minor: int, setting: str, free_threaded: bool = False
+) -> Optional[BuildDetails]:
+    """The build-details.json an sdk setting names (the file, or a prefix's), checked to describe
+    CPython 3.<minor> of the kind wanted; None when it names none."""
+    path = given if given.suffix == ".json" else find_build_details(given, minor) if given.is_dir() else None
+    if path is None:
+        return None
+    try:
+        details = read_build_details(path)
+    except ConfigError as exc:
+        raise in_context(exc, setting) from None
+    if details.implementation != "cpython" or details.version != (3, minor):
+        said = f"{details.implementation} {details.version[0]}.{details.version[1]}"
+        raise ConfigError(f"{setting}: {path} describes {said}, not CPython 3.{minor}")
+    if details.free_threaded != free_threaded:
+        kind = "a free-threaded" if details.free_threaded else "not a free-threaded"
+        raise ConfigError(f"{setting}: {path} describes {kind} build")
+    return details
 
 
 def candidates(minor: int, places: Places, free_threaded: bool = False) -> list[tuple[str, str]]:
@@ -263,7 +336,9 @@ def _not_found(minor: int, free_threaded: bool, rejected: Sequence[str], places:
         f"no CPython {kind} with headers found to build cp3{minor}{'t' if free_threaded else ''} with "
         f"(found: {found or 'none'}{tried}; looked at fatpack's own, python3.{minor} on PATH, "
         f"{places.pyenv_root}/versions, {places.uv_dir}, {places.system_dir}): add one with "
-        f"`pyenv install 3.{minor}`, `uv python install 3.{minor}` or `apt-get install python3.{minor}-dev`"
+        f"`pyenv install 3.{minor}`, `uv python install 3.{minor}` or `apt-get install python3.{minor}-dev`, "
+        f'or name one: [tool.fatpack.sdk] {sdk_key(minor, free_threaded)} = "PATH" or '
+        f"--sdk {sdk_key(minor, free_threaded)}=PATH (an interpreter, its build-details.json or its prefix)"
     )
 
 

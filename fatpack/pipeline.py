@@ -27,6 +27,7 @@ from fatpack.config import (
     ProjectConfig,
     declares_extensions,
     load_project,
+    parse_sdk_table,
     read_before_build,
     read_pyproject,
 )
@@ -44,7 +45,7 @@ from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError, FatpackError, in_context
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
-from fatpack.interpreters import find_interpreter
+from fatpack.interpreters import find_interpreter, sdk_key
 from fatpack.output import missing_ancestors, remove_empty, staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import Payload
@@ -73,6 +74,7 @@ class Options:
     verify: bool = True  # run `fatpack verify` on what was written; remove it all if a check fails
     isolation: bool = True  # the project's own build runs in an isolated environment (fatpack/buildenv.py)
     before_build: Sequence[str] = ()  # commands run per target before compiling, over the project's
+    sdk: dict[str, str] = field(default_factory=dict)  # --sdk KEY=PATH, over [tool.fatpack.sdk]'s KEY
 
 
 TAG_CHOICES = ("any", "platforms")
@@ -95,6 +97,11 @@ def builds_itself(options: Options) -> bool:
 def plan_for(options: Options, runner: Runner = run_command, env: Optional[BuildEnv] = None) -> BuildPlan:
     check_source_date_epoch()  # the compilers read it too, and fail on values fatpack would clamp
     config = load_project(options.project_dir, runner, env.python if env else sys.executable)
+    if options.sdk:
+        layouts, pythons = parse_sdk_table(options.sdk, Path.cwd(), "--sdk")
+        config = dataclasses.replace(
+            config, sdk_paths={**config.sdk_paths, **layouts}, python_sdks={**config.python_sdks, **pythons}
+        )
     cache = PayloadCache(options.cache_dir)
     return make_plan(
         config, options.targets, options.abis, options.builders, options.jobs, cache, options.before_build
@@ -227,18 +234,23 @@ def version_environments(
     options: Options, env: BuildEnv, abis: Sequence[PythonAbi], runner: Runner
 ) -> dict[PythonAbi, BuildEnv]:
     """The build environment of each Python the targets are built for (crossbuild.build_versions):
-    `env` for fatpack's own, else one made from a CPython 3.<minor> of the kind (free-threaded for
-    cp313t) found on this machine. Every interpreter is found before any environment is made (pip
-    installing from the index, minutes): a version found nowhere stops the run first."""
+    `env` for fatpack's own (unless an sdk setting names another), else one made from a CPython
+    3.<minor> of the kind (free-threaded for cp313t) found on this machine or named in the sdk settings.
+    Every interpreter is found before any environment is made (pip installing from the index, minutes):
+    a version found nowhere stops the run first."""
+    given = python_sdks(options)
     own_free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     own = PythonAbi(sys.version_info[1], abi3=False, free_threaded=own_free_threaded)
     wanted = build_versions(abis, own.minor)
+    keys = {p: sdk_key(p.minor, p.free_threaded) for p in wanted}
+    others = [p for p in wanted if p != own or keys[p] in given]  # a setting names fatpack's own too
     found = {
-        p: find_interpreter(p.minor, free_threaded=p.free_threaded, runner=runner) for p in wanted if p != own
+        p: find_interpreter(p.minor, free_threaded=p.free_threaded, runner=runner, given=given.get(keys[p]))
+        for p in others
     }
     envs = {}
     for python in wanted:
-        if python == own:
+        if python not in found:
             envs[python] = env
             continue
         interpreter = found[python]
@@ -248,6 +260,16 @@ def version_environments(
                 options.project_dir, options.isolation, interpreter=interpreter.path
             )
     return envs
+
+
+def python_sdks(options: Options) -> dict[str, Path]:
+    """The CPython versions named in [tool.fatpack.sdk], with --sdk's over them ('cp314' -> PATH)."""
+    data = read_pyproject(options.project_dir) or {}
+    tool = data.get("tool", {}).get("fatpack", {}) if isinstance(data.get("tool"), dict) else {}
+    table = tool.get("sdk", {}) if isinstance(tool, dict) else {}
+    _, configured = parse_sdk_table(table, options.project_dir, "tool.fatpack.sdk")
+    _, asked = parse_sdk_table(options.sdk, Path.cwd(), "--sdk")
+    return {**configured, **asked}
 
 
 @contextlib.contextmanager

@@ -237,15 +237,15 @@ def _reject_reason(entry: Entry, host: Host) -> "str | None":
         if have is None or have < need:
             name = _FLOOR_NAMES.get(kind, kind)
             return f"needs {name} {_dotted(need)}, this host has {_dotted(have) if have else 'none'}"
-    threading = _threading_mismatch(entry, host)
-    if threading:
-        return threading
     if entry.abi == "abi3":
         if host.abiflags:
             return f"abi3 cannot load on a '{host.abiflags}' build of CPython"
         if host.version < entry.python:
             return f"needs Python >= {_dotted(entry.python)}"
         return None
+    threading = _threading_mismatch(entry, host)
+    if threading:
+        return threading
     if entry.python != host.version or host.abiflags.replace("t", ""):
         return f"built for CPython {_dotted(entry.python)}{'t' if entry.free_threaded else ''} only"
     return None

@@ -17,6 +17,8 @@ from tiers import (  # noqa: F401  (hooks: each test may run only the tools its 
 )
 
 REPO = Path(__file__).resolve().parent.parent
+# the fixture projects' own test suites run inside `fatpack test` (tests/test_testing_e2e.py), not here
+collect_ignore_glob = ["projects/*"]
 EXAMPLE = REPO / "examples" / "hello"
 
 MINIMAL_C = """\
@@ -37,6 +39,8 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("FATPACK_CACHE_DIR", str(root / "zip"))
         patch.setenv("FATPACK_BUILD_ENVS", str(root / "build-envs"))
         patch.setenv("FATPACK_TOOLCHAINS", str(root / "toolchains"))
+        # `fatpack test`'s provisioned interpreters; its Wine tests point it at FATPACK_TEST_CACHE instead
+        patch.setenv("FATPACK_TEST_INTERPRETERS", str(root / "test-interpreters"))
         yield root
 
 

@@ -10,7 +10,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: Wine (python.org CPython for Windows), qemu-user and arm64 packages (Debian's arm64
 # CPython), llvm (llvm-lipo for macosx_universal2), mingw-w64 (the mingw builder), cmake (before-build
-# scripts and the toolchain file fatpack writes for them).
+# scripts and the toolchain file fatpack writes for them), patchelf (Debian unstable's interpreters, tests/debiansid.py).
 missing=()
 command -v wine >/dev/null 2>&1 || missing+=(wine)
 command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
@@ -19,6 +19,7 @@ command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing+=(gcc-mingw-w64-x86
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)  # meson's backend
 command -v chattr >/dev/null 2>&1 || missing+=(e2fsprogs)  # chattr +i: a read-only output dir, even for root
+command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)  # tests/debiansid.py: Debian sid's CPython 3.14/3.15
 need_arm64=0
 dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1
 if [ "${#missing[@]}" -gt 0 ] || [ "$need_arm64" -eq 1 ]; then

@@ -16,7 +16,7 @@ from fatpack.errors import BuildError, FatpackError
 
 # imported by main(), inside its error handling: they load the build side and the binary parsers
 # (half a second), and Ctrl-C meanwhile must end in one line, not a traceback
-SUBCOMMAND_NAMES = ("assemble", "build", "inspect", "targets", "verify")
+SUBCOMMAND_NAMES = ("assemble", "build", "inspect", "targets", "test", "verify")
 
 
 def subcommands() -> dict[str, ModuleType]:

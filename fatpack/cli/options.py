@@ -94,6 +94,15 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
         "(UV_PYTHON_INSTALL_DIR) Pythons or /usr/bin)",
     )
     parser.add_argument(
+        "--sdk",
+        action="append",
+        default=[],
+        metavar="KEY=PATH",
+        help="where a Python's headers are, over [tool.fatpack.sdk]: cpXY=PATH names CPython 3.Y by its "
+        "interpreter, its PEP 739 build-details.json or its prefix (for cpXY builds; not searched "
+        "for then), TARGET=PATH a Windows Python layout (include/, libs/) (repeatable)",
+    )
+    parser.add_argument(
         "--builder",
         action="append",
         default=[],
@@ -146,6 +155,7 @@ def options_from(args: argparse.Namespace) -> Options:
         targets=tuple(parse_target(t, "--target") for t in args.target),
         abis=parse_abi_list(args.python, "--python"),
         builders=dict(_parse_builder(b) for b in args.builder),
+        sdk=dict(_parse_sdk(s) for s in args.sdk),
     )
     if args.jobs is not None:
         options = dataclasses.replace(options, jobs=args.jobs)
@@ -187,6 +197,13 @@ def environment_help(entries: Sequence[tuple[str, str]]) -> str:
         lines.append(f"  {name}")
         lines.extend(textwrap.wrap(meaning, width=76, initial_indent=" " * 6, subsequent_indent=" " * 6))
     return "\n".join(lines)
+
+
+def _parse_sdk(text: str) -> tuple[str, str]:
+    key, sep, path = text.partition("=")
+    if not sep or not key or not path:
+        raise ConfigError(f"--sdk {text!r}: expected KEY=PATH, e.g. cp314=/usr/bin/python3.14")
+    return (key, str(Path(path).expanduser().absolute()))
 
 
 def _parse_builder(text: str) -> tuple[str, str]:

@@ -167,7 +167,10 @@ def _faking(answers: _TargetAnswers, function: Callable[..., Any]) -> Callable[.
 
 def _abi3_suffix_from_ext_suffix() -> None:
     """setuptools before 72 names a limited-API module from importlib's suffixes -- this machine's
-    `.abi3.so`, wrong for Windows; later ones derive it from sysconfig's EXT_SUFFIX, as here."""
+    `.abi3.so`, wrong for Windows; later ones derive it from sysconfig's EXT_SUFFIX, as here. Current
+    ones add SOABI_PLATFORM on CPython 3.15 (`.abi3-x86_64-linux-gnu.so`), a name only 3.14 and later
+    import; `.abi3.so` is imported by every GIL-enabled CPython 3 (3.15's list has it too), and a
+    payload's directory already names its target, so fatpack keeps `.abi3.so`."""
     module = sys.modules.get("setuptools.command.build_ext")
     if module is None or not hasattr(module, "get_abi3_suffix"):
         return

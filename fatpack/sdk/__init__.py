@@ -11,12 +11,13 @@ import sys
 import sysconfig
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
 from fatpack.errors import ConfigError, FatpackError, ToolchainError
-from fatpack.interpreters import find_interpreter
+from fatpack.interpreters import find_interpreter, given_build_details, sdk_key
 from fatpack.runner import Runner
 from fatpack.targets import PythonAbi, Target
 
@@ -63,10 +64,13 @@ def headers_at(include_dir: Path, multiarch: Optional[str] = None) -> Headers:
 class VersionHeaders:
     """The headers an ABI is compiled against when this interpreter's cannot serve it: a version-specific
     ABI of another version, or an abi3 floor above this version, takes the headers of a CPython of that
-    version found on this machine (fatpack/interpreters.py), once per version; None: this interpreter's."""
+    version found on this machine (fatpack/interpreters.py), once per version; None: this interpreter's.
+    A version named in `given` (the sdk settings, 'cp314' -> PATH) takes the headers PATH names, this
+    interpreter's own version too."""
 
     runner: Runner
     own_minor: int = sys.version_info[1]
+    given: Mapping[str, Path] = field(default_factory=dict)
     # read when made, not at import: the cross compiler wrapper imports this module with a target's
     # sysconfig data named in its environment (_PYTHON_SYSCONFIGDATA_NAME) that it cannot import
     own_free_threaded: bool = field(default_factory=lambda: bool(sysconfig.get_config_var("Py_GIL_DISABLED")))
@@ -77,8 +81,11 @@ class VersionHeaders:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, abi: PythonAbi) -> Optional[Headers]:
+        named = not abi.abi3 and sdk_key(abi.minor, abi.free_threaded) in self.given  # over this one's, too
         own_kind = abi.free_threaded == self.own_free_threaded
-        if (abi.minor == self.own_minor and own_kind) or (abi.abi3 and abi.minor <= self.own_minor):
+        if not named and (
+            (abi.minor == self.own_minor and own_kind) or (abi.abi3 and abi.minor <= self.own_minor)
+        ):
             return None
         # abi3 floors above this Python take a GIL build's headers (no limited API in 3.13t/3.14t)
         key = (abi.minor, abi.free_threaded)
@@ -92,10 +99,39 @@ class VersionHeaders:
 
     def _find(self, minor: int, free_threaded: bool = False) -> Union[Headers, FatpackError]:
         try:
-            interpreter = find_interpreter(minor, free_threaded=free_threaded, runner=self.runner)
+            given = self.given.get(sdk_key(minor, free_threaded))
+            if given is not None and not free_threaded:
+                return headers_given(given, minor, self.runner)
+            interpreter = find_interpreter(
+                minor, free_threaded=free_threaded, runner=self.runner, given=given
+            )
             return headers_at(Path(interpreter.include_dir), interpreter.multiarch)
         except FatpackError as exc:
             return exc
+
+
+def headers_given(given: Path, minor: int, runner: Runner) -> Headers:
+    """The headers of CPython 3.<minor> an sdk setting names, running nothing when it can: a
+    build-details.json's c_api.headers (the file, or a prefix's), a prefix's include/python3.<minor>,
+    an include directory; else (an interpreter) what the interpreter says."""
+    setting = f"the sdk setting {sdk_key(minor)} = {given}"
+    details = given_build_details(given, minor, setting)
+    if details is not None:
+        if details.headers is None or not (details.headers / "Python.h").is_file():
+            raise ConfigError(
+                f"{setting}: no Python.h in {details.headers} (c_api.headers of {details.path})"
+            )
+        found = headers_at(details.headers, details.multiarch or None)
+    elif given.is_dir():
+        include = given / "include" / f"python3.{minor}"
+        found = headers_at(include if (include / "Python.h").is_file() else given)
+    else:
+        interpreter = find_interpreter(minor, runner=runner, given=given)
+        found = headers_at(Path(interpreter.include_dir), interpreter.multiarch)
+    if found.version != (3, minor):
+        have = "{}.{}".format(*found.version)
+        raise ConfigError(f"{setting}: {found.include_dir} holds the headers of {have}")
+    return found
 
 
 def headers_version(include_dir: Path) -> tuple[int, int]:

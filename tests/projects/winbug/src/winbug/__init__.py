@@ -1,0 +1,3 @@
+from winbug._calc import double, platform
+
+__all__ = ["double", "platform"]
