@@ -286,18 +286,20 @@ def target_sdk(target: Target, python: BuildPython, work: Path, runner: Runner) 
     if not python.include_dir:
         raise ConfigError(f"{python.python} does not say where its headers are")
     headers = headers_at(Path(python.include_dir), str(python.config_vars.get("MULTIARCH") or ""))
-    specific = prepare_sdk(target, PythonAbi(python.minor, abi3=False), work, runner, headers=headers)
-    if not target.is_windows:
+    own = PythonAbi(python.minor, abi3=False, free_threaded=python.free_threaded)
+    specific = prepare_sdk(target, own, work, runner, headers=headers)
+    if not target.is_windows or python.free_threaded:  # no limited API in a free-threaded build (<3.15)
         return specific
     stable = prepare_sdk(target, PythonAbi(python.minor, abi3=True), work, runner, headers=headers)
     return PythonSdk(specific.include_dirs, (), specific.link_inputs + stable.link_inputs)
 
 
-def build_versions(abis: Sequence[PythonAbi], own_minor: int) -> tuple[int, ...]:
-    """The CPython minor versions the project's build runs on: one per version-specific ABI asked for
-    (cp310 and cp312: 10 and 12); none asked, or only abi3: fatpack's own (what the project builds
-    there serves the abi3 asked for, or not)."""
-    return tuple(sorted({abi.minor for abi in abis if not abi.abi3})) or (own_minor,)
+def build_versions(abis: Sequence[PythonAbi], own_minor: int) -> tuple[PythonAbi, ...]:
+    """The CPythons the project's build runs on, as the version-specific ABI each makes: one per
+    version-specific ABI asked for (cp310, cp312, and cp313t: a free-threaded 3.13 builds it); none
+    asked, or only abi3: fatpack's own (what the project builds there serves the abi3 asked for, or not)."""
+    specific = sorted({abi for abi in abis if not abi.abi3})
+    return tuple(specific) or (PythonAbi(own_minor, abi3=False),)
 
 
 def check_serves(wheels: Sequence[TargetWheel], abis: Sequence[PythonAbi]) -> None:
@@ -336,7 +338,8 @@ def one_per_slot(wheels: Sequence[TargetWheel]) -> list[TargetWheel]:
 def serves(built: PythonAbi, wanted: PythonAbi) -> bool:
     if built == wanted:
         return True
-    return built.abi3 and built.minor <= wanted.minor
+    # a free-threaded CPython loads no abi3 binary (3.13t, 3.14t; abi3t is another ABI)
+    return built.abi3 and built.minor <= wanted.minor and not wanted.free_threaded
 
 
 def failed_step(output: str, target: Target) -> str:

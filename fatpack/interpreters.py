@@ -132,7 +132,7 @@ def find_interpreter(
         return _given_interpreter(minor, free_threaded, runner, given)
     places = places or Places.of(os.environ)
     rejected: list[str] = []
-    for path, where in candidates(minor, places):
+    for path, where in candidates(minor, places, free_threaded):
         if anyone_can_replace(path):
             rejected.append(f"{path} ({where}) is in a directory anyone can write to (not run)")
             continue
@@ -199,15 +199,17 @@ def given_build_details(
     return details
 
 
-def candidates(minor: int, places: Places) -> list[tuple[str, str]]:
+def candidates(minor: int, places: Places, free_threaded: bool = False) -> list[tuple[str, str]]:
     """(path, where) of every interpreter that may be CPython 3.<minor>, in search order, each real
-    path once; nothing is run."""
-    name = f"python3.{minor}"
+    path once; nothing is run. A free-threaded one is looked for as `python3.<minor>t`, the name its
+    `make install`, pyenv's `3.13t` and uv's `+freethreaded` installs give it."""
     found = [(places.own, OWN)] if places.own_version == f"3.{minor}" else []
-    found += [(str(p), PATH) for p in _on_path(name, places)]
-    found += [(str(p), PYENV) for p in _newest_first((places.pyenv_root / "versions").glob(f"*/bin/{name}"))]
-    found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"cpython-3.{minor}*/bin/{name}"))]
-    found.append((str(places.system_dir / name), SYSTEM))
+    for name in (f"python3.{minor}t", f"python3.{minor}") if free_threaded else (f"python3.{minor}",):
+        found += [(str(p), PATH) for p in _on_path(name, places)]
+        versions = _newest_first((places.pyenv_root / "versions").glob(f"*/bin/{name}"))
+        found += [(str(p), PYENV) for p in versions]
+        found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"cpython-3.{minor}*/bin/{name}"))]
+        found.append((str(places.system_dir / name), SYSTEM))
     seen: set[str] = set()
     unique = []
     for path, where in found:
@@ -356,6 +358,11 @@ class BuildPython:
     # 'include' path, from where the interpreter is): a relocated build's INCLUDEPY can still name
     # where it was built (python-build-standalone, as uv installs it: /install/include/python3.X)
     include_dir: str = ""
+
+    @property
+    def free_threaded(self) -> bool:
+        """A free-threaded CPython (its sysconfig's Py_GIL_DISABLED): it builds cpXYt."""
+        return bool(self.config_vars.get("Py_GIL_DISABLED"))
 
 
 def build_python(python: str, runner: Runner) -> BuildPython:
