@@ -14,9 +14,9 @@ Keys written to the JSON file (floats):
   verify_import_ratio             the same fat import with FATPACK_VERIFY=1 (sha256 of the payload) / without;
                                   informational, no goal: it is why FATPACK_VERIFY is off by default
   matrix_ratio                    version-specific cp310..cp315 x linux_x86_64 + win_amd64 built in one run /
-                                  the sum of one run per version (payload cache off, sources changed before
-                                  each); only the versions fatpack finds headers for here, named in the
-                                  report (matrix_versions)
+                                  the sum of one run per version (each run with its own empty build cache,
+                                  sources changed before each); only the versions fatpack finds headers
+                                  for here, named in the report
 Needs: the README's setup (fatpack installed), network access to PyPI for setuptools' isolated build;
 matplotlib only for --plot.
 """
@@ -175,6 +175,7 @@ def matrix_versions() -> list[str]:
 
 
 def bench_matrix(work: Path, project: Path, reps: int) -> dict:
+    """Each build with its own empty payload cache: reuse inside one run counts, reuse across runs not."""
     versions = matrix_versions()
     if len(versions) < 2:
         return {"_matrix_versions": versions}
@@ -184,12 +185,13 @@ def bench_matrix(work: Path, project: Path, reps: int) -> dict:
     together, apart = [], []
     for i in range(reps):
         stamp_sources(project, f"matrix {i}")
-        together.append(timed("build", project, *targets, *every, "--no-cache", "-o", work / f"matrix{i}"))
+        out, cache = work / f"matrix{i}", work / f"matrix-cache{i}"
+        together.append(timed("build", project, *targets, *every, "-o", out, cache=cache))
         singles = 0.0
         for version in versions:
             stamp_sources(project, f"single {version} {i}")
-            out = work / f"single-{version}-{i}"
-            singles += timed("build", project, *targets, f"--python={version}", "--no-cache", "-o", out)
+            out, cache = work / f"single-{version}-{i}", work / f"single-cache-{version}-{i}"
+            singles += timed("build", project, *targets, f"--python={version}", "-o", out, cache=cache)
         apart.append(singles)
     stamp_sources(project, "done")
     return {

@@ -30,6 +30,7 @@ from fatpack.cythonize import check_cython_abis, cythonize, for_abi, is_cython
 from fatpack.diagnosis import diagnose
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.lipo import find_lipo, merge_universal
+from fatpack.object_cache import ObjectCache
 from fatpack.payloads import LIBS_DIR, Payload, library_relative_path, payload_relative_path
 from fatpack.plan import BuildPlan
 from fatpack.runner import Runner, program_name
@@ -89,6 +90,10 @@ class TargetBuild:
     ) -> BuildJob:
         """A BuildJob for `item` with this build's target, project and strip setting."""
         config = self.plan.config
+        builder, cache_root = self.builder_for(item), self.plan.cache.root
+        objects = None
+        if isinstance(builder, CachingBuilder) and cache_root is not None:
+            objects = ObjectCache.under(cache_root, builder.identity(self.target))
         return BuildJob(
             item,
             self.target,
@@ -100,6 +105,7 @@ class TargetBuild:
             library=library,
             project_dir=config.root,
             bundled=bundled,
+            objects=objects,
         )
 
 

@@ -226,12 +226,18 @@ def files_named_in(args: Sequence[str], root: Optional[Path] = None) -> list[Pat
     return found
 
 
+# a file a builder leaves among its dependency files when a compile read files they do not list (the
+# assembler's `.incbin` and `.include`): its payload is never cached
+UNTRACKED_READS = "untracked-reads"
+
+
 def read_dependency_files(directory: Path, cwd: Path, ignore: Sequence[Path] = ()) -> Optional[list[Path]]:
     """The files listed in the make-style dependency files (`*.d`) a compiler wrote into `directory`,
     relative names taken from `cwd`, without those under `ignore` (this run's own scratch files: the
-    SDK and generated sources are in the key already). None when there are no dependency files."""
+    SDK and generated sources are in the key already). None when there are no dependency files, or
+    when they do not list everything read (UNTRACKED_READS)."""
     files = sorted(directory.glob("*.d")) if directory.is_dir() else []
-    if not files:
+    if not files or (directory / UNTRACKED_READS).exists():
         return None
     found: dict[Path, None] = {}
     for depfile in files:

@@ -147,7 +147,8 @@ def python_library(args: Sequence[str], config: WrapperConfig) -> list[str]:
     output = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-o"), "")
     name = Path(output).name
     limited = name.endswith(".pyd") and ".cp3" not in name
-    return [config.stable_library if limited else config.specific_library]
+    library = config.stable_library if limited else config.specific_library
+    return [library] if library else []  # no python3.dll's for a free-threaded build
 
 
 def main(argv: Sequence[str]) -> int:

@@ -289,15 +289,17 @@ def target_sdk(target: Target, python: BuildPython, work: Path, runner: Runner) 
         raise ConfigError(f"{python.python} does not say where its headers are")
     headers = headers_at(Path(python.include_dir), str(python.config_vars.get("MULTIARCH") or ""))
     specific = prepare_sdk(target, python_abi(python), work, runner, headers=headers)
-    if not target.is_windows:
+    if not target.is_windows or python.free_threaded:  # no limited API in a free-threaded build (<3.15)
         return specific
     stable = prepare_sdk(target, PythonAbi(python.minor, abi3=True), work, runner, headers=headers)
     return PythonSdk(specific.include_dirs, (), specific.link_inputs + stable.link_inputs)
 
 
 def python_abi(python: BuildPython) -> PythonAbi:
-    """The version-specific ABI the build interpreter builds: cp311, or pp311 for PyPy."""
-    return PythonAbi(python.minor, abi3=False, implementation=python.implementation)
+    """The version-specific ABI the build interpreter builds: cp311, cp313t, or pp311 for PyPy."""
+    return PythonAbi(
+        python.minor, abi3=False, free_threaded=python.free_threaded, implementation=python.implementation
+    )
 
 
 def pypy_versions(abis: Sequence[PythonAbi]) -> tuple[int, ...]:
@@ -315,14 +317,16 @@ def pypy_targets(python: BuildPython, targets: Sequence[Target]) -> tuple[list[T
     return served, [t for t in targets if t not in served]
 
 
-def build_versions(abis: Sequence[PythonAbi], own_minor: int) -> tuple[int, ...]:
-    """The CPython minor versions the project's build runs on: one per version-specific ABI asked for
-    (cp310 and cp312: 10 and 12); none asked, or only abi3: fatpack's own (what the project builds
-    there serves the abi3 asked for, or not); only PyPy ABIs: none."""
+def build_versions(abis: Sequence[PythonAbi], own_minor: int) -> tuple[PythonAbi, ...]:
+    """The CPythons the project's build runs on, as the version-specific ABI each makes: one per
+    version-specific ABI asked for (cp310, cp312, and cp313t: a free-threaded 3.13 builds it); none
+    asked, or only abi3: fatpack's own (what the project builds there serves the abi3 asked for, or not);
+    only PyPy ABIs: none (pypy_versions)."""
     cpython = [abi for abi in abis if not abi.is_pypy]
-    if abis and not cpython:  # PyPy only: pypy_versions
+    if abis and not cpython:
         return ()
-    return tuple(sorted({abi.minor for abi in cpython if not abi.abi3})) or (own_minor,)
+    specific = sorted({abi for abi in cpython if not abi.abi3})
+    return tuple(specific) or (PythonAbi(own_minor, abi3=False),)
 
 
 def check_serves(
@@ -366,7 +370,8 @@ def one_per_slot(wheels: Sequence[TargetWheel]) -> list[TargetWheel]:
 def serves(built: PythonAbi, wanted: PythonAbi) -> bool:
     if built == wanted:
         return True
-    return built.abi3 and not wanted.is_pypy and built.minor <= wanted.minor
+    # a free-threaded CPython loads no abi3 binary (3.13t, 3.14t; abi3t is another ABI), nor does PyPy
+    return built.abi3 and built.minor <= wanted.minor and not wanted.free_threaded and not wanted.is_pypy
 
 
 def failed_step(output: str, target: Target) -> str:

@@ -87,13 +87,14 @@ def multiarch(target: Target) -> str:
     return f"{target.arch}-linux-{'musl' if target.libc == 'musl' else 'gnu'}"
 
 
-def extension_suffix(target: Target, minor: int) -> str:
-    """The version-specific suffix CPython 3.<minor> on the target imports."""
+def extension_suffix(target: Target, minor: int, flags: str = "") -> str:
+    """The version-specific suffix CPython 3.<minor> on the target imports; `flags` 't' for the
+    free-threaded build (`.cpython-313t-x86_64-linux-gnu.so`, `.cp313t-win_amd64.pyd`)."""
     if target.is_windows:
-        return f".cp3{minor}-{target.name}.pyd"
+        return f".cp3{minor}{flags}-{target.name}.pyd"
     if target.is_macos:
-        return f".cpython-3{minor}-darwin.so"
-    return f".cpython-3{minor}-{multiarch(target)}.so"
+        return f".cpython-3{minor}{flags}-darwin.so"
+    return f".cpython-3{minor}{flags}-{multiarch(target)}.so"
 
 
 def pypy_serves(python: BuildPython, target: Target) -> bool:
@@ -129,10 +130,10 @@ def soabi_platform(target: Target) -> str:
     return "darwin" if target.is_macos else multiarch(target)
 
 
-def soabi(target: Target, minor: int) -> str:
-    if target.is_windows:
-        return f"cp3{minor}-{target.name}"  # as Windows CPython 3.13 says; bdist_wheel reads 'cp3XY'
-    return extension_suffix(target, minor)[1:-3]
+def soabi(target: Target, minor: int, flags: str = "") -> str:
+    if target.is_windows:  # as Windows CPython 3.13 says; bdist_wheel reads 'cp3XY' / 'cp3XYt'
+        return f"cp3{minor}{flags}-{target.name}"
+    return extension_suffix(target, minor, flags)[1:-3]
 
 
 def target_answers(target: Target) -> dict[str, str]:
@@ -237,14 +238,16 @@ def config_vars(
     target: Target, python: BuildPython, sdk: PythonSdk, tools: Tools, work: Path
 ) -> dict[str, ConfigValue]:
     """The build interpreter's sysconfig variables with the target's swapped in."""
-    minor = python.minor
+    minor, flags = python.minor, ("t" if python.free_threaded else "")
     include = str(sdk.include_dirs[0])
     link = _link_flags(target, work)
     ccshared = "" if target.is_windows else "-fPIC"
     # PyPy builds only for its own platform (pypy_serves): its own suffix and SOABI ('pypy311-pp80')
     # name the PyPy ABI, which no rule derives from the version
-    suffix = str(python.config_vars["EXT_SUFFIX"]) if python.is_pypy else extension_suffix(target, minor)
-    abi = str(python.config_vars["SOABI"]) if python.is_pypy else soabi(target, minor)
+    if python.is_pypy:
+        suffix, abi = str(python.config_vars["EXT_SUFFIX"]), str(python.config_vars["SOABI"])
+    else:
+        suffix, abi = extension_suffix(target, minor, flags), soabi(target, minor, flags)
     return {
         **python.config_vars,
         "EXT_SUFFIX": suffix,
@@ -277,7 +280,8 @@ def config_vars(
         "LIBDIR": "",
         "SHLIB_SUFFIX": ".dll" if target.is_windows else (".dylib" if target.is_macos else ".so"),
         "Py_DEBUG": 0,
-        "Py_GIL_DISABLED": 0,
+        "Py_GIL_DISABLED": 1 if python.free_threaded else 0,
+        "ABIFLAGS": flags,
         "HAVE_DYNAMIC_LOADING": 1,
     }
 
@@ -324,9 +328,11 @@ def _wrapper_config(
     libraries = {p.name: p for p in sdk.link_inputs}
     stable = next((p for n, p in libraries.items() if n == "libpython3.a"), None)
     specific = next((p for n, p in libraries.items() if n != "libpython3.a"), None)
-    if stable is None or specific is None:
+    if specific is None or (stable is None and len(libraries) != 1):
         raise ConfigError("the Windows SDK lacks an import library for python3.dll or pythonXY.dll")
-    return WrapperConfig(command, target.name, str(stable), str(specific), [str(o) for o in objects])
+    # a free-threaded build's SDK has python3XYt.dll's alone: its headers refuse the limited API
+    stable_library = str(stable) if stable is not None else ""
+    return WrapperConfig(command, target.name, stable_library, str(specific), [str(o) for o in objects])
 
 
 def backend_environ(cross: CrossEnv) -> dict[str, str]:

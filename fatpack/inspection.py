@@ -19,11 +19,12 @@ from runtime_loader.loader import MANIFEST_NAME, Entry, parse_manifest
 class PayloadRow:
     module: str  # "lib:NAME" for a bundled library
     target: str
-    abi: str  # "abi3", "cpXY" or "library"
+    abi: str  # "abi3", "cpXY", "cpXYt" (free-threaded) or "library"
     python: str  # the lowest Python it loads on ("3.8"); "" for a library
     floor: str  # "glibc 2.17", "macos 11.0" or ""
     size: int  # bytes, uncompressed
     member: str  # where it is in the artifact
+    free_threaded: bool = False  # a cpXYt payload: loads only on the free-threaded CPython X.Y
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -67,8 +68,9 @@ def inspect_artifact(path: Path) -> list[PayloadRow]:
                     floor = f"{e.requires[0]} {'.'.join(map(str, e.requires[1]))}" if e.requires else ""
                     python = "" if e.abi == "library" else ".".join(map(str, e.python))
                     member = manifest.base + e.file
+                    size = sizes.get(member, -1)
                     rows.append(
-                        PayloadRow(e.module, e.target, e.abi, python, floor, sizes.get(member, -1), member)
+                        PayloadRow(e.module, e.target, e.abi, python, floor, size, member, e.free_threaded)
                     )
             return rows
     except (zipfile.BadZipFile, OSError) as exc:
@@ -95,7 +97,10 @@ def format_table(rows: list[PayloadRow]) -> str:
 
 
 def _python_cell(row: PayloadRow) -> str:
-    """'>=3.9' for the stable ABI, '3.11' for a version-specific payload, '' for a library."""
+    """'>=3.9' for the stable ABI, '3.11' for a version-specific payload, '3.13t' for a free-threaded
+    one (it never loads on 3.13 with the GIL), '' for a library."""
+    if row.free_threaded:
+        return f"{row.python}t"
     return f">={row.python}" if row.abi == "abi3" else row.python
 
 

@@ -144,7 +144,7 @@ def find_interpreter(
         return _given_interpreter(minor, free_threaded, runner, given)
     places = places or Places.of(os.environ)
     rejected: list[str] = []
-    for path, where in candidates(minor, places, implementation):
+    for path, where in candidates(minor, places, free_threaded, implementation):
         if anyone_can_replace(path):
             rejected.append(f"{path} ({where}) is in a directory anyone can write to (not run)")
             continue
@@ -213,17 +213,26 @@ def given_build_details(
     return details
 
 
-def candidates(minor: int, places: Places, implementation: str = CPYTHON) -> list[tuple[str, str]]:
-    """(path, where) of every interpreter that may be CPython (or PyPy) 3.<minor>, in search order,
-    each real path once; nothing is run."""
-    pypy = implementation == PYPY
-    name = f"pypy3.{minor}" if pypy else f"python3.{minor}"
-    found = [(places.own, OWN)] if places.own_version == f"3.{minor}" and not pypy else []
-    found += [(str(p), PATH) for p in _on_path(name, places)]
-    found += [(str(p), PYENV) for p in _newest_first((places.pyenv_root / "versions").glob(f"*/bin/{name}"))]
-    uv_name = f"pypy-3.{minor}*" if pypy else f"cpython-3.{minor}*"
-    found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"{uv_name}/bin/{name}"))]
-    found.append((str(places.system_dir / name), SYSTEM))
+def candidates(
+    minor: int, places: Places, free_threaded: bool = False, implementation: str = CPYTHON
+) -> list[tuple[str, str]]:
+    """(path, where) of every interpreter that may be CPython (or PyPy) 3.<minor>, in search order, each
+    real path once; nothing is run. A free-threaded one is looked for as `python3.<minor>t`, the name
+    its `make install`, pyenv's `3.13t` and uv's `+freethreaded` installs give it; a PyPy as
+    `pypy3.<minor>` (never fatpack's own)."""
+    names: tuple[str, ...]
+    if implementation == PYPY:
+        names, uv_glob, found = (f"pypy3.{minor}",), f"pypy-3.{minor}*", []
+    else:
+        names = (f"python3.{minor}t", f"python3.{minor}") if free_threaded else (f"python3.{minor}",)
+        uv_glob = f"cpython-3.{minor}*"
+        found = [(places.own, OWN)] if places.own_version == f"3.{minor}" else []
+    for name in names:
+        found += [(str(p), PATH) for p in _on_path(name, places)]
+        versions = _newest_first((places.pyenv_root / "versions").glob(f"*/bin/{name}"))
+        found += [(str(p), PYENV) for p in versions]
+        found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"{uv_glob}/bin/{name}"))]
+        found.append((str(places.system_dir / name), SYSTEM))
     seen: set[str] = set()
     unique = []
     for path, where in found:
@@ -388,6 +397,11 @@ class BuildPython:
     @property
     def is_pypy(self) -> bool:
         return self.implementation == PYPY
+
+    @property
+    def free_threaded(self) -> bool:
+        """A free-threaded CPython (its sysconfig's Py_GIL_DISABLED): it builds cpXYt."""
+        return bool(self.config_vars.get("Py_GIL_DISABLED"))
 
 
 def build_python(python: str, runner: Runner) -> BuildPython:

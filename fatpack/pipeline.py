@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import sys
+import sysconfig
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -210,19 +211,19 @@ def _cross_assemble(
         host_environ = host_prefix.environ(os.environ) if host_prefix else None
         host = build_host_wheel(options.project_dir, env, work / "reference", host_environ)
         wheels: list[TargetWheel] = []
-        for minor, version_env in envs.items():
-            where = work / "targets" / f"cp3{minor}"
-            with version_named(minor, version_env, env):
+        for built_for, version_env in envs.items():
+            where = work / "targets" / built_for.tag
+            with version_named(built_for, version_env, env):
                 wheels += build_target_wheels(
                     options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
                 )
         left_out: list[tuple[Target, PythonAbi]] = []
-        for minor, pypy_env in pypy_envs.items():
-            with version_named(minor, pypy_env, env, tag=f"pp3{minor}"):
+        for built_for, pypy_env in pypy_envs.items():
+            with version_named(built_for, pypy_env, env):
                 pypy = build_python(pypy_env.python, runner)
                 served, skipped = pypy_targets(pypy, targets)
                 left_out += [(t, python_abi(pypy)) for t in skipped]
-                where = work / "targets" / f"pp3{minor}"
+                where = work / "targets" / built_for.tag
                 wheels += build_target_wheels(
                     options.project_dir, pypy_env, served, where, runner, options.jobs, prefixes, pypy
                 )
@@ -249,40 +250,48 @@ def _cross_assemble(
 
 def version_environments(
     options: Options, env: BuildEnv, abis: Sequence[PythonAbi], runner: Runner
-) -> dict[int, BuildEnv]:
-    """The build environment of each Python version the targets are built for (crossbuild.build_versions):
+) -> dict[PythonAbi, BuildEnv]:
+    """The build environment of each Python the targets are built for (crossbuild.build_versions):
     `env` for fatpack's own (unless an sdk setting names another), else one made from a CPython
-    3.<minor> found on this machine or named in the sdk settings. Every
-    interpreter is found before any environment is made (pip installing from the index, minutes): a
-    version found nowhere stops the run first."""
+    3.<minor> of the kind (free-threaded for cp313t) found on this machine or named in the sdk settings.
+    Every interpreter is found before any environment is made (pip installing from the index, minutes):
+    a version found nowhere stops the run first."""
     given = python_sdks(options)
-    own = sys.version_info[1]
-    versions = build_versions(abis, own)
-    others = [m for m in versions if m != own or sdk_key(m) in given]  # a setting names fatpack's own too
-    found = {m: find_interpreter(m, runner=runner, given=given.get(sdk_key(m))) for m in others}
+    own_free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    own = PythonAbi(sys.version_info[1], abi3=False, free_threaded=own_free_threaded)
+    wanted = build_versions(abis, own.minor)
+    keys = {p: sdk_key(p.minor, p.free_threaded) for p in wanted}
+    others = [p for p in wanted if p != own or keys[p] in given]  # a setting names fatpack's own too
+    found = {
+        p: find_interpreter(p.minor, free_threaded=p.free_threaded, runner=runner, given=given.get(keys[p]))
+        for p in others
+    }
     envs = {}
-    for minor in versions:
-        if minor not in found:
-            envs[minor] = env
+    for python in wanted:
+        if python not in found:
+            envs[python] = env
             continue
-        interpreter = found[minor]
-        logger.info("building cp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
-        with version_named(minor, BuildEnv(interpreter.path), env):
-            envs[minor] = build_environment(
+        interpreter = found[python]
+        logger.info("building %s with %s (%s)", python.tag, interpreter.path, interpreter.where)
+        with version_named(python, BuildEnv(interpreter.path), env):
+            envs[python] = build_environment(
                 options.project_dir, options.isolation, interpreter=interpreter.path
             )
     return envs
 
 
-def pypy_environments(options: Options, abis: Sequence[PythonAbi], runner: Runner) -> dict[int, BuildEnv]:
-    """The build environment of each PyPy version asked for (`pp311`), made from a PyPy 3.<minor>
-    found on this machine (fatpack/interpreters.py); every PyPy is found before any is made."""
-    found = {m: find_interpreter(m, runner=runner, implementation=PYPY) for m in pypy_versions(abis)}
+def pypy_environments(
+    options: Options, abis: Sequence[PythonAbi], runner: Runner
+) -> dict[PythonAbi, BuildEnv]:
+    """The build environment of each PyPy ABI asked for (`pp311`), made from a PyPy 3.<minor> found on
+    this machine (fatpack/interpreters.py); every PyPy is found before any environment is made."""
+    wanted = [PythonAbi(minor, False, implementation=PYPY) for minor in pypy_versions(abis)]
+    found = {abi: find_interpreter(abi.minor, runner=runner, implementation=PYPY) for abi in wanted}
     envs = {}
-    for minor, interpreter in found.items():
-        logger.info("building pp3%d with %s (%s)", minor, interpreter.path, interpreter.where)
-        with version_named(minor, BuildEnv(interpreter.path), BuildEnv(""), tag=f"pp3{minor}"):
-            envs[minor] = build_environment(
+    for abi, interpreter in found.items():
+        logger.info("building %s with %s (%s)", abi.tag, interpreter.path, interpreter.where)
+        with version_named(abi, BuildEnv(interpreter.path), BuildEnv("")):
+            envs[abi] = build_environment(
                 options.project_dir, options.isolation, interpreter=interpreter.path
             )
     return envs
@@ -299,7 +308,7 @@ def python_sdks(options: Options) -> dict[str, Path]:
 
 
 @contextlib.contextmanager
-def version_named(minor: int, version_env: BuildEnv, own: BuildEnv, tag: str = "") -> Iterator[None]:
+def version_named(abi: PythonAbi, version_env: BuildEnv, own: BuildEnv) -> Iterator[None]:
     """A failure of the project's build on another Python than fatpack's own says which one: setup.py
     failing on 3.12 only (`import imp`) is otherwise reported as if on the Python the user ran."""
     try:
@@ -309,7 +318,7 @@ def version_named(minor: int, version_env: BuildEnv, own: BuildEnv, tag: str = "
             raise
         # a build environment's python links to the interpreter the environment was made from
         python = os.path.realpath(version_env.python)
-        raise in_context(exc, f"{tag or f'cp3{minor}'} (built with {python})") from None
+        raise in_context(exc, f"{abi.tag} (built with {python})") from None
 
 
 def before_build_prefixes(

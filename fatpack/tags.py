@@ -10,7 +10,16 @@ from typing import Optional
 from packaging.tags import Tag
 
 from fatpack.errors import ArtifactError
-from fatpack.targets import MIN_MINOR, MIN_PYPY_MINOR, PYPY, TARGETS, PythonAbi, Target, Version
+from fatpack.targets import (
+    FREE_THREADED_MIN_MINOR,
+    MIN_MINOR,
+    MIN_PYPY_MINOR,
+    PYPY,
+    TARGETS,
+    PythonAbi,
+    Target,
+    Version,
+)
 
 _LINUX_ARCHS = {"x86_64": "x86_64", "aarch64": "aarch64"}
 _MACOS_ARCHS = {"x86_64": "macosx_x86_64", "arm64": "macosx_arm64", "universal2": "macosx_universal2"}
@@ -48,8 +57,9 @@ def target_and_abi(tags: Iterable[Tag], wheel: str) -> tuple[Optional[Target], O
     if None in abis or len(abis) != 1:
         found = ", ".join(sorted({f"{t.interpreter}-{t.abi}" for t in tags}))
         raise ArtifactError(
-            f"{wheel}: Python tag {found} is not supported; fatpack fuses CPython 'cpXY-cpXY', "
-            "'cpXY-abi3' and PyPy 'ppXY-pypyXY_ppNN' wheels (not free-threaded or debug builds)"
+            f"{wheel}: Python tag {found} is not supported; fatpack fuses CPython 'cpXY-cpXY' and "
+            "'cpXY-abi3' wheels, free-threaded 'cpXY-cpXYt' and PyPy 'ppXY-pypyXY_ppNN' ones (not debug "
+            "builds)"
         )
     return targets.pop(), abis.pop()
 
@@ -67,7 +77,11 @@ def _abi_of(tag: Tag) -> Optional[PythonAbi]:
     minor = int(match.group(1))
     if tag.abi == "abi3":  # a stable-ABI binary for 3.6 or 3.7 loads on 3.8, fatpack's lowest floor
         return PythonAbi(max(minor, MIN_MINOR), abi3=True)
-    return PythonAbi(minor, abi3=False) if tag.abi == tag.interpreter else None
+    if tag.abi == tag.interpreter:
+        return PythonAbi(minor, abi3=False)
+    if tag.abi == f"{tag.interpreter}t" and minor >= FREE_THREADED_MIN_MINOR:  # cp313-cp313t
+        return PythonAbi(minor, abi3=False, free_threaded=True)
+    return None
 
 
 def platform_tag(target: Target, glibc: Optional[Version] = None, macos: Optional[Version] = None) -> str:

@@ -178,18 +178,21 @@ def host_target() -> Optional[Target]:
 MIN_MINOR = 8  # CPython 3.8: the oldest Python fatpack builds for
 MIN_PYPY_MINOR = 9  # PyPy 3.9 (pp39): the oldest PyPy with the ABI tag scheme fatpack reads (pp73)
 CPYTHON, PYPY = "cpython", "pypy"  # sys.implementation.name
-_ABI_RE = re.compile(r"^cp3(\d{1,2})(-abi3)?$")
+FREE_THREADED_MIN_MINOR = 13  # CPython 3.13: the first with a free-threaded build (PEP 703)
+_ABI_RE = re.compile(r"^cp3(\d{1,2})(t)?(-abi3)?$")
 _PYPY_ABI_RE = re.compile(r"^pp3(\d{1,2})$")
 
 
 @dataclass(frozen=True, order=True)
 class PythonAbi:
-    """`cpXY-abi3` (one limited-API binary for CPython >= X.Y), `cpXY` (CPython X.Y only) or `ppXY`
-    (PyPy X.Y only: PyPy has no stable ABI; which PyPy release's ABI, pp73 or pp80, is the build
-    interpreter's, carried by the payload's file suffix, `.pypy311-pp80-x86_64-linux-gnu.so`)."""
+    """`cpXY-abi3` (one limited-API binary for CPython >= X.Y), `cpXY` (CPython X.Y only), `cpXYt`
+    (the free-threaded CPython X.Y only: compiled with Py_GIL_DISABLED, PEP 703) or `ppXY` (PyPy X.Y
+    only: PyPy has no stable ABI; which PyPy release's ABI, pp73 or pp80, is the build interpreter's,
+    carried by the payload's file suffix, `.pypy311-pp80-x86_64-linux-gnu.so`)."""
 
     minor: int
     abi3: bool
+    free_threaded: bool = False
     implementation: str = CPYTHON  # CPYTHON or PYPY
 
     @classmethod
@@ -202,13 +205,24 @@ class PythonAbi:
         match = _ABI_RE.match(text)
         if not match:
             raise ConfigError(
-                f"unknown Python ABI {text!r} in {where}: expected 'cpXY-abi3', 'cpXY' or 'ppXY' (PyPy), "
+                f"unknown Python ABI {text!r} in {where}: expected 'cpXY-abi3', 'cpXY', 'cpXYt' or 'ppXY' "
+                "(PyPy), "
                 "e.g. 'cp38-abi3'"
             )
-        minor, abi3 = int(match.group(1)), bool(match.group(2))
+        minor, free_threaded, abi3 = int(match.group(1)), bool(match.group(2)), bool(match.group(3))
         if minor < MIN_MINOR:
             raise ConfigError(f"Python ABI {text!r} in {where}: fatpack supports CPython 3.8 and newer")
-        return cls(minor=minor, abi3=abi3)
+        if free_threaded and abi3:
+            raise ConfigError(
+                f"Python ABI {text!r} in {where}: abi3t is not supported yet; "
+                f"ask for the free-threaded 'cp3{minor}t' instead"
+            )
+        if free_threaded and minor < FREE_THREADED_MIN_MINOR:
+            raise ConfigError(
+                f"Python ABI {text!r} in {where}: there is no free-threaded CPython before 3.13 "
+                "(cp313t is the first)"
+            )
+        return cls(minor=minor, abi3=abi3, free_threaded=free_threaded)
 
     @property
     def is_pypy(self) -> bool:
@@ -220,21 +234,28 @@ class PythonAbi:
 
     @property
     def tag(self) -> str:
-        """As written in config: 'cp38-abi3', 'cp311' or 'pp311'."""
+        """As written in config: 'cp38-abi3', 'cp311', 'cp313t' or 'pp311'."""
         if self.is_pypy:
             return f"pp3{self.minor}"
-        return f"cp3{self.minor}-abi3" if self.abi3 else f"cp3{self.minor}"
+        if self.abi3:
+            return f"cp3{self.minor}-abi3"
+        return f"cp3{self.minor}{self.flags}"
+
+    @property
+    def flags(self) -> str:
+        """The ABI flags CPython writes after the version in extension suffixes: 't' when free-threaded."""
+        return "t" if self.free_threaded else ""
 
     @property
     def label(self) -> str:
-        """As used in payload file names and the manifest: 'abi3', 'cp311' or 'pp311'."""
+        """As used in payload file names and the manifest: 'abi3', 'cp311', 'cp313t' or 'pp311'."""
         return "abi3" if self.abi3 else self.tag
 
     @property
     def file_label(self) -> str:
         """As used in payload paths, unique per ABI and floor: 'abi3' for the stable ABI from fatpack's
-        lowest floor (3.8), 'cp311-abi3' for a higher floor, 'cp311' for a version-specific binary.
-        Two abi3 floors of one module are two different binaries and need two paths."""
+        lowest floor (3.8), 'cp311-abi3' for a higher floor, 'cp311' / 'cp313t' for a version-specific
+        binary. Two abi3 floors of one module are two different binaries and need two paths."""
         if self.abi3 and self.minor == MIN_MINOR:
             return "abi3"
         return self.tag

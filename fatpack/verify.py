@@ -374,6 +374,8 @@ def _check_windows_imports(
         python_dlls = set()
     else:
         python_dlls = {"python3.dll", f"python3{entry.python[1]}.dll"}
+        if entry.free_threaded:  # cp313t: the free-threaded build's DLL only (no limited API there)
+            python_dlls = {f"python3{entry.python[1]}t.dll"}
     for dll in needed:
         if dll == "msvcrt.dll" or dll in WINDOWS_SYSTEM_DLLS or dll.startswith(("api-ms-win-", "ext-ms-")):
             continue

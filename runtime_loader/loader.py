@@ -11,6 +11,7 @@ version-specific payload for exactly this Python before an abi3 one, and the new
 CPython loads only CPython payloads ('abi3', 'cpXY'); PyPy only PyPy payloads ('ppXY') of its version
 whose file ends with a suffix it imports itself (`.pypy311-pp80-x86_64-linux-gnu.so`): that suffix names
 the PyPy ABI (pp73 for every PyPy 7.3, pp80 for 8.0) the payload was built against.
+A free-threaded CPython ('t' in its ABI flags) loads only `cpXYt` payloads, a GIL one never does.
 
 Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded in place: zipcache.py,
 vendored beside this file, extracts the chosen payload to a private per-user cache.
@@ -90,11 +91,18 @@ class Entry:
 
     @property
     def label(self) -> str:
-        """e.g. 'cp38-abi3-win_amd64', 'cp311-linux_x86_64' or 'pp311-linux_x86_64'."""
+        """e.g. 'cp38-abi3-win_amd64', 'cp311-linux_x86_64', 'cp313t-linux_x86_64' or 'pp311-linux_x86_64'."""
         if self.is_pypy:
             return f"{self.abi}-{self.target}"
         floor = f"cp{self.python[0]}{self.python[1]}"
-        return f"{floor}-abi3-{self.target}" if self.abi == "abi3" else f"{floor}-{self.target}"
+        if self.abi == "abi3":
+            return f"{floor}-abi3-{self.target}"
+        return f"{floor}{'t' if self.free_threaded else ''}-{self.target}"
+
+    @property
+    def free_threaded(self) -> bool:
+        """A payload for the free-threaded build (abi 'cp313t'): compiled with Py_GIL_DISABLED."""
+        return self.abi.startswith("cp") and self.abi.endswith("t")
 
     @property
     def is_pypy(self) -> bool:
@@ -122,6 +130,14 @@ class Host:
         self.implementation = implementation
         self.floors = floors or {}  # {"glibc": (2, 36)} or {"macos": (14, 1)}
         self.suffixes = tuple(suffixes)  # as importlib lists them
+
+    @property
+    def free_threaded(self) -> bool:
+        """A free-threaded CPython (PEP 703): 't' in its ABI flags, as its extension suffix says
+        (`.cpython-313t-x86_64-linux-gnu.so`, `.cp313t-win_amd64.pyd`); the same build's
+        sysconfig.get_config_var('Py_GIL_DISABLED') is 1 (not imported here: it costs milliseconds).
+        Its GIL can be switched back on at run time (PYTHON_GIL=1); the ABI stays free-threaded."""
+        return "t" in self.abiflags
 
     @property
     def key(self) -> str:
@@ -252,8 +268,24 @@ def _reject_reason(entry: Entry, host: Host) -> "str | None":
         if host.version < entry.python:
             return f"needs Python >= {_dotted(entry.python)}"
         return None
-    if entry.python != host.version or host.abiflags:
-        return f"built for CPython {_dotted(entry.python)} only"
+    threading = _threading_mismatch(entry, host)
+    if threading:
+        return threading
+    if entry.python != host.version or host.abiflags.replace("t", ""):
+        return f"built for CPython {_dotted(entry.python)}{'t' if entry.free_threaded else ''} only"
+    return None
+
+
+def _threading_mismatch(entry: Entry, host: Host) -> "str | None":
+    """A free-threaded interpreter loads only free-threaded payloads, a GIL one never loads them: the
+    two builds' object layouts and reference counting differ (PEP 703), a wrong one crashes."""
+    if host.free_threaded and not entry.free_threaded:
+        return (
+            f"built for CPython with the GIL; this is a free-threaded CPython "
+            f"({_dotted(host.version)}t), which loads only cp3{host.version[1]}t payloads"
+        )
+    if entry.free_threaded and not host.free_threaded:
+        return "built for free-threaded CPython (Py_GIL_DISABLED); this CPython has the GIL"
     return None
 
 

@@ -45,7 +45,8 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 class RecordingRunner:
-    """A Runner that records commands and writes a fake binary wherever `-o`/`-l` points."""
+    """A Runner that records commands and writes a fake binary wherever `-o`/`-l` points (for `-E`,
+    the source itself, as if preprocessing changed nothing)."""
 
     def __init__(self) -> None:
         self.commands: list[list[str]] = []
@@ -59,13 +60,15 @@ class RecordingRunner:
                 out = Path(command[command.index(flag) + 1])
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(b"fake binary for " + out.name.encode())
-        if "-MF" in command:  # as a compiler does: the dependency file names the source it read
-            depfile = Path(command[command.index("-MF") + 1])
+        if "-o" in command and ("-c" in command or "-E" in command):
             out = command.index("-o")
             source = (
                 command[command.index("-c") + 1] if "-c" in command else command[out - 1]
             )  # -E: before -o
-            depfile.write_text(f"{command[out + 1]}: {source}\n")
+            if "-E" in command and Path(source).is_file():  # preprocessed: the source itself
+                Path(command[out + 1]).write_bytes(Path(source).read_bytes())
+            if "-MF" in command:  # as a compiler does: the dependency file names the source it read
+                Path(command[command.index("-MF") + 1]).write_text(f"{command[out + 1]}: {source}\n")
         return ""
 
 

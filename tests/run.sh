@@ -52,5 +52,8 @@ trap 'rm -rf "$warm_dir"' EXIT
 targets=(linux_x86_64 linux_aarch64 musllinux_x86_64 musllinux_aarch64 win_amd64 win_arm64 win32 macosx_x86_64 macosx_arm64)
 FATPACK_BUILD_CACHE="$warm_dir/cache" python3 -m fatpack build examples/hello "${targets[@]/#/--target=}" -o "$warm_dir/out" >/dev/null
 
+echo "== CPython 3.13t (free-threaded) for the cp313t tests: built from Debian's source once per machine"
+python3 tests/freethreaded.py
+
 echo "== every other tier: compile, mingw, wine, qemu, root, network"
 run_tier -m "not unit" "$@"

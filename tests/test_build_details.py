@@ -216,8 +216,8 @@ def test_a_setting_for_fatpacks_own_version_is_used_too(tmp_path, monkeypatch):
     )
     options = pipeline.Options(tmp_path, tmp_path / "out", sdk={key: python})
     envs = pipeline.version_environments(options, BuildEnv("/own/python"), [PythonAbi(own, False)], never_run)
-    assert envs == {own: BuildEnv(python)} and asked == [Path(python)]
+    assert envs == {PythonAbi(own, False): BuildEnv(python)} and asked == [Path(python)]
     plain = pipeline.Options(tmp_path, tmp_path / "out")
     assert pipeline.version_environments(
         plain, BuildEnv("/own/python"), [PythonAbi(own, False)], never_run
-    ) == {own: BuildEnv("/own/python")}
+    ) == {PythonAbi(own, False): BuildEnv("/own/python")}

@@ -37,9 +37,9 @@ PROBE = "import pyver._ver as m; print(m.headers(), m.add(2, 3), m.__file__)"
 
 def test_one_build_per_version_specific_abi_else_fatpacks_own_python():
     stable = PythonAbi(8, abi3=True)
-    assert build_versions([CP312, CP310, stable, CP310], own_minor=11) == (10, 12)
-    assert build_versions([stable], own_minor=11) == (11,)
-    assert build_versions([], own_minor=11) == (11,)
+    assert build_versions([CP312, CP310, stable, CP310], own_minor=11) == (CP310, CP312)
+    assert build_versions([stable], own_minor=11) == (PythonAbi(11, abi3=False),)
+    assert build_versions([], own_minor=11) == (PythonAbi(11, abi3=False),)
 
 
 def wheel(target, abi: PythonAbi, name: str = "") -> TargetWheel:
@@ -297,7 +297,7 @@ def test_a_failure_on_another_python_says_which(tmp_path):
     venv_python.symlink_to(interpreter)
     own = BuildEnv("/own/python")
     failed = BuildError("linux_x86_64: the build failed: No module named 'imp'", ["python"], 1, "Traceback")
-    with pytest.raises(BuildError) as caught, version_named(12, BuildEnv(str(venv_python)), own):
+    with pytest.raises(BuildError) as caught, version_named(CP312, BuildEnv(str(venv_python)), own):
         raise failed
     assert str(caught.value) == f"cp312 (built with {interpreter}): {failed}"
     assert (caught.value.command, caught.value.returncode, caught.value.output) == (
@@ -305,7 +305,7 @@ def test_a_failure_on_another_python_says_which(tmp_path):
         1,
         "Traceback",
     )
-    with pytest.raises(BuildError) as caught, version_named(11, own, own):
+    with pytest.raises(BuildError) as caught, version_named(PythonAbi(11, abi3=False), own, own):
         raise failed
     assert caught.value is failed  # fatpack's own Python: as before
 

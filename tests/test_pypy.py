@@ -56,7 +56,7 @@ def test_pp_abis_parse_and_name_themselves_pp():
         ConfigError, match=re.escape("'pp38' in --python: fatpack supports PyPy 3.9 and newer")
     ):
         PythonAbi.parse("pp38", "--python")
-    with pytest.raises(ConfigError, match="expected 'cpXY-abi3', 'cpXY' or 'ppXY'"):
+    with pytest.raises(ConfigError, match="expected 'cpXY-abi3', 'cpXY', 'cpXYt' or 'ppXY'"):
         PythonAbi.parse("pp311-abi3")
 
 
@@ -75,7 +75,7 @@ def test_a_pypy_is_looked_for_as_pypy3_x_never_as_fatpacks_own(tree, tmp_path): 
     uv = executable(tree.uv_dir / "pypy-3.11.13-linux-x86_64-gnu" / "bin" / "pypy3.11")
     system = executable(tree.system_dir / "pypy3.11")
     executable(tmp_path / "bin" / "python3.11")  # a CPython 3.11: not a candidate for pp311
-    assert candidates(11, tree, PYPY) == [
+    assert candidates(11, tree, implementation=PYPY) == [
         (str(on_path), PATH),
         (str(pyenv), PYENV),
         (str(uv), UV),
@@ -137,7 +137,7 @@ def test_targets_without_a_pypy_are_left_out_and_none_at_all_is_one_line():
 
 
 def test_pypy_is_built_apart_from_the_cpython_versions():
-    assert build_versions([CP311, PP311], own_minor=11) == (11,)
+    assert build_versions([CP311, PP311], own_minor=11) == (CP311,)
     assert build_versions([PP311], own_minor=11) == ()
     assert pypy_versions([CP311, PP311, PythonAbi(10, False, implementation=PYPY)]) == (10, 11)
 

@@ -46,8 +46,14 @@ def test_target_and_abi_from_tags():
         PythonAbi(8, True),
     )
     assert target_and_abi({Tag("py3", "none", "any")}, "w.whl") == (None, None)
-    with pytest.raises(ArtifactError, match=r"^w.whl: Python tag cp313-cp313t is not supported"):
-        target_and_abi({Tag("cp313", "cp313t", "win_amd64")}, "w.whl")
+    assert target_and_abi({Tag("cp313", "cp313t", "win_amd64")}, "w.whl") == (
+        TARGETS["win_amd64"],
+        PythonAbi(13, False, free_threaded=True),
+    )
+    with pytest.raises(ArtifactError, match=r"^w.whl: Python tag cp312-cp312t is not supported"):
+        target_and_abi({Tag("cp312", "cp312t", "win_amd64")}, "w.whl")
+    with pytest.raises(ArtifactError, match=r"^w.whl: Python tag cp313-cp313d is not supported"):
+        target_and_abi({Tag("cp313", "cp313d", "win_amd64")}, "w.whl")
     with pytest.raises(
         ArtifactError, match=r"^w.whl: platform manylinux_2_17_i686 is not one fatpack target"
     ):

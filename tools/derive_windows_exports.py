@@ -11,7 +11,10 @@ Py_ENABLE_SHARED, pyport.h expands PyAPI_FUNC(T) to `__declspec(dllexport) T` an
 the derived list is every declaration carrying `__declspec(dllexport)` after preprocessing, from a file of
 the header tree; a declarator that is not a function marks DATA. Every preprocessor condition is the
 compiler's: MS_WINDOWS branches in, `#ifndef MS_WINDOWS` ones out, Py_LIMITED_API undefined (the full
-DLL), Py_GIL_DISABLED off.
+DLL), Py_GIL_DISABLED off -- or on with `--free-threaded`, for the free-threaded build's python3XYt.dll
+(3.13+): the rendered pyconfig.h then defines it, as the DLL's own build does, and the Linux view is the
+free-threaded interpreter's own headers (include/python3.13t, whose pyconfig.h defines it) judged by its
+libpython3.13t.so.
 
 Also preprocessed with PY_SSIZE_T_CLEAN (before 3.13 it declares the `_PyArg_ParseTuple_SizeT` family).
 
@@ -97,12 +100,15 @@ def _is_fragment(header: Path) -> bool:
     return re.search(r"#\s*error\s+\"[^\"]*must not be included directly", head) is not None
 
 
-def preprocess(include_dir: Path, work_dir: Path, defines: tuple[str, ...] = ()) -> str:
+def preprocess(
+    include_dir: Path, work_dir: Path, defines: tuple[str, ...] = (), free_threaded: bool = False
+) -> str:
     """The header tree as the DLL's sources see it on win_amd64 (zig cc -E, Py_BUILD_CORE)."""
     copy = work_dir / "include"
     if not copy.is_dir():
         shutil.copytree(include_dir, copy, symlinks=False)
-        (copy / "pyconfig.h").write_text(render_pyconfig(TARGETS["win_amd64"]), encoding="ascii")
+        pyconfig = render_pyconfig(TARGETS["win_amd64"], free_threaded)
+        (copy / "pyconfig.h").write_text(pyconfig, encoding="ascii")
     unit = work_dir / "all_headers.c"
     unit.write_text(_unit_text(copy), encoding="ascii")
     command = [*zig_command("cc"), "-target", "x86_64-windows-gnu", "-E", "-DPy_BUILD_CORE"]
@@ -194,7 +200,7 @@ def exported_declarations(
     return found
 
 
-def declared_exports(include_dir: Path) -> dict[str, Export]:
+def declared_exports(include_dir: Path, free_threaded: bool = False) -> dict[str, Export]:
     """What the header tree declares dllexport, preprocessed twice: without and with PY_SSIZE_T_CLEAN.
     Before 3.13 the headers declare the `_PyArg_ParseTuple_SizeT` family only when PY_SSIZE_T_CLEAN is
     defined (and then rename the plain names to them by macro), and getargs.c/modsupport.c define
@@ -202,9 +208,9 @@ def declared_exports(include_dir: Path) -> dict[str, Export]:
     with tempfile.TemporaryDirectory(prefix="fatpack-exports-") as tmp:
         work = Path(tmp)
         root = str(work / "include")
-        found = exported_declarations(preprocess(include_dir, work), root)
+        found = exported_declarations(preprocess(include_dir, work, (), free_threaded), root)
         for name, export in exported_declarations(
-            preprocess(include_dir, work, ("PY_SSIZE_T_CLEAN",)), root
+            preprocess(include_dir, work, ("PY_SSIZE_T_CLEAN",), free_threaded), root
         ).items():
             found.setdefault(name, export)
         return found
@@ -239,9 +245,10 @@ class Evidence:
     known_absent: frozenset[str] = frozenset()  # see known_absences()
 
 
-def derive(include_dir: Path, evidence: Evidence) -> dict[str, bool]:
-    """pythonXY.dll's exports (name -> data) by the rules in the module docstring."""
-    declared = declared_exports(include_dir)
+def derive(include_dir: Path, evidence: Evidence, free_threaded: bool = False) -> dict[str, bool]:
+    """pythonXY.dll's (or with `free_threaded` pythonXYt.dll's) exports (name -> data) by the rules in
+    the module docstring."""
+    declared = declared_exports(include_dir, free_threaded)
     if evidence.linux_library is not None:
         stale = stale_declarations(include_dir, evidence.linux_library)
         declared = {n: e for n, e in declared.items() if n not in stale}
@@ -311,6 +318,11 @@ def main(argv: list[str]) -> int:
         help="an older version with a real DLL: its declared-but-absent names are dropped",
     )  # fmt: skip
     parser.add_argument("--check", type=Path, help="a .def from the real DLL to compare with")
+    parser.add_argument(
+        "--free-threaded", action="store_true",
+        help="derive the free-threaded pythonXYt.dll's list (Py_GIL_DISABLED); give the free-threaded "
+        "interpreter's include directory and libpython3.XYt.so",
+    )  # fmt: skip
     parser.add_argument("--write", type=Path, help="write the derived list as a .def")
     parser.add_argument("--comment", type=Path, help="a text file whose lines head the written .def")
     args = parser.parse_args(argv)
@@ -319,7 +331,7 @@ def main(argv: list[str]) -> int:
     evidence = Evidence(
         stable_abi(args.stable_abi, args.stable_abi_dll), args.linux_library, older_library, absent
     )
-    derived = derive(args.include_dir, evidence)
+    derived = derive(args.include_dir, evidence, args.free_threaded)
     print(f"derived: {len(derived)} exports, {sum(derived.values())} data")
     if args.check:
         print("\n".join(compare(derived, read_def(args.check))))

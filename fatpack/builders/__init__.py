@@ -13,10 +13,11 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, runtime_checkable
+from typing import Callable, Optional, Protocol, runtime_checkable
 
 from fatpack.config import ExtensionConfig
 from fatpack.errors import ConfigError
+from fatpack.object_cache import ObjectCache
 from fatpack.runner import Runner
 from fatpack.sdk import PythonSdk
 from fatpack.targets import PythonAbi, Target
@@ -40,6 +41,9 @@ class BuildJob:
     library: bool = False  # a bundled shared library ([[tool.fatpack.library]]), not a Python module
     project_dir: Path = Path(".")  # the project being built (the command builder's working directory)
     bundled: tuple[Path, ...] = ()  # bundled libraries to link (import libraries on Windows)
+    # compiled objects by preprocessed input, shared by every ABI and run (fatpack/object_cache.py);
+    # None: compile every source (no cache, or a builder without identity())
+    objects: Optional[ObjectCache] = None
 
     @property
     def dependency_dir(self) -> Path:

@@ -8,7 +8,16 @@ from typing import Optional
 
 from fatpack.builders import BuildJob
 from fatpack.builders.msvc_flags import msvc_to_gcc, windows_library_name
+from fatpack.cache import UNTRACKED_READS
 from fatpack.errors import ConfigError
+from fatpack.object_cache import (
+    ObjectCache,
+    cacheable,
+    cacheable_input,
+    cacheable_source,
+    reads_precompiled_header,
+    reads_unnamed_profile,
+)
 from fatpack.runner import Runner
 
 RELEASE_FLAGS = ("-O2",)
@@ -90,10 +99,71 @@ def compile_then_link(
         stem = f"{number}-{source.stem}"  # sources in different directories may share a name
         obj = objects_dir / f"{stem}.o"
         depfile = job.dependency_dir / f"{stem}.d"
-        command = [*compiler, *compile_extra, *compile_args(job), "-MD", "-MF", str(depfile)]
-        runner([*command, "-c", str(source), "-o", str(obj)], cwd=job.work_dir)
+        arguments = [*compile_extra, *compile_args(job), "-MD", "-MF", str(depfile)]
+        if not compile_object(runner, compiler, arguments, source, obj, job.work_dir, job.objects):
+            (job.dependency_dir / UNTRACKED_READS).touch()  # so the payload is not cached either
         objects.append(obj)
     runner([*compiler, *link_args(job, objects), *link_extra, "-o", str(output)], cwd=job.work_dir)
+
+
+def compile_object(
+    runner: Runner,
+    compiler: Sequence[str],
+    arguments: Sequence[str],
+    source: Path,
+    obj: Path,
+    cwd: Path,
+    cache: Optional[ObjectCache],
+) -> bool:
+    """`compiler arguments -c source -o obj`, or the object it made before from the same preprocessed
+    input (fatpack/object_cache.py). The preprocessing writes the dependency file either way. False
+    when the compile may read files the dependency file does not list (assembly reading a file)."""
+    compile_command = [*compiler, *arguments, "-c", str(source), "-o", str(obj)]
+    if cache is None:  # no cache of any kind: nothing to tell
+        runner(compile_command, cwd=cwd)
+        return True
+    if not cacheable_source(source, arguments):
+        runner(compile_command, cwd=cwd)
+        return False
+    text = preprocess(runner, [*compiler, *arguments], source, obj.with_suffix(".i"), cwd)
+    tracked = (
+        text is not None
+        and cacheable_input(text)
+        and not reads_precompiled_header(text, arguments, cwd)
+        and not reads_unnamed_profile(arguments, cwd)
+    )
+    if text is None or not tracked or not cacheable(arguments):
+        runner(compile_command, cwd=cwd)
+        return tracked
+    key = cache.key(compiler, [*arguments, "-c", str(source)], text, cwd)
+    if cache.fetch(key, obj):
+        return True
+    runner(compile_command, cwd=cwd)
+    # a file the compile read may have changed since it was preprocessed (an editor saving, a swapped
+    # symlink): then the object is not the one of `text`, and is not kept under its key
+    again = [*compiler, *without_dependency_file(arguments)]  # the compile's own stays
+    if preprocess(runner, again, source, obj.with_suffix(".i"), cwd) == text:
+        cache.store(key, obj)
+    return True
+
+
+def preprocess(
+    runner: Runner, command: Sequence[str], source: Path, output: Path, cwd: Path
+) -> Optional[bytes]:
+    """`source` preprocessed by `command -E`; None when the compiler wrote no text (nothing to preprocess)."""
+    output.unlink(missing_ok=True)
+    runner([*command, "-E", str(source), "-o", str(output)], cwd=cwd)
+    return output.read_bytes() if output.is_file() else None
+
+
+def without_dependency_file(arguments: Sequence[str]) -> list[str]:
+    """`arguments` without the options that write a dependency file (`-MD`, `-MMD`, `-MF FILE`)."""
+    kept: list[str] = []
+    for number, arg in enumerate(arguments):
+        if arg in ("-MD", "-MMD", "-MF") or (number > 0 and arguments[number - 1] == "-MF"):
+            continue
+        kept.append(arg)
+    return kept
 
 
 def bundled_link_args(job: BuildJob) -> list[str]:

@@ -84,8 +84,9 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
         action="append",
         default=[],
         metavar="P",
-        help="Python ABI: 'cpXY-abi3' (one binary for CPython 3.Y and newer), 'cpXY' (3.Y only) or 'cpXY+' "
-        "(every CPython from 3.Y to the newest fatpack knows, each version-specific) or 'ppXY' (PyPy 3.Y) "
+        help="Python ABI: 'cpXY-abi3' (one binary for CPython 3.Y and newer), 'cpXY' (3.Y only), 'cpXYt' "
+        "(the free-threaded 3.Y only, 3.13+, built by a python3.Yt), 'ppXY' (PyPy 3.Y) or 'cpXY+' "
+        "(every CPython from 3.Y to the newest fatpack knows, each version-specific) "
         "(repeatable; default: the project's `python`, else cp38-abi3; cp39-abi3 with Cython, cp311-abi3 "
         "when its Cython code uses the buffer protocol (typed memoryviews); a setup.py "
         "project: abi3 if it sets py_limited_api, else this Python's cpXY; a project with its own build "

@@ -20,7 +20,7 @@ from typing import Optional, Union
 from fatpack.errors import ConfigError, FatpackError, ToolchainError
 from fatpack.interpreters import find_interpreter, given_build_details, sdk_key
 from fatpack.runner import Runner
-from fatpack.targets import PYPY, PythonAbi, Target
+from fatpack.targets import CPYTHON, PYPY, PythonAbi, Target
 
 
 @dataclass(frozen=True)
@@ -76,17 +76,24 @@ class VersionHeaders:
     runner: Runner
     own_minor: int = sys.version_info[1]
     given: Mapping[str, Path] = field(default_factory=dict)
-    # each version's headers, or why there are none: every target asks, and a version found nowhere
-    # is looked for once (a candidate that hangs costs its timeout once, not once per target)
-    found: dict[tuple[str, int], Union[Headers, FatpackError]] = field(default_factory=dict)
+    # read when made, not at import: the cross compiler wrapper imports this module with a target's
+    # sysconfig data named in its environment (_PYTHON_SYSCONFIGDATA_NAME) that it cannot import
+    own_free_threaded: bool = field(default_factory=lambda: bool(sysconfig.get_config_var("Py_GIL_DISABLED")))
+    # each version's headers (per kind: GIL, free-threaded or PyPy), or why there are none: every target
+    # asks, and a version found nowhere is looked for once (a candidate that hangs costs its timeout
+    # once, not once per target)
+    found: dict[tuple[int, bool, str], Union[Headers, FatpackError]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, abi: PythonAbi) -> Optional[Headers]:
-        named = not abi.abi3 and not abi.is_pypy and sdk_key(abi.minor) in self.given  # over this one's, too
-        own = abi.minor == self.own_minor or (abi.abi3 and abi.minor < self.own_minor)
-        if not abi.is_pypy and not named and own:
+        named = not abi.abi3 and not abi.is_pypy and sdk_key(abi.minor, abi.free_threaded) in self.given
+        own_kind = abi.free_threaded == self.own_free_threaded and not abi.is_pypy
+        if not named and (
+            (abi.minor == self.own_minor and own_kind) or (abi.abi3 and abi.minor <= self.own_minor)
+        ):
             return None
-        key = (abi.implementation, abi.minor)
+        # abi3 floors above this Python take a GIL build's headers (no limited API in 3.13t/3.14t)
+        key = (abi.minor, abi.free_threaded, abi.implementation)
         with self.lock:  # targets build in parallel threads
             if key not in self.found:
                 self.found[key] = self._find(*key)
@@ -95,12 +102,20 @@ class VersionHeaders:
             raise copy.copy(found)
         return found
 
-    def _find(self, implementation: str, minor: int) -> Union[Headers, FatpackError]:
+    def _find(
+        self, minor: int, free_threaded: bool = False, implementation: str = CPYTHON
+    ) -> Union[Headers, FatpackError]:
         try:
-            given = None if implementation == PYPY else self.given.get(sdk_key(minor))
-            if given is not None:
+            given = None if implementation == PYPY else self.given.get(sdk_key(minor, free_threaded))
+            if given is not None and not free_threaded:
                 return headers_given(given, minor, self.runner)
-            interpreter = find_interpreter(minor, runner=self.runner, implementation=implementation)
+            interpreter = find_interpreter(
+                minor,
+                free_threaded=free_threaded,
+                runner=self.runner,
+                given=given,
+                implementation=implementation,
+            )
             headers = headers_at(Path(interpreter.include_dir), interpreter.multiarch)
             return dataclasses.replace(headers, extension_suffix=interpreter.extension_suffix)
         except FatpackError as exc:
@@ -141,9 +156,32 @@ def headers_version(include_dir: Path) -> tuple[int, int]:
     return (int(found["MAJOR"]), int(found["MINOR"]))
 
 
+def headers_free_threaded(headers: Headers) -> bool:
+    """Whether the headers' pyconfig.h (the real one behind Debian's multiarch wrapper) defines
+    Py_GIL_DISABLED: a free-threaded CPython's (its include directory is python3.13t)."""
+    config = headers.include_dir / "pyconfig.h"
+    real = headers.include_dir.parent / (headers.multiarch or "") / headers.include_dir.name / "pyconfig.h"
+    for path in (config, real) if headers.multiarch else (config,):
+        try:
+            if re.search(r"^#define\s+Py_GIL_DISABLED\s+1", path.read_text("latin-1"), re.M):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def check_headers_fit(abi: PythonAbi, headers: Headers, target: Target) -> None:
-    """abi3 needs headers at least as new as its floor; cpXY needs exactly X.Y headers."""
+    """abi3 needs headers at least as new as its floor; cpXY needs exactly X.Y headers; on Linux and
+    macOS, whose pyconfig.h is the interpreter's own, cpXYt needs a free-threaded one's and cpXY a GIL
+    one's (Windows' pyconfig.h is rendered per ABI)."""
     have = "{}.{}".format(*headers.version)
+    if not target.is_windows and not abi.abi3 and headers_free_threaded(headers) != abi.free_threaded:
+        kind = "a free-threaded" if abi.free_threaded else "a GIL (not free-threaded)"
+        raise ConfigError(
+            f"{abi.tag} for {target.name} needs {kind} CPython 3.{abi.minor}'s headers, but the "
+            f"pyconfig.h in {headers.include_dir} says Py_GIL_DISABLED is "
+            f"{'on' if headers_free_threaded(headers) else 'off'}"
+        )
     if abi.abi3 and headers.version < abi.version:
         raise ConfigError(
             f"{abi.tag} for {target.name} needs Python headers >= 3.{abi.minor}, but {headers.include_dir} "
@@ -233,7 +271,7 @@ def sdk_fingerprint(
         if target.is_windows:
             from fatpack.sdk import windows
 
-            digest.update(windows.render_pyconfig(target).encode())
+            digest.update(windows.render_pyconfig(target, abi.free_threaded).encode())
             files.append(windows.EXPORTS_DIR / f"{windows.python_dll(abi)}.def")
         else:
             files.append(headers.include_dir / "pyconfig.h")

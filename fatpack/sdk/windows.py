@@ -25,20 +25,28 @@ _DLLTOOL_MACHINE = {"x86_64": "i386:x86-64", "aarch64": "arm64", "x86": "i386"}
 
 
 def python_dll(abi: PythonAbi) -> str:
-    """The DLL an extension of this ABI links: python3.dll for abi3, python3XY.dll otherwise."""
-    return "python3" if abi.abi3 else f"python3{abi.minor}"
+    """The DLL an extension of this ABI links: python3.dll for abi3, python3XY.dll otherwise, and the
+    free-threaded build's python3XYt.dll for cpXYt."""
+    return "python3" if abi.abi3 else f"python3{abi.minor}{abi.flags}"
 
 
-def render_pyconfig(target: Target) -> str:
-    """pyconfig.h for a GCC/clang build of an extension for official (MSVC-built) Windows CPython."""
+def render_pyconfig(target: Target, free_threaded: bool = False) -> str:
+    """pyconfig.h for a GCC/clang build of an extension for official (MSVC-built) Windows CPython; for
+    the free-threaded build with Py_GIL_DISABLED defined, which python.org's Windows pyconfig.h leaves
+    to the build (its installer's free-threaded headers get it from the build; an extension must say it)."""
     pointer = target.pointer_size
     win64 = "#define MS_WIN64\n" if pointer == 8 else ""
+    gil = (
+        "\n/* the free-threaded build (PEP 703): python3XYt.dll */\n#define Py_GIL_DISABLED 1\n"
+        if free_threaded
+        else ""
+    )
     return f"""\
 /* pyconfig.h rendered by fatpack for {target.name}: an extension built by GCC/clang for python.org CPython.
    Windows is LLP64: long is 4 bytes, pointers {pointer}. */
 #ifndef Py_CONFIG_H
 #define Py_CONFIG_H
-
+{gil}
 #define MS_WIN32
 {win64}#define MS_WINDOWS
 #define NT_THREADS
@@ -115,14 +123,17 @@ def prepare(
     sdk_dir = work_dir / (
         f"sdk-{target.name}" if headers is None else f"sdk-{target.name}-py3{headers.version[1]}"
     )
+    sdk_dir = sdk_dir.with_name(sdk_dir.name + abi.flags)  # the t build's pyconfig.h differs
     headers = headers or host_headers()
     check_headers_fit(abi, headers, target)
-    include_dir = _windows_include_dir(target, headers, sdk_dir)
+    include_dir = _windows_include_dir(target, headers, sdk_dir, abi.free_threaded)
     import_lib = make_import_library(python_dll(abi), target, sdk_dir, runner)
     return PythonSdk(include_dirs=(include_dir,), defines=abi_defines(abi), link_inputs=(import_lib,))
 
 
-def _windows_include_dir(target: Target, headers: Headers, sdk_dir: Path) -> Path:
+def _windows_include_dir(
+    target: Target, headers: Headers, sdk_dir: Path, free_threaded: bool = False
+) -> Path:
     """A copy of the host headers whose pyconfig.h is the Windows one.
 
     Python.h includes "pyconfig.h" with quotes, so the replacement must sit in the copy itself: an
@@ -131,7 +142,7 @@ def _windows_include_dir(target: Target, headers: Headers, sdk_dir: Path) -> Pat
     include_dir = sdk_dir / "include"
     if not include_dir.is_dir():
         shutil.copytree(headers.include_dir, include_dir)
-        (include_dir / "pyconfig.h").write_text(render_pyconfig(target), encoding="ascii")
+        (include_dir / "pyconfig.h").write_text(render_pyconfig(target, free_threaded), encoding="ascii")
     return include_dir
 
 
