@@ -24,6 +24,7 @@ from fatpack.cache import (
     shadowing_paths,
 )
 from fatpack.config import ExtensionConfig, LibraryConfig
+from fatpack.crossenv import NO_PYPY, no_pypy_target, suffix_is_for
 from fatpack.cython_abis import CheckContext, fitting_abis
 from fatpack.cythonize import check_cython_abis, cythonize, for_abi, is_cython
 from fatpack.diagnosis import diagnose
@@ -49,6 +50,7 @@ class TargetReport:
     error: Optional[FatpackError] = None
     cached: int = 0  # how many payloads came from the build cache
     python: str = ""  # the ABI built, when one run builds the target for several Python versions
+    skipped: str = ""  # why `python` is not built for the target at all (no PyPy for it here)
 
 
 ProgressCallback = Callable[[TargetReport], None]
@@ -124,6 +126,7 @@ def build_payloads(
     check_cython_abis(plan.config.extensions, plan.abis)
     plan, sources = _generated_sources(plan, runner, work_dir / "cython")
     headers = VersionHeaders(runner, given=plan.config.python_sdks)
+    _check_pypy_targets(plan, headers)
     builds = [
         TargetBuild(plan, sources, t, builders[t.name], runner, work_dir, out_dir, headers)
         for t in plan.targets
@@ -171,7 +174,26 @@ def _build_target_reporting(
     report = TargetReport(build.target, build.builder.name, len(built), seconds, error, cached)
     if progress:
         progress(report)
+        for abi in [] if error else build.plan.abis:
+            if abi.is_pypy and not suffix_is_for(_pypy_suffix(build.headers, abi), build.target):
+                progress(
+                    TargetReport(build.target, build.builder.name, 0, 0.0, python=abi.tag, skipped=NO_PYPY)
+                )
     return report, [payload for payload, _ in built]
+
+
+def _pypy_suffix(headers: VersionHeaders, abi: PythonAbi) -> str:
+    """The extension suffix of the PyPy a pp ABI is built with ('' for a CPython ABI)."""
+    found = headers(abi) if abi.is_pypy else None
+    return found.extension_suffix if found is not None else ""
+
+
+def _check_pypy_targets(plan: BuildPlan, headers: VersionHeaders) -> None:
+    """Each PyPy ABI asked for builds for at least one target: the platform of the PyPy found."""
+    for abi in plan.abis:
+        suffix = _pypy_suffix(headers, abi)
+        if abi.is_pypy and not any(suffix_is_for(suffix, t) for t in plan.targets):
+            raise no_pypy_target(abi.tag, plan.targets, f"PyPy 3.{abi.minor}", suffix)
 
 
 def _checked_builders(plan: BuildPlan, runner: Runner) -> dict[str, Builder]:
@@ -211,6 +233,9 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
         built.append((payload, False))
     target = build.target
     for abi in build.plan.abis:
+        pypy_suffix = _pypy_suffix(build.headers, abi)
+        if abi.is_pypy and not suffix_is_for(pypy_suffix, target):
+            continue  # left out: no PyPy for this target here (_build_target_reporting says so)
         for configured in build.plan.config.extensions:
             if not configured.builds_for(target):
                 continue
@@ -218,7 +243,9 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
             if prefix is not None:
                 extension = prefix.apply(extension)
             bundled = tuple(libraries[name] for name in extension.link_with)
-            output = build.out_dir / payload_relative_path(extension.name, target, abi)
+            # a PyPy payload's file ends with that PyPy's own suffix: it names the PyPy ABI the loader matches
+            stored_as = f"{target.name}/{extension.name}{pypy_suffix}" if pypy_suffix else ""
+            output = build.out_dir / (stored_as or payload_relative_path(extension.name, target, abi))
             job_dir = build.work_dir / "jobs" / f"{target.name}-{abi.tag}-{extension.name}"
             if target.slices:
                 slices = [
@@ -234,7 +261,7 @@ def _build_target(build: TargetBuild) -> list[tuple[Payload, bool]]:
             if prefix is not None:
                 for name, path in prefix.linked_libraries(output, inspect_binary(output).needed).items():
                     from_prefix.setdefault((name, path), []).append(extension.name)
-            built.append((Payload(extension.name, target, abi, output), from_cache))
+            built.append((Payload(extension.name, target, abi, output, stored_as=stored_as), from_cache))
     built += [
         (_bundle_from_prefix(build, name, path, users), False) for (name, path), users in from_prefix.items()
     ]

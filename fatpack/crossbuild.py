@@ -23,7 +23,7 @@ import re
 import shlex
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +35,7 @@ from fatpack.beforebuild import Prefix
 from fatpack.binaries import binary_format, inspect_data
 from fatpack.buildenv import BuildEnv, backend_errors, captured_runner, private_copy
 from fatpack.builders.zig import MSVC_LENIENCY
-from fatpack.crossenv import backend_environ, make_cross_env
+from fatpack.crossenv import backend_environ, make_cross_env, no_pypy_target, pypy_serves
 from fatpack.diagnosis import known_construct
 from fatpack.errors import BuildError, ConfigError, FatpackError
 from fatpack.interpreters import BuildPython, build_python
@@ -147,10 +147,12 @@ def build_target_wheels(
     runner: Runner,
     jobs: int = 1,
     prefixes: Optional[Mapping[Target, Prefix]] = None,
+    python: Optional[BuildPython] = None,
 ) -> list[TargetWheel]:
     """One wheel per target, each built by the backend cross-compiling (targets in parallel), against
-    the target's before-build prefix in `prefixes`, if it has one."""
-    python = build_python(env.python, runner)
+    the target's before-build prefix in `prefixes`, if it has one; `python`: what env's interpreter
+    said of itself, when already asked."""
+    python = python or build_python(env.python, runner)
 
     def one(target: Target) -> TargetWheel:
         prefix = (prefixes or {}).get(target)
@@ -286,32 +288,62 @@ def target_sdk(target: Target, python: BuildPython, work: Path, runner: Runner) 
     if not python.include_dir:
         raise ConfigError(f"{python.python} does not say where its headers are")
     headers = headers_at(Path(python.include_dir), str(python.config_vars.get("MULTIARCH") or ""))
-    own = PythonAbi(python.minor, abi3=False, free_threaded=python.free_threaded)
-    specific = prepare_sdk(target, own, work, runner, headers=headers)
+    specific = prepare_sdk(target, python_abi(python), work, runner, headers=headers)
     if not target.is_windows or python.free_threaded:  # no limited API in a free-threaded build (<3.15)
         return specific
     stable = prepare_sdk(target, PythonAbi(python.minor, abi3=True), work, runner, headers=headers)
     return PythonSdk(specific.include_dirs, (), specific.link_inputs + stable.link_inputs)
 
 
+def python_abi(python: BuildPython) -> PythonAbi:
+    """The version-specific ABI the build interpreter builds: cp311, cp313t, or pp311 for PyPy."""
+    return PythonAbi(
+        python.minor, abi3=False, free_threaded=python.free_threaded, implementation=python.implementation
+    )
+
+
+def pypy_versions(abis: Sequence[PythonAbi]) -> tuple[int, ...]:
+    """The PyPy minor versions the project's build runs on: one per ppXY asked for."""
+    return tuple(sorted({abi.minor for abi in abis if abi.is_pypy}))
+
+
+def pypy_targets(python: BuildPython, targets: Sequence[Target]) -> tuple[list[Target], list[Target]]:
+    """The targets a PyPy build interpreter builds for (its own platform: crossenv.pypy_serves) and
+    those left out; a ConfigError when none is left to build, naming the PyPy and its platform."""
+    served = [t for t in targets if pypy_serves(python, t)]
+    if not served:
+        suffix = str(python.config_vars.get("EXT_SUFFIX") or "")
+        raise no_pypy_target(python_abi(python).tag, targets, python.python, suffix)
+    return served, [t for t in targets if t not in served]
+
+
 def build_versions(abis: Sequence[PythonAbi], own_minor: int) -> tuple[PythonAbi, ...]:
     """The CPythons the project's build runs on, as the version-specific ABI each makes: one per
     version-specific ABI asked for (cp310, cp312, and cp313t: a free-threaded 3.13 builds it); none
-    asked, or only abi3: fatpack's own (what the project builds there serves the abi3 asked for, or not)."""
-    specific = sorted({abi for abi in abis if not abi.abi3})
+    asked, or only abi3: fatpack's own (what the project builds there serves the abi3 asked for, or not);
+    only PyPy ABIs: none (pypy_versions)."""
+    cpython = [abi for abi in abis if not abi.is_pypy]
+    if abis and not cpython:
+        return ()
+    specific = sorted({abi for abi in cpython if not abi.abi3})
     return tuple(specific) or (PythonAbi(own_minor, abi3=False),)
 
 
-def check_serves(wheels: Sequence[TargetWheel], abis: Sequence[PythonAbi]) -> None:
+def check_serves(
+    wheels: Sequence[TargetWheel],
+    abis: Sequence[PythonAbi],
+    left_out: Collection[tuple[Target, PythonAbi]] = (),
+) -> None:
     """Every ABI asked for is served, for each target, by one of its wheels (one per Python version
-    built): that ABI, or abi3 from a floor at or below it. Else one line naming the target, what the
-    project builds, and the way out."""
+    built): that ABI, or abi3 from a floor at or below it; `left_out` (a PyPy ABI for a target no
+    PyPy here builds for, already reported) aside. Else one line naming the target, what the project
+    builds, and the way out."""
     by_target: dict[Target, list[TargetWheel]] = {}
     for wheel in wheels:
         by_target.setdefault(wheel.target, []).append(wheel)
     for target, built in by_target.items():
         for abi in abis:
-            if any(serves(wheel.abi, abi) for wheel in built):
+            if (target, abi) in left_out or any(serves(wheel.abi, abi) for wheel in built):
                 continue
             made = ", ".join(dict.fromkeys(wheel.abi.tag for wheel in built))
             names = ", ".join(wheel.path.name for wheel in built)
@@ -338,8 +370,8 @@ def one_per_slot(wheels: Sequence[TargetWheel]) -> list[TargetWheel]:
 def serves(built: PythonAbi, wanted: PythonAbi) -> bool:
     if built == wanted:
         return True
-    # a free-threaded CPython loads no abi3 binary (3.13t, 3.14t; abi3t is another ABI)
-    return built.abi3 and built.minor <= wanted.minor and not wanted.free_threaded
+    # a free-threaded CPython loads no abi3 binary (3.13t, 3.14t; abi3t is another ABI), nor does PyPy
+    return built.abi3 and built.minor <= wanted.minor and not wanted.free_threaded and not wanted.is_pypy
 
 
 def failed_step(output: str, target: Target) -> str:

@@ -97,6 +97,31 @@ def extension_suffix(target: Target, minor: int, flags: str = "") -> str:
     return f".cpython-3{minor}{flags}-{multiarch(target)}.so"
 
 
+def pypy_serves(python: BuildPython, target: Target) -> bool:
+    """Whether a PyPy build interpreter can build for `target`: only for the platform it runs on itself,
+    the one its EXT_SUFFIX (`.pypy311-pp80-x86_64-linux-gnu.so`) and headers describe; fatpack knows no
+    other PyPy SDK (no PyPy import library for Windows, no headers of another platform's PyPy)."""
+    return suffix_is_for(str(python.config_vars.get("EXT_SUFFIX") or ""), target)
+
+
+def suffix_is_for(suffix: str, target: Target) -> bool:
+    """Whether a Linux interpreter's extension suffix (`.pypy311-pp80-x86_64-linux-gnu.so`) is `target`'s."""
+    return target.os == "linux" and suffix.endswith(f"-{multiarch(target)}.so")
+
+
+# why a target gets no PyPy payload: one progress line each (TargetReport.skipped)
+NO_PYPY = "no PyPy for this platform here (PyPy payloads are built for the platform of the PyPy found)"
+
+
+def no_pypy_target(abi: str, targets: Sequence[Target], pypy: str, suffix: str) -> ConfigError:
+    """A PyPy ABI none of the targets asked for can get: the PyPy found builds for its own platform only."""
+    return ConfigError(
+        f"{abi}: no target asked for ({', '.join(t.name for t in targets)}) can be built for PyPy here: "
+        f"fatpack builds PyPy payloads only for the platform of the PyPy it finds ({pypy} imports "
+        f"{suffix or '?'}), having no PyPy headers or import library for another"
+    )
+
+
 def soabi_platform(target: Target) -> str:
     """SOABI_PLATFORM (CPython 3.15+): the platform in the target's arch-tagged stable-ABI suffixes
     (`.abi3-aarch64-linux-gnu.so`, macOS `.abi3-darwin.so`); Windows has none (`.pyd`)."""
@@ -173,7 +198,8 @@ def make_cross_env(
     }
     module = f"_sysconfigdata_fatpack_{target.name}"
     (site / f"{module}.py").write_text(
-        f"# the sysconfig data of CPython 3.{python.minor} on {target.name}, written by fatpack\n"
+        f"# the sysconfig data of {'PyPy' if python.is_pypy else 'CPython'} 3.{python.minor} on "
+        f"{target.name}, written by fatpack\n"
         f"build_time_vars = {variables!r}\n",
         encoding="utf-8",
     )
@@ -215,13 +241,18 @@ def config_vars(
     minor, flags = python.minor, ("t" if python.free_threaded else "")
     include = str(sdk.include_dirs[0])
     link = _link_flags(target, work)
-    suffix = extension_suffix(target, minor, flags)
     ccshared = "" if target.is_windows else "-fPIC"
+    # PyPy builds only for its own platform (pypy_serves): its own suffix and SOABI ('pypy311-pp80')
+    # name the PyPy ABI, which no rule derives from the version
+    if python.is_pypy:
+        suffix, abi = str(python.config_vars["EXT_SUFFIX"]), str(python.config_vars["SOABI"])
+    else:
+        suffix, abi = extension_suffix(target, minor, flags), soabi(target, minor, flags)
     return {
         **python.config_vars,
         "EXT_SUFFIX": suffix,
         "SO": suffix,
-        "SOABI": soabi(target, minor, flags),
+        "SOABI": abi,
         "MULTIARCH": multiarch(target),
         # not the build machine's x86_64-linux-gnu: setuptools' abi3 suffix reads it
         **({"SOABI_PLATFORM": soabi_platform(target)} if "SOABI_PLATFORM" in python.config_vars else {}),

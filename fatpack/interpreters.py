@@ -1,4 +1,5 @@
-"""Finding a CPython X.Y to run a project's own build with, and what that interpreter says of itself.
+"""Finding a CPython X.Y (or a PyPy X.Y) to run a project's own build with, and what that interpreter
+says of itself.
 
 A project with its own build (setuptools) builds for the Python its backend runs on: a cp310 payload
 needs the backend run by a CPython 3.10 (its headers, its sysconfig). Candidates, in this order and
@@ -10,6 +11,9 @@ selected exits with "pyenv: python3.12: command not found"; pyenv's versions dir
 A candidate anyone may replace (in a world-writable directory) is never run. Each candidate is asked,
 in one short process, for its version, implementation, whether it is free-threaded and where its
 headers are; the first CPython 3.X of the wanted kind with Python.h wins.
+PyPy 3.X (for a `ppXY` ABI) is looked for the same way under its own name, `pypy3.X` (pyenv's
+`versions/pypy3.X-*`, uv's `pypy-3.X*`, Debian's /usr/bin/pypy3.X with pypy3-dev's headers); fatpack's
+own interpreter is CPython and never a candidate for it.
 
 A version can also be named (`[tool.fatpack.sdk] cp314 = PATH`, `--sdk cp314=PATH`; `python_sdks`):
 PATH is an interpreter, a PEP 739 build-details.json (fatpack/build_details.py: its base_interpreter)
@@ -32,6 +36,7 @@ from typing import Optional, Union
 from fatpack.build_details import BuildDetails, find_build_details, read_build_details
 from fatpack.errors import BuildError, ConfigError, ToolchainError, in_context
 from fatpack.runner import Runner, run_command
+from fatpack.targets import CPYTHON, PYPY
 
 PROBE_TIMEOUT = 60  # seconds for one candidate to say what it is
 OWN, PATH, PYENV, UV, SYSTEM = "fatpack's own", "PATH", "pyenv", "uv", "system"
@@ -48,6 +53,7 @@ print(json.dumps({
     "include": include,
     "headers": os.path.isfile(os.path.join(include, "Python.h")),
     "multiarch": sysconfig.get_config_var("MULTIARCH") or "",
+    "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX") or "",
 }))
 """
 
@@ -55,10 +61,14 @@ _CONFIG_VARS = """\
 import json, sys, sysconfig
 variables = {k: v for k, v in sysconfig.get_config_vars().items() if isinstance(v, (str, int, float))}
 include = sysconfig.get_paths()["include"]
-print(json.dumps({"minor": sys.version_info[1], "vars": variables, "include": include}))
+print(json.dumps({"minor": sys.version_info[1], "vars": variables, "include": include,
+                  "implementation": sys.implementation.name}))
 """
 
 ConfigValue = Union[str, int, float]
+
+
+_NAMES = {CPYTHON: "CPython", PYPY: "PyPy"}
 
 
 @dataclass(frozen=True)
@@ -73,11 +83,12 @@ class Interpreter:
     include_dir: str
     has_headers: bool
     multiarch: str = ""  # sysconfig's MULTIARCH (Debian's headers include <MULTIARCH/python3.X/pyconfig.h>)
+    extension_suffix: str = ""  # sysconfig's EXT_SUFFIX: a PyPy's names its ABI (.pypy311-pp80-...)
 
-    def unfit_for(self, minor: int, free_threaded: bool) -> Optional[str]:
-        """Why this interpreter cannot build for CPython 3.<minor> (of that kind); None when it can."""
-        if self.implementation != "cpython":
-            return f"is {self.implementation}, not CPython"
+    def unfit_for(self, minor: int, free_threaded: bool, implementation: str = CPYTHON) -> Optional[str]:
+        """Why this interpreter cannot build for CPython (or PyPy) 3.<minor> of that kind; None if it can."""
+        if self.implementation != implementation:
+            return f"is {self.implementation}, not {_NAMES.get(implementation, implementation)}"
         if self.version != (3, minor):
             return "is {}.{}".format(*self.version)
         if self.free_threaded != free_threaded:
@@ -124,15 +135,16 @@ def find_interpreter(
     runner: Runner = run_command,
     places: Optional[Places] = None,
     given: Optional[Path] = None,
+    implementation: str = CPYTHON,
 ) -> Interpreter:
-    """The first candidate that is CPython 3.<minor> of the wanted kind with its headers; else a
-    ConfigError in one line saying what was needed, what was found where, and how to add one.
-    `given` (the version's sdk setting): that one only, or a ConfigError naming the setting."""
+    """The first candidate that is CPython (or PyPy) 3.<minor> of the wanted kind with its headers; else
+    a ConfigError in one line saying what was needed, what was found where, and how to add one.
+    `given` (the version's sdk setting, CPython only): that one only, or a ConfigError naming the setting."""
     if given is not None:
         return _given_interpreter(minor, free_threaded, runner, given)
     places = places or Places.of(os.environ)
     rejected: list[str] = []
-    for path, where in candidates(minor, places, free_threaded):
+    for path, where in candidates(minor, places, free_threaded, implementation):
         if anyone_can_replace(path):
             rejected.append(f"{path} ({where}) is in a directory anyone can write to (not run)")
             continue
@@ -140,10 +152,12 @@ def find_interpreter(
         if isinstance(found, str):
             rejected.append(f"{path} ({where}) {found}")
             continue
-        why = found.unfit_for(minor, free_threaded)
+        why = found.unfit_for(minor, free_threaded, implementation)
         if why is None:
             return found
         rejected.append(f"{path} ({where}) {why}")
+    if implementation == PYPY:
+        raise ConfigError(_pypy_not_found(minor, rejected, places))
     raise ConfigError(_not_found(minor, free_threaded, rejected, places))
 
 
@@ -199,16 +213,25 @@ def given_build_details(
     return details
 
 
-def candidates(minor: int, places: Places, free_threaded: bool = False) -> list[tuple[str, str]]:
-    """(path, where) of every interpreter that may be CPython 3.<minor>, in search order, each real
-    path once; nothing is run. A free-threaded one is looked for as `python3.<minor>t`, the name its
-    `make install`, pyenv's `3.13t` and uv's `+freethreaded` installs give it."""
-    found = [(places.own, OWN)] if places.own_version == f"3.{minor}" else []
-    for name in (f"python3.{minor}t", f"python3.{minor}") if free_threaded else (f"python3.{minor}",):
+def candidates(
+    minor: int, places: Places, free_threaded: bool = False, implementation: str = CPYTHON
+) -> list[tuple[str, str]]:
+    """(path, where) of every interpreter that may be CPython (or PyPy) 3.<minor>, in search order, each
+    real path once; nothing is run. A free-threaded one is looked for as `python3.<minor>t`, the name
+    its `make install`, pyenv's `3.13t` and uv's `+freethreaded` installs give it; a PyPy as
+    `pypy3.<minor>` (never fatpack's own)."""
+    names: tuple[str, ...]
+    if implementation == PYPY:
+        names, uv_glob, found = (f"pypy3.{minor}",), f"pypy-3.{minor}*", []
+    else:
+        names = (f"python3.{minor}t", f"python3.{minor}") if free_threaded else (f"python3.{minor}",)
+        uv_glob = f"cpython-3.{minor}*"
+        found = [(places.own, OWN)] if places.own_version == f"3.{minor}" else []
+    for name in names:
         found += [(str(p), PATH) for p in _on_path(name, places)]
         versions = _newest_first((places.pyenv_root / "versions").glob(f"*/bin/{name}"))
         found += [(str(p), PYENV) for p in versions]
-        found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"cpython-3.{minor}*/bin/{name}"))]
+        found += [(str(p), UV) for p in _newest_first(places.uv_dir.glob(f"{uv_glob}/bin/{name}"))]
         found.append((str(places.system_dir / name), SYSTEM))
     seen: set[str] = set()
     unique = []
@@ -287,6 +310,7 @@ def describe(path: str, where: str, runner: Runner) -> Union[Interpreter, str]:
             include_dir=str(said["include"]),
             has_headers=bool(said["headers"]),
             multiarch=str(said.get("multiarch") or ""),
+            extension_suffix=str(said.get("ext_suffix") or ""),
         )
     except (BuildError, ToolchainError) as exc:
         lines = exc.output.strip().splitlines() if isinstance(exc, BuildError) else []
@@ -342,6 +366,16 @@ def _not_found(minor: int, free_threaded: bool, rejected: Sequence[str], places:
     )
 
 
+def _pypy_not_found(minor: int, rejected: Sequence[str], places: Places) -> str:
+    tried = f"; tried: {'; '.join(rejected)}" if rejected else ""
+    return (
+        f"no PyPy 3.{minor} with headers found to build pp3{minor} with (looked for pypy3.{minor} on PATH, "
+        f"in {places.pyenv_root}/versions, {places.uv_dir}, {places.system_dir}{tried}): add one with "
+        f"`pyenv install pypy3.{minor}`, `uv python install pypy@3.{minor}` or, where the distribution's "
+        f"pypy3 is 3.{minor}, `apt-get install pypy3-dev`"
+    )
+
+
 def _key(version: str) -> tuple[int, str]:
     return (int(version.split(".")[1].rstrip("t")), version)
 
@@ -358,6 +392,11 @@ class BuildPython:
     # 'include' path, from where the interpreter is): a relocated build's INCLUDEPY can still name
     # where it was built (python-build-standalone, as uv installs it: /install/include/python3.X)
     include_dir: str = ""
+    implementation: str = CPYTHON  # sys.implementation.name
+
+    @property
+    def is_pypy(self) -> bool:
+        return self.implementation == PYPY
 
     @property
     def free_threaded(self) -> bool:
@@ -371,6 +410,7 @@ def build_python(python: str, runner: Runner) -> BuildPython:
     try:
         said = json.loads(output.strip().splitlines()[-1])
         variables = {str(k): v for k, v in dict(said["vars"]).items() if isinstance(v, (str, int, float))}
-        return BuildPython(python, int(said["minor"]), variables, str(said["include"]))
+        implementation = str(said.get("implementation") or CPYTHON)
+        return BuildPython(python, int(said["minor"]), variables, str(said["include"]), implementation)
     except (ValueError, KeyError, IndexError, TypeError):
         raise ConfigError(f"{python} did not say its sysconfig variables: {output.strip()[:80]!r}") from None

@@ -40,12 +40,16 @@ from fatpack.crossbuild import (
     chosen_targets,
     drives_backend,
     one_per_slot,
+    pypy_targets,
+    pypy_versions,
+    python_abi,
 )
+from fatpack.crossenv import NO_PYPY
 from fatpack.egg import assemble_egg
 from fatpack.errors import ArtifactError, ConfigError, FatpackError, in_context
 from fatpack.fuse import fuse as fuse_prebuilt
 from fatpack.fuse import write_fused_wheel
-from fatpack.interpreters import find_interpreter, sdk_key
+from fatpack.interpreters import build_python, find_interpreter, sdk_key
 from fatpack.output import missing_ancestors, remove_empty, staged_output
 from fatpack.packages import find_package_files
 from fatpack.payloads import Payload
@@ -53,7 +57,7 @@ from fatpack.plan import BuildPlan, make_plan
 from fatpack.reference import HostWheel, build_host_wheel, check_complete, has_own_build
 from fatpack.reproducible import check_source_date_epoch
 from fatpack.runner import Runner, run_command
-from fatpack.targets import PythonAbi, Target, host_target
+from fatpack.targets import PYPY, PythonAbi, Target, host_target
 from fatpack.verify import verify_artifact
 
 
@@ -199,6 +203,7 @@ def _cross_assemble(
     targets = chosen_targets(data, options.targets)
     abis = chosen_abis(data, options.abis)
     envs = version_environments(options, env, abis, runner)  # first: a version found nowhere stops quickly
+    pypy_envs = pypy_environments(options, abis, runner)
     with tempfile.TemporaryDirectory(prefix="fatpack-") as tmp:
         work = Path(tmp)
         prefixes = before_build_prefixes(options, read_before_build(data), targets, runner, work)
@@ -212,14 +217,27 @@ def _cross_assemble(
                 wheels += build_target_wheels(
                     options.project_dir, version_env, targets, where, runner, options.jobs, prefixes
                 )
-        check_serves(wheels, abis)
+        left_out: list[tuple[Target, PythonAbi]] = []
+        for built_for, pypy_env in pypy_envs.items():
+            with version_named(built_for, pypy_env, env):
+                pypy = build_python(pypy_env.python, runner)
+                served, skipped = pypy_targets(pypy, targets)
+                left_out += [(t, python_abi(pypy)) for t in skipped]
+                where = work / "targets" / built_for.tag
+                wheels += build_target_wheels(
+                    options.project_dir, pypy_env, served, where, runner, options.jobs, prefixes, pypy
+                )
+        check_serves(wheels, abis, left_out)
         wheels = one_per_slot(wheels)
         fused = fuse_prebuilt([w.path for w in wheels], work / "fused")
         for wheel in wheels:
             if progress is not None:
                 count = sum(1 for p in fused.payloads if p.target == wheel.target and p.abi == wheel.abi)
-                python = wheel.abi.tag if len(envs) > 1 else ""
+                python = wheel.abi.tag if len(envs) + len(pypy_envs) > 1 else ""
                 progress(TargetReport(wheel.target, DEFAULT_BUILDER, count, wheel.seconds, python=python))
+        for target, abi in left_out:
+            if progress is not None:
+                progress(TargetReport(target, DEFAULT_BUILDER, 0, 0.0, python=abi.tag, skipped=NO_PYPY))
 
         def write(subset: Sequence[Payload], tags: str) -> Path:
             return write_fused_wheel(fused, subset, staging, tags)
@@ -257,6 +275,23 @@ def version_environments(
         logger.info("building %s with %s (%s)", python.tag, interpreter.path, interpreter.where)
         with version_named(python, BuildEnv(interpreter.path), env):
             envs[python] = build_environment(
+                options.project_dir, options.isolation, interpreter=interpreter.path
+            )
+    return envs
+
+
+def pypy_environments(
+    options: Options, abis: Sequence[PythonAbi], runner: Runner
+) -> dict[PythonAbi, BuildEnv]:
+    """The build environment of each PyPy ABI asked for (`pp311`), made from a PyPy 3.<minor> found on
+    this machine (fatpack/interpreters.py); every PyPy is found before any environment is made."""
+    wanted = [PythonAbi(minor, False, implementation=PYPY) for minor in pypy_versions(abis)]
+    found = {abi: find_interpreter(abi.minor, runner=runner, implementation=PYPY) for abi in wanted}
+    envs = {}
+    for abi, interpreter in found.items():
+        logger.info("building %s with %s (%s)", abi.tag, interpreter.path, interpreter.where)
+        with version_named(abi, BuildEnv(interpreter.path), BuildEnv("")):
+            envs[abi] = build_environment(
                 options.project_dir, options.isolation, interpreter=interpreter.path
             )
     return envs

@@ -10,7 +10,16 @@ from typing import Optional
 from packaging.tags import Tag
 
 from fatpack.errors import ArtifactError
-from fatpack.targets import FREE_THREADED_MIN_MINOR, MIN_MINOR, TARGETS, PythonAbi, Target, Version
+from fatpack.targets import (
+    FREE_THREADED_MIN_MINOR,
+    MIN_MINOR,
+    MIN_PYPY_MINOR,
+    PYPY,
+    TARGETS,
+    PythonAbi,
+    Target,
+    Version,
+)
 
 _LINUX_ARCHS = {"x86_64": "x86_64", "aarch64": "aarch64"}
 _MACOS_ARCHS = {"x86_64": "macosx_x86_64", "arm64": "macosx_arm64", "universal2": "macosx_universal2"}
@@ -49,12 +58,19 @@ def target_and_abi(tags: Iterable[Tag], wheel: str) -> tuple[Optional[Target], O
         found = ", ".join(sorted({f"{t.interpreter}-{t.abi}" for t in tags}))
         raise ArtifactError(
             f"{wheel}: Python tag {found} is not supported; fatpack fuses CPython 'cpXY-cpXY' and "
-            "'cpXY-abi3' wheels and free-threaded 'cpXY-cpXYt' ones (not debug or PyPy builds)"
+            "'cpXY-abi3' wheels, free-threaded 'cpXY-cpXYt' and PyPy 'ppXY-pypyXY_ppNN' ones (not debug "
+            "builds)"
         )
     return targets.pop(), abis.pop()
 
 
 def _abi_of(tag: Tag) -> Optional[PythonAbi]:
+    pypy = re.match(r"^pp3(\d+)$", tag.interpreter)
+    if pypy:  # pp311-pypy311_pp80: a binary for the PyPy release's ABI its file suffix names
+        minor = int(pypy.group(1))
+        if minor < MIN_PYPY_MINOR or not re.match(rf"^pypy3{minor}_pp\d+$", tag.abi):
+            return None
+        return PythonAbi(minor, abi3=False, implementation=PYPY)
     match = re.match(r"^cp3(\d+)$", tag.interpreter)
     if not match or (int(match.group(1)) < MIN_MINOR and tag.abi != "abi3"):
         return None

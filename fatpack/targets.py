@@ -176,25 +176,37 @@ def host_target() -> Optional[Target]:
 
 
 MIN_MINOR = 8  # CPython 3.8: the oldest Python fatpack builds for
+MIN_PYPY_MINOR = 9  # PyPy 3.9 (pp39): the oldest PyPy with the ABI tag scheme fatpack reads (pp73)
+CPYTHON, PYPY = "cpython", "pypy"  # sys.implementation.name
 FREE_THREADED_MIN_MINOR = 13  # CPython 3.13: the first with a free-threaded build (PEP 703)
 _ABI_RE = re.compile(r"^cp3(\d{1,2})(t)?(-abi3)?$")
+_PYPY_ABI_RE = re.compile(r"^pp3(\d{1,2})$")
 
 
 @dataclass(frozen=True, order=True)
 class PythonAbi:
-    """`cpXY-abi3` (one limited-API binary for CPython >= X.Y), `cpXY` (CPython X.Y only) or `cpXYt`
-    (the free-threaded CPython X.Y only: compiled with Py_GIL_DISABLED, PEP 703)."""
+    """`cpXY-abi3` (one limited-API binary for CPython >= X.Y), `cpXY` (CPython X.Y only), `cpXYt`
+    (the free-threaded CPython X.Y only: compiled with Py_GIL_DISABLED, PEP 703) or `ppXY` (PyPy X.Y
+    only: PyPy has no stable ABI; which PyPy release's ABI, pp73 or pp80, is the build interpreter's,
+    carried by the payload's file suffix, `.pypy311-pp80-x86_64-linux-gnu.so`)."""
 
     minor: int
     abi3: bool
     free_threaded: bool = False
+    implementation: str = CPYTHON  # CPYTHON or PYPY
 
     @classmethod
     def parse(cls, text: str, where: str = "python") -> PythonAbi:
+        pypy = _PYPY_ABI_RE.match(text)
+        if pypy:
+            if int(pypy.group(1)) < MIN_PYPY_MINOR:
+                raise ConfigError(f"Python ABI {text!r} in {where}: fatpack supports PyPy 3.9 and newer")
+            return cls(minor=int(pypy.group(1)), abi3=False, implementation=PYPY)
         match = _ABI_RE.match(text)
         if not match:
             raise ConfigError(
-                f"unknown Python ABI {text!r} in {where}: expected 'cpXY-abi3', 'cpXY' or 'cpXYt', "
+                f"unknown Python ABI {text!r} in {where}: expected 'cpXY-abi3', 'cpXY', 'cpXYt' or 'ppXY' "
+                "(PyPy), "
                 "e.g. 'cp38-abi3'"
             )
         minor, free_threaded, abi3 = int(match.group(1)), bool(match.group(2)), bool(match.group(3))
@@ -213,12 +225,18 @@ class PythonAbi:
         return cls(minor=minor, abi3=abi3, free_threaded=free_threaded)
 
     @property
+    def is_pypy(self) -> bool:
+        return self.implementation == PYPY
+
+    @property
     def version(self) -> tuple[int, int]:
         return (3, self.minor)
 
     @property
     def tag(self) -> str:
-        """As written in config: 'cp38-abi3', 'cp311' or 'cp313t'."""
+        """As written in config: 'cp38-abi3', 'cp311', 'cp313t' or 'pp311'."""
+        if self.is_pypy:
+            return f"pp3{self.minor}"
         if self.abi3:
             return f"cp3{self.minor}-abi3"
         return f"cp3{self.minor}{self.flags}"
@@ -230,7 +248,7 @@ class PythonAbi:
 
     @property
     def label(self) -> str:
-        """As used in payload file names and the manifest: 'abi3', 'cp311' or 'cp313t'."""
+        """As used in payload file names and the manifest: 'abi3', 'cp311', 'cp313t' or 'pp311'."""
         return "abi3" if self.abi3 else self.tag
 
     @property

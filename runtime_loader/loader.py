@@ -8,6 +8,9 @@ loads it under its full module name in place of the stub.
 The choice: the interpreter's own platform (OS, the *interpreter's* architecture, glibc or musl), read
 from its extension suffix; the payload's floor (glibc or macOS version) not above the host's; then a
 version-specific payload for exactly this Python before an abi3 one, and the newest abi3 floor that fits.
+CPython loads only CPython payloads ('abi3', 'cpXY'); PyPy only PyPy payloads ('ppXY') of its version
+whose file ends with a suffix it imports itself (`.pypy311-pp80-x86_64-linux-gnu.so`): that suffix names
+the PyPy ABI (pp73 for every PyPy 7.3, pp80 for 8.0) the payload was built against.
 A free-threaded CPython ('t' in its ABI flags) loads only `cpXYt` payloads, a GIL one never does.
 
 Inside a zip (an egg, a zipapp, any zip on sys.path) a binary cannot be loaded in place: zipcache.py,
@@ -48,6 +51,7 @@ _FLOOR_NAMES = {"glibc": "glibc", "macos": "macOS"}
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # never true at run time: `types` alone costs ~0.5 ms to import
     from types import ModuleType
+    from typing import Sequence
 
 _DIR = os.path.dirname(__file__)  # as the importer gave it: zipimport wants it so, relative or not
 _HERE = os.path.abspath(_DIR)
@@ -87,7 +91,9 @@ class Entry:
 
     @property
     def label(self) -> str:
-        """e.g. 'cp38-abi3-win_amd64', 'cp311-linux_x86_64' or 'cp313t-linux_x86_64'."""
+        """e.g. 'cp38-abi3-win_amd64', 'cp311-linux_x86_64', 'cp313t-linux_x86_64' or 'pp311-linux_x86_64'."""
+        if self.is_pypy:
+            return f"{self.abi}-{self.target}"
         floor = f"cp{self.python[0]}{self.python[1]}"
         if self.abi == "abi3":
             return f"{floor}-abi3-{self.target}"
@@ -98,11 +104,16 @@ class Entry:
         """A payload for the free-threaded build (abi 'cp313t'): compiled with Py_GIL_DISABLED."""
         return self.abi.startswith("cp") and self.abi.endswith("t")
 
+    @property
+    def is_pypy(self) -> bool:
+        return self.abi.startswith("pp")
+
 
 class Host:
-    """What this interpreter can load: its platform targets (best first), Python version and floors."""
+    """What this interpreter can load: its platform targets (best first), Python version, floors and
+    extension suffixes (as importlib lists them: the file endings it imports itself)."""
 
-    __slots__ = ("abiflags", "floors", "implementation", "targets", "version")
+    __slots__ = ("abiflags", "floors", "implementation", "suffixes", "targets", "version")
 
     def __init__(
         self,
@@ -111,12 +122,14 @@ class Host:
         abiflags: str = "",
         implementation: str = "cpython",
         floors: "dict[str, tuple[int, ...]] | None" = None,
+        suffixes: "Sequence[str]" = (),
     ):
         self.targets = tuple(targets)
         self.version = tuple(version)
         self.abiflags = abiflags
         self.implementation = implementation
         self.floors = floors or {}  # {"glibc": (2, 36)} or {"macos": (14, 1)}
+        self.suffixes = tuple(suffixes)  # as importlib lists them
 
     @property
     def free_threaded(self) -> bool:
@@ -128,9 +141,10 @@ class Host:
 
     @property
     def key(self) -> str:
-        """e.g. 'cp312-linux_aarch64': how errors name this host."""
+        """e.g. 'cp312-linux_aarch64' or 'pp311-linux_x86_64': how errors name this host."""
         target = self.targets[0] if self.targets else "unknown"
-        return f"cp{self.version[0]}{self.version[1]}{self.abiflags}-{target}"
+        kind = "pp" if self.implementation == "pypy" else "cp"
+        return f"{kind}{self.version[0]}{self.version[1]}{self.abiflags}-{target}"
 
 
 def parse_manifest(text: str) -> "list[Entry]":
@@ -165,6 +179,11 @@ def _platform_from_suffix(suffix: str) -> "tuple[tuple[str, ...], str]":
     if len(parts) < 3:
         return (), ""
     tag = parts[1]
+    if tag.startswith("pypy") and tag.count("-") >= 2:  # pypy311-pp80-<as CPython's after its version>
+        fields = tag.split("-")
+        if parts[-1] == "pyd":  # PyPy on Windows: .pypy311-pp73-win_amd64.pyd
+            return ("-".join(fields[2:]),), ""
+        tag = "-".join(["cpython", fields[0][4:], *fields[2:]])
     if tag.startswith("cpython-"):
         fields = tag.split("-")  # cpython, 311[flags], arch, os, libc  or  cpython, 311[flags], darwin
         flags = fields[1].lstrip("0123456789")
@@ -198,7 +217,8 @@ def _host_floors(targets: "tuple[str, ...]") -> "dict[str, tuple[int, ...]]":
 def detect_host() -> Host:
     suffixes = extension_suffixes()
     targets, flags = _platform_from_suffix(suffixes[0]) if suffixes else ((), "")
-    return Host(targets, sys.version_info[:2], flags, sys.implementation.name, _host_floors(targets))
+    implementation = sys.implementation.name
+    return Host(targets, sys.version_info[:2], flags, implementation, _host_floors(targets), suffixes)
 
 
 def select_payload(
@@ -227,8 +247,11 @@ def select_payload(
 
 
 def _reject_reason(entry: Entry, host: Host) -> "str | None":
-    if host.implementation != "cpython":
-        return f"this is {host.implementation}, payloads are for CPython"
+    implementation = "pypy" if entry.is_pypy else "cpython"
+    if host.implementation != implementation:
+        names = {"pypy": "PyPy", "cpython": "CPython"}
+        this = names.get(host.implementation, host.implementation)
+        return f"built for {names[implementation]}, this is {this}"
     if entry.target not in host.targets:
         return f"built for {entry.target}"
     if entry.requires:
@@ -237,6 +260,8 @@ def _reject_reason(entry: Entry, host: Host) -> "str | None":
         if have is None or have < need:
             name = _FLOOR_NAMES.get(kind, kind)
             return f"needs {name} {_dotted(need)}, this host has {_dotted(have) if have else 'none'}"
+    if entry.is_pypy:
+        return _pypy_reject_reason(entry, host)
     if entry.abi == "abi3":
         if host.abiflags:
             return f"abi3 cannot load on a '{host.abiflags}' build of CPython"
@@ -261,6 +286,18 @@ def _threading_mismatch(entry: Entry, host: Host) -> "str | None":
         )
     if entry.free_threaded and not host.free_threaded:
         return "built for free-threaded CPython (Py_GIL_DISABLED); this CPython has the GIL"
+    return None
+
+
+def _pypy_reject_reason(entry: Entry, host: Host) -> "str | None":
+    """A PyPy payload loads on PyPy of its Python version whose ABI (pp73, pp80: the release's, which
+    PyPy keeps binary compatible within) is the payload's: its file ends with a suffix this PyPy imports."""
+    if entry.python != host.version:
+        return f"built for PyPy {_dotted(entry.python)} only"
+    if not any(entry.file.endswith(suffix) for suffix in host.suffixes):
+        built = "." + entry.file.rsplit("/", 1)[-1].split(".", 1)[-1]
+        loads = ", ".join(host.suffixes) or "none"
+        return f"built for another PyPy ABI ({built}; this PyPy imports {loads})"
     return None
 
 

@@ -112,7 +112,7 @@ CONFIG_CASES: dict[str, tuple[Callable[[Callable[..., Path]], Path], list[str], 
     "unknown Python ABI": (
         lambda p: p(),
         ["--python", "cp27"],
-        r"unknown Python ABI 'cp27' in --python: expected 'cpXY-abi3', 'cpXY' or 'cpXYt'",
+        r"unknown Python ABI 'cp27' in --python: expected 'cpXY-abi3', 'cpXY', 'cpXYt' or 'ppXY' \(PyPy\)",
     ),
     "jobs below one": (lambda p: p(), ["--jobs", "0"], r"--jobs must be at least 1, not 0"),
     "missing source": (

@@ -565,11 +565,19 @@ def test_assemble_test_runs_the_tests_then_prints_the_wheels_path_last(example_c
     assert out[-1] == str(example_copy / "dist" / "hello-1.0-py3-none-any.whl")
 
 
-def test_pypy_payloads_are_not_run_yet_never_run_on_cpython(runner, tmp_path):
-    """A pp311 payload is not a CPython 3.11 one: no interpreter is looked for."""
+def test_pypy_payloads_run_only_on_a_pypy_and_only_for_linux_x86_64(runner, tmp_path, monkeypatch):
+    """A pp311 payload is not a CPython 3.11 one: only a pypy3.11 is looked for (none here: not run,
+    saying how to add one), and a pp311 cell of another target is not run at all."""
     from fatpack.testing.session import environment
 
-    cell = cells_of([row("linux_x86_64", "pp311", "3.11")])[0]
-    with pytest.raises(NotRunnable, match="pp311 payloads \\(PyPy\\) are not run by fatpack test yet"):
-        environment(cell, tmp_path / "cell", runner, InterpreterCache(tmp_path))
-    assert runner.commands == []
+    for variable, value in (("PATH", str(tmp_path / "empty")), ("PYENV_ROOT", str(tmp_path / "pyenv"))):
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "uv"))
+    linux, windows = cells_of([row("linux_x86_64", "pp311", "3.11"), row("win_amd64", "pp311", "3.11")])
+    with pytest.raises(NotRunnable, match=r"pp311 payloads \(PyPy\) are run on linux_x86_64 only"):
+        environment(windows, tmp_path / "cell", runner, InterpreterCache(tmp_path))
+    if Path("/usr/bin/pypy3.11").exists():
+        pytest.skip("this machine has /usr/bin/pypy3.11, which would be found")
+    with pytest.raises(NotRunnable, match=r"no PyPy 3.11 with headers found .*`pyenv install pypy3.11`"):
+        environment(linux, tmp_path / "cell", runner, InterpreterCache(tmp_path))
+    assert runner.commands == []  # no CPython 3.11 was asked

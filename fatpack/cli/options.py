@@ -85,13 +85,14 @@ def add_build_arguments(parser: argparse.ArgumentParser, default_out: str, many_
         default=[],
         metavar="P",
         help="Python ABI: 'cpXY-abi3' (one binary for CPython 3.Y and newer), 'cpXY' (3.Y only), 'cpXYt' "
-        "(the free-threaded 3.Y only, 3.13+, built by a python3.Yt) or 'cpXY+' "
+        "(the free-threaded 3.Y only, 3.13+, built by a python3.Yt), 'ppXY' (PyPy 3.Y) or 'cpXY+' "
         "(every CPython from 3.Y to the newest fatpack knows, each version-specific) "
         "(repeatable; default: the project's `python`, else cp38-abi3; cp39-abi3 with Cython, cp311-abi3 "
         "when its Cython code uses the buffer protocol (typed memoryviews); a setup.py "
         "project: abi3 if it sets py_limited_api, else this Python's cpXY; a project with its own build "
         "builds each cpXY with a CPython 3.Y found on PATH, in pyenv's (PYENV_ROOT) or uv's "
-        "(UV_PYTHON_INSTALL_DIR) Pythons or /usr/bin)",
+        "(UV_PYTHON_INSTALL_DIR) Pythons or /usr/bin, and each ppXY with a pypy3.Y found there, for that "
+        "PyPy's own platform only: other targets are left out, each in one line)",
     )
     parser.add_argument(
         "--sdk",

@@ -84,9 +84,11 @@ class Progress:
 
     def report(self, report: TargetReport) -> None:
         """One line for a finished target: name, done/failed, seconds, builder, payloads."""
-        status = "failed" if report.error else "done"
+        status = "failed" if report.error else "skipped" if report.skipped else "done"
         if report.error:
             detail = str(report.error).split(": ")[0]
+        elif report.skipped:
+            detail = f"{report.python} left out: {report.skipped}"
         else:
             detail = f"{report.payloads} payload(s)" + (
                 f", {report.cached} from cache" if report.cached else ""

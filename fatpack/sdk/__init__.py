@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ from typing import Optional, Union
 from fatpack.errors import ConfigError, FatpackError, ToolchainError
 from fatpack.interpreters import find_interpreter, given_build_details, sdk_key
 from fatpack.runner import Runner
-from fatpack.targets import PythonAbi, Target
+from fatpack.targets import CPYTHON, PYPY, PythonAbi, Target
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Headers:
     include_dir: Path
     version: tuple[int, int]
     multiarch: Optional[str] = None  # the interpreter's MULTIARCH (Debian's wrapper); None: this one's
+    # the interpreter's EXT_SUFFIX, for a PyPy's headers: a pp payload's file ends with it (it names
+    # the PyPy ABI, pp73 or pp80, which the loader matches)
+    extension_suffix: str = ""
 
 
 def host_headers() -> Headers:
@@ -64,9 +68,10 @@ def headers_at(include_dir: Path, multiarch: Optional[str] = None) -> Headers:
 class VersionHeaders:
     """The headers an ABI is compiled against when this interpreter's cannot serve it: a version-specific
     ABI of another version, or an abi3 floor above this version, takes the headers of a CPython of that
-    version found on this machine (fatpack/interpreters.py), once per version; None: this interpreter's.
-    A version named in `given` (the sdk settings, 'cp314' -> PATH) takes the headers PATH names, this
-    interpreter's own version too."""
+    version found on this machine (fatpack/interpreters.py), once per version, and a PyPy ABI those of
+    a PyPy of that version (with its extension suffix); None: this interpreter's. A CPython version named
+    in `given` (the sdk settings, 'cp314' -> PATH) takes the headers PATH names, this interpreter's own
+    version too."""
 
     runner: Runner
     own_minor: int = sys.version_info[1]
@@ -74,21 +79,21 @@ class VersionHeaders:
     # read when made, not at import: the cross compiler wrapper imports this module with a target's
     # sysconfig data named in its environment (_PYTHON_SYSCONFIGDATA_NAME) that it cannot import
     own_free_threaded: bool = field(default_factory=lambda: bool(sysconfig.get_config_var("Py_GIL_DISABLED")))
-    # each version's headers (per kind: GIL or free-threaded), or why there are none: every target
+    # each version's headers (per kind: GIL, free-threaded or PyPy), or why there are none: every target
     # asks, and a version found nowhere is looked for once (a candidate that hangs costs its timeout
     # once, not once per target)
-    found: dict[tuple[int, bool], Union[Headers, FatpackError]] = field(default_factory=dict)
+    found: dict[tuple[int, bool, str], Union[Headers, FatpackError]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, abi: PythonAbi) -> Optional[Headers]:
-        named = not abi.abi3 and sdk_key(abi.minor, abi.free_threaded) in self.given  # over this one's, too
-        own_kind = abi.free_threaded == self.own_free_threaded
+        named = not abi.abi3 and not abi.is_pypy and sdk_key(abi.minor, abi.free_threaded) in self.given
+        own_kind = abi.free_threaded == self.own_free_threaded and not abi.is_pypy
         if not named and (
             (abi.minor == self.own_minor and own_kind) or (abi.abi3 and abi.minor <= self.own_minor)
         ):
             return None
         # abi3 floors above this Python take a GIL build's headers (no limited API in 3.13t/3.14t)
-        key = (abi.minor, abi.free_threaded)
+        key = (abi.minor, abi.free_threaded, abi.implementation)
         with self.lock:  # targets build in parallel threads
             if key not in self.found:
                 self.found[key] = self._find(*key)
@@ -97,15 +102,22 @@ class VersionHeaders:
             raise copy.copy(found)
         return found
 
-    def _find(self, minor: int, free_threaded: bool = False) -> Union[Headers, FatpackError]:
+    def _find(
+        self, minor: int, free_threaded: bool = False, implementation: str = CPYTHON
+    ) -> Union[Headers, FatpackError]:
         try:
-            given = self.given.get(sdk_key(minor, free_threaded))
+            given = None if implementation == PYPY else self.given.get(sdk_key(minor, free_threaded))
             if given is not None and not free_threaded:
                 return headers_given(given, minor, self.runner)
             interpreter = find_interpreter(
-                minor, free_threaded=free_threaded, runner=self.runner, given=given
+                minor,
+                free_threaded=free_threaded,
+                runner=self.runner,
+                given=given,
+                implementation=implementation,
             )
-            return headers_at(Path(interpreter.include_dir), interpreter.multiarch)
+            headers = headers_at(Path(interpreter.include_dir), interpreter.multiarch)
+            return dataclasses.replace(headers, extension_suffix=interpreter.extension_suffix)
         except FatpackError as exc:
             return exc
 

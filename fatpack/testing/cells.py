@@ -33,6 +33,11 @@ class Cell:
         return self.abi.endswith("t")
 
     @property
+    def pypy(self) -> bool:
+        """A PyPy payload ('pp311'): run on a PyPy of its version, never on a CPython."""
+        return self.abi.startswith("pp")
+
+    @property
     def python_label(self) -> str:
         return "" if self.python is None else f"{self.python[0]}.{self.python[1]}"
 

@@ -1,4 +1,5 @@
-"""linux_x86_64 cells: a fresh venv of a CPython found on this machine (fatpack/interpreters.py)."""
+"""linux_x86_64 cells: a fresh venv of a CPython (a PyPy for a pp cell) found on this machine
+(fatpack/interpreters.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Optional
 from fatpack.errors import BuildError, ConfigError
 from fatpack.interpreters import Interpreter, Places, find_interpreter
 from fatpack.runner import Runner
+from fatpack.targets import CPYTHON, PYPY
 from fatpack.testing.cells import Cell
 from fatpack.testing.command import TestCommand
 from fatpack.testing.environments import COMMAND_TIMEOUT, INSTALL_TIMEOUT, NotRunnable
@@ -24,10 +26,13 @@ def find_for(cell: Cell, runner: Runner, places: Optional[Places] = None) -> Int
     """The CPython the cell runs on: the version asked, or its own (version-specific), or the lowest
     version found at or above the floor (abi3); NotRunnable naming how to add one."""
     versions = cell.versions(NEWEST_MINOR)
+    implementation = PYPY if cell.pypy else CPYTHON
     for _, minor in versions:
         try:
-            return find_interpreter(minor, cell.free_threaded, runner, places)
-        except ConfigError:
+            return find_interpreter(minor, cell.free_threaded, runner, places, implementation=implementation)
+        except ConfigError as exc:
+            if cell.pypy:  # one version: the line says what was tried and how to add one
+                raise NotRunnable(str(exc)) from None
             continue
     kind = "t" if cell.free_threaded else ""
     wanted = f"3.{versions[0][1]}{kind}"
@@ -61,7 +66,8 @@ class LinuxVenv:
     def description(self) -> str:
         version = "{}.{}".format(*self.interpreter.version)
         kind = "t" if self.interpreter.free_threaded else ""
-        return f"CPython {version}{kind} ({self.interpreter.where}: {self.interpreter.path})"
+        name = "PyPy" if self.interpreter.implementation == PYPY else "CPython"
+        return f"{name} {version}{kind} ({self.interpreter.where}: {self.interpreter.path})"
 
     def path(self, path: Path) -> str:
         return str(path)

@@ -124,11 +124,8 @@ def _said(exc: Exception) -> str:
 
 def environment(cell: Cell, where: Path, runner: Runner, cache: InterpreterCache) -> tuple[Environment, str]:
     """A fresh environment for the cell and the Python version it runs; NotRunnable says why not."""
-    if cell.abi != "abi3" and not cell.abi.startswith("cp"):
-        raise NotRunnable(
-            f"{cell.abi} payloads (PyPy) are not run by fatpack test yet: a later step (Debian's pypy3 "
-            "for linux_x86_64)"
-        )
+    if cell.pypy and cell.target != "linux_x86_64":
+        raise NotRunnable(f"{cell.abi} payloads (PyPy) are run on linux_x86_64 only (a PyPy found here)")
     target = TARGETS.get(cell.target)
     if cell.target == "linux_x86_64":
         if sys.platform != "linux" or platform.machine() != "x86_64":
