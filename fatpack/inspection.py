@@ -110,13 +110,13 @@ def python_column(row: PayloadRow) -> str:
     return f"abi3>={row.python}" if row.abi == "abi3" else row.abi
 
 
-def _column_order(column: str) -> tuple[bool, tuple[int, ...], str]:
-    """Version-specific columns by version, then abi3 columns by floor."""
-    stable = column.startswith("abi3>=")
-    if stable:  # abi3>=3.9
-        return True, tuple(int(part) for part in column[len("abi3>=") :].split(".")), column
+def _column_order(column: str) -> tuple[int, tuple[int, ...], str]:
+    """CPython's version-specific columns by version (cp313t after cp313), then PyPy's, then abi3's by
+    floor."""
+    if column.startswith("abi3>="):  # abi3>=3.9
+        return 2, tuple(int(part) for part in column[len("abi3>=") :].split(".")), column
     digits = column[len("cp3") :].rstrip("abcdefghijklmnopqrstuvwxyz")  # cp311, cp313t, pp311
-    return False, (3, int(digits or 0)), column
+    return (1 if column.startswith("pp") else 0), (3, int(digits or 0)), column
 
 
 def format_matrix(rows: list[PayloadRow]) -> str:

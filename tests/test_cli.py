@@ -82,3 +82,17 @@ def test_ctrl_c_while_fatpack_loads_is_one_error_line(tmp_path):
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr == "error: interrupted; nothing was written\n"
     assert proc.returncode == 130
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`fatpack targets | head -1`: the pipe closes before fatpack writes; exit 141, stderr empty."""
+    import subprocess
+    import sys
+
+    with subprocess.Popen(
+        [sys.executable, "-m", "fatpack", "targets"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # before the interpreter has even started: its first write meets a closed pipe
+        stderr = proc.stderr.read().decode()
+        assert (proc.wait(timeout=60), stderr) == (141, "")

@@ -72,12 +72,15 @@ def test_matrix_targets_by_pythons():
         row("m._a", "linux_x86_64", "cp310", "3.10"),
         row("lib:z", "linux_x86_64", "library", ""),
         row("m._b", "linux_x86_64", "cp313t", "3.13"),
+        row("m._b", "linux_x86_64", "pp311", "3.11"),
+        row("m._b", "linux_x86_64", "cp313", "3.13"),
+        row("m._b", "linux_x86_64", "cp312", "3.12"),
     ]
     assert format_matrix(rows).splitlines() == [
         "m._a            cp310  cp312  abi3>=3.9",
         "  linux_x86_64  x      x      x",
         "  win_amd64     -      x      -",
         "",
-        "m._b            cp313t",
-        "  linux_x86_64  x",
+        "m._b            cp312  cp313  cp313t  pp311",
+        "  linux_x86_64  x      x      x       x",
     ]
