@@ -44,7 +44,9 @@ def test_the_known_abis_still_load():
     assert chosen(["cp313t\t3.13\t\tf.so"], (3, 13), flags="t")[0] == "cp313t"
     assert chosen(["abi3\t3.8\t\tf.so"], (3, 12))[0] == "abi3"
     pypy = (".pypy311-pp80-x86_64-linux-gnu.so",)
-    assert chosen(["pp311\t3.11\t\tf.pypy311-pp80-x86_64-linux-gnu.so"], (3, 11), "", "pypy", pypy)[0] == "pp311"
+    assert (
+        chosen(["pp311\t3.11\t\tf.pypy311-pp80-x86_64-linux-gnu.so"], (3, 11), "", "pypy", pypy)[0] == "pp311"
+    )
 
 
 @pytest.mark.parametrize("untagged", [".so", ".abi3.so"])
