@@ -72,8 +72,9 @@ def _dotted(version: "tuple[int, ...]") -> str:
 
 
 class Entry:
-    """One payload: `module` for `target` with `abi` ('abi3' or 'cpXY'), needing Python >= `python`
-    and, in `requires`, a libc or OS floor such as ('glibc', (2, 17)) or ('macos', (11, 0))."""
+    """One payload: `module` for `target` with `abi` ('abi3', 'cpXY', 'cpXYt' or 'ppXY'), needing
+    Python >= `python` and, in `requires`, a libc or OS floor such as ('glibc', (2, 17)) or
+    ('macos', (11, 0))."""
 
     __slots__ = ("abi", "file", "module", "python", "requires", "sha256", "target")
 
@@ -246,7 +247,16 @@ def select_payload(
     return best, rejected
 
 
+def _known_abi(entry: Entry) -> bool:
+    """'abi3', or 'cpXY', 'cpXYt', 'ppXY' naming the row's own Python: any other value (a newer
+    fatpack's, a debug or another interpreter's build, 'library') is never loaded."""
+    version = f"{entry.python[0]}{entry.python[1]}"
+    return entry.abi in ("abi3", f"cp{version}", f"cp{version}t", f"pp{version}")
+
+
 def _reject_reason(entry: Entry, host: Host) -> "str | None":
+    if not _known_abi(entry):
+        return f"its ABI {entry.abi!r} (Python {_dotted(entry.python)}) is not one this loader knows"
     implementation = "pypy" if entry.is_pypy else "cpython"
     if host.implementation != implementation:
         names = {"pypy": "PyPy", "cpython": "CPython"}
@@ -294,7 +304,8 @@ def _pypy_reject_reason(entry: Entry, host: Host) -> "str | None":
     PyPy keeps binary compatible within) is the payload's: its file ends with a suffix this PyPy imports."""
     if entry.python != host.version:
         return f"built for PyPy {_dotted(entry.python)} only"
-    if not any(entry.file.endswith(suffix) for suffix in host.suffixes):
+    tagged = [suffix for suffix in host.suffixes if suffix.startswith(".pypy")]  # not '.so', '.abi3.so'
+    if not any(entry.file.endswith(suffix) for suffix in tagged):
         built = "." + entry.file.rsplit("/", 1)[-1].split(".", 1)[-1]
         loads = ", ".join(host.suffixes) or "none"
         return f"built for another PyPy ABI ({built}; this PyPy imports {loads})"
